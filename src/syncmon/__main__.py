@@ -1,0 +1,3 @@
+from syncmon.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,223 @@
+"""Reading alerts.yaml into rules and sources, reporting every problem at once with its position."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
+from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml
+from syncmon.core.conditions import Condition, ConditionError, parse_condition
+from syncmon.core.rules import AlertRule, Severity
+from syncmon.redaction import register_secret
+
+
+class ConfigInvalid(Exception):
+    """The config has problems; each is printed as `FILE:LINE:COLUMN: message`."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config: the raw model plus the rules and targets the core works with."""
+
+    model: ConfigModel
+    rules: tuple[AlertRule, ...]
+    targets: dict[str, Condition]
+    path: str | None
+
+
+def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = None) -> Config:
+    loaded = load_yaml(text, filename, env)
+    problems = list(loaded.problems)
+    for secret in loaded.secrets:
+        register_secret(secret)
+    if loaded.data is None and problems:  # a syntax error: nothing more to check
+        raise ConfigInvalid(problems)
+    data = loaded.data
+    if not isinstance(data, dict):
+        pos = loaded.position(())
+        raise ConfigInvalid([Problem(filename, pos.line, pos.column,
+                                     "the file must be a mapping with keys such as 'alerts:'")])
+    model: ConfigModel | None = None
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_problems_from(exc, loaded, filename))
+    problems.extend(_duplicate_names(data, loaded, filename))
+    targets, target_problems = _targets(data, loaded, filename)
+    problems.extend(target_problems)
+    if problems or model is None:
+        raise ConfigInvalid(_without_echoes(problems, loaded.problems))
+    raw_rules = data.get("alerts") or []
+    rules = tuple(_rule(r, str(raw_rules[i]["condition"])) for i, r in enumerate(model.alerts))
+    return Config(model, rules, targets, filename)
+
+
+def load_config(path: str | FsPath, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate a config file; raises ConfigInvalid (or OSError if unreadable)."""
+    filename = str(path)
+    try:
+        text = FsPath(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigInvalid([Problem(filename, 1, 1, f"not UTF-8 text: {exc.reason}")]) from None
+    return load_config_text(text, filename, env)
+
+
+def default_config() -> Config:
+    """The config used when no file exists: no rules, the seed's targets."""
+    return load_config_text("{}", "<defaults>", {})
+
+
+def _rule(model: RuleModel, condition_text: str) -> AlertRule:
+    condition: Any = model.condition
+    return AlertRule(
+        name=model.name,
+        condition_text=condition_text.strip(),
+        condition=condition,
+        severity=Severity(model.severity),
+        window=model.window,  # type: ignore[arg-type]
+        for_=model.for_,  # type: ignore[arg-type]
+        keep_firing_for=model.keep_firing_for,  # type: ignore[arg-type]
+        min_samples=model.min_samples,
+        labels=dict(model.labels),
+        annotations=dict(model.annotations),
+    )
+
+
+def _without_echoes(problems: list[Problem], yaml_problems: list[Problem]) -> list[Problem]:
+    """Drop validation errors about a value the YAML layer already reported (a bad tag)."""
+    reported = {(p.line, p.column) for p in yaml_problems}
+    return [p for p in problems if p in yaml_problems or (p.line, p.column) not in reported]
+
+
+def _duplicate_names(data: dict[str, Any], loaded: LoadedYaml, filename: str) -> list[Problem]:
+    rules = data.get("alerts")
+    seen: dict[str, int] = {}
+    problems = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        name = rule.get("name") if isinstance(rule, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            pos = loaded.position(("alerts", index, "name"))
+            first = loaded.position(("alerts", seen[name], "name"))
+            problems.append(Problem(filename, pos.line, pos.column,
+                                    f"duplicate rule name {name!r} (first used at line "
+                                    f"{first.line}); names must be unique"))
+        else:
+            seen[name] = index
+    return problems
+
+
+def _targets(
+    data: dict[str, Any], loaded: LoadedYaml, filename: str
+) -> tuple[dict[str, Condition], list[Problem]]:
+    """Targets are `metric: "> 99%"`; checked as the condition `metric > 99%`."""
+    given = data.get("targets")
+    given = {k: v for k, v in given.items() if isinstance(v, str)} if isinstance(given, dict) else {}
+    merged = {**DEFAULT_TARGETS, **given}
+    targets: dict[str, Condition] = {}
+    problems = []
+    for metric, text in merged.items():
+        source = f"{metric} {text}"
+        try:
+            targets[metric] = parse_condition(source)
+        except ConditionError as exc:
+            if metric not in given:
+                raise  # a default target that does not parse is a bug, not a user error
+            in_key = exc.offset < len(metric)
+            path: Path = ("targets", metric, KEY) if in_key else ("targets", metric)
+            pos = loaded.position(path)
+            offset = exc.offset if in_key else exc.offset - len(metric) - 1 + int(pos.quoted)
+            problems.append(Problem(filename, pos.line, pos.column + max(0, offset),
+                                    f"target for {metric}: {exc.message}"))
+    return targets, problems
+
+
+def _problems_from(exc: ValidationError, loaded: LoadedYaml, filename: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc: tuple[Any, ...] = tuple(error["loc"])
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        if loc and loc[-1] == "[key]":
+            loc = (*loc[:-1], KEY)
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            valid = _field_names(loc[:-1])
+            close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else (
+                f"; valid keys: {', '.join(valid)}" if valid else "")
+            pos = loaded.position((*loc, KEY))
+            message = f"unknown key {key!r}{hint}"
+        elif kind == "missing":
+            pos = loaded.position(loc[:-1])
+            message = f"missing required key {loc[-1]!r}"
+        else:
+            pos = loaded.position(loc)
+            column_offset = 0
+            if "offset" in ctx:
+                column_offset = int(ctx["offset"]) + int(pos.quoted)
+            message = _message(error, loc)
+            problems.append(Problem(filename, pos.line, pos.column + column_offset, message))
+            continue
+        problems.append(Problem(filename, pos.line, pos.column, message))
+    return problems
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    names = [str(p) for p in loc if p != KEY and not isinstance(p, int)]
+    field = (names[-1] if names and names[0] == "alerts" else ".".join(names)) or "value"
+    kind = error["type"]
+    if kind in ("condition", "duration", "label", "url", "path", "zone"):
+        return f"{field}: {error['msg']}"
+    if kind == "literal_error":
+        return f"{field}: {error['msg'].replace('Input should be', 'must be')}"
+    if kind.endswith("_type") or kind in ("string_type", "dict_type", "list_type"):
+        got = type(error.get("input")).__name__
+        got = {"NoneType": "nothing", "dict": "a mapping", "list": "a list"}.get(got, got)
+        expected = error["msg"].replace("Input should be", "must be")
+        return f"{field}: {expected} (got {got})"
+    return f"{field}: {error['msg']}"
+
+
+def _field_names(loc: tuple[Any, ...]) -> list[str]:
+    """Valid keys of the model found by following `loc` from the top-level model."""
+    annotation: Any = ConfigModel
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            args = typing.get_args(annotation)
+            annotation = args[0] if args else None
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = annotation.model_fields
+            match = next((f for n, f in fields.items() if part in (n, f.alias)), None)
+            annotation = match.annotation if match else None
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [f.alias or n for n, f in annotation.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        candidates = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(candidates[0]) if candidates else annotation
+    return annotation

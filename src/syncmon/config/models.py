@@ -1,0 +1,172 @@
+"""The shape of alerts.yaml (SPEC §3, §5) as pydantic models that reject unknown keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from syncmon.core.conditions import Condition, ConditionError, parse_condition
+from syncmon.core.durations import DurationError, parse_duration
+
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_RESERVED_LABELS = {"alertname", "severity", "service"}
+
+DEFAULT_TARGETS: dict[str, str] = {
+    "sync_success_rate": "> 99%",
+    "conflict_auto_resolve_rate": "> 80%",
+    "avg_sync_duration": "< 2s",
+    "api_response_time": "< 500ms",
+    "error_rate": "< 1%",
+}
+
+DEFAULT_ENDPOINTS: dict[str, str] = {
+    "sync": "/api/health/sync",
+    "plaid": "/api/health/plaid",
+    "database": "/api/health/database",
+    "redis": "/api/health/redis",
+}
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise PydanticCustomError("duration", str(exc)) from None
+
+
+def _positive_duration(text: str) -> timedelta:
+    value = _duration(text)
+    if value <= timedelta(0):
+        raise PydanticCustomError("duration", "must be longer than 0s")
+    return value
+
+
+Duration = Annotated[StrictStr, AfterValidator(_duration)]
+PositiveDuration = Annotated[StrictStr, AfterValidator(_positive_duration)]
+
+
+def parse_condition_field(text: str) -> Condition:
+    try:
+        return parse_condition(text)
+    except ConditionError as exc:
+        raise PydanticCustomError("condition", "{message}",
+                                  {"message": exc.message, "offset": exc.offset}) from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class RuleModel(Strict):
+    """One alert rule (SPEC §3)."""
+
+    name: StrictStr = Field(min_length=1, description="Unique name; also Alertmanager's alertname")
+    condition: Annotated[StrictStr, AfterValidator(parse_condition_field)] = Field(
+        description="METRIC OP NUMBER[UNIT], joined by and/or")
+    severity: Literal["critical", "warning", "info"]
+    window: PositiveDuration = Field("5m", validate_default=True,
+                                     description="how far back metrics are computed")
+    for_: Duration = Field("0s", alias="for", validate_default=True,
+                           description="how long the condition must hold before firing")
+    keep_firing_for: Duration = Field("0s", validate_default=True,
+                                      description="how long to keep firing once it stops holding")
+    min_samples: StrictInt | None = Field(None, ge=0,
+                                          description="fewer samples than this means nodata")
+    labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key in labels:
+            if not _LABEL_NAME.match(key):
+                raise PydanticCustomError(
+                    "label", "label name '{key}' must match [a-zA-Z_][a-zA-Z0-9_]*", {"key": key})
+            if key in _RESERVED_LABELS:
+                raise PydanticCustomError(
+                    "label", "label '{key}' is set by syncmon itself", {"key": key})
+        return labels
+
+
+class ApiModel(Strict):
+    """The sync API whose health endpoints and conflicts API syncmon uses."""
+
+    base_url: StrictStr | None = Field(None, description="e.g. https://api.example.com")
+    timeout: PositiveDuration = Field("5s", validate_default=True,
+                                      description="per health poll (the seed's 5 s)")
+    conflicts_timeout: PositiveDuration = Field("15s", validate_default=True,
+                                                description="conflicts API (the seed's 15 s)")
+    endpoints: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_ENDPOINTS))
+    verify_tls: StrictBool = True
+    ca_bundle: StrictStr | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise PydanticCustomError("url", "base_url must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("endpoints")
+    @classmethod
+    def _paths(cls, endpoints: dict[str, str]) -> dict[str, str]:
+        for name, path in endpoints.items():
+            if not path.startswith("/"):
+                raise PydanticCustomError(
+                    "path", "endpoint '{name}': the path must start with /", {"name": name})
+        return endpoints
+
+
+def _zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "zone", "unknown time zone '{zone}': use an IANA name such as UTC or "
+            "Europe/Berlin", {"zone": value}) from None
+    return value
+
+
+class DatabaseModel(Strict):
+    dsn: StrictStr | None = Field(None, description="postgresql://user@host/db; prefer ${ENV}")
+    timestamp_timezone: Annotated[StrictStr | None, AfterValidator(_zone)] = Field(
+        None, description="zone the writers' NOW() ran in; default: the database's TimeZone")
+    plaid_operation_pattern: StrictStr = Field("plaid%", min_length=1,
+                                               description="SQL LIKE pattern of Plaid operations")
+
+
+class SourcesModel(Strict):
+    api: ApiModel = Field(default_factory=ApiModel)
+    database: DatabaseModel = Field(default_factory=DatabaseModel)
+    interval: PositiveDuration | None = Field(None, description="poll/evaluation interval")
+
+
+class DashboardModel(Strict):
+    """Dashboard preferences (a syncmon extension of SPEC §5)."""
+
+    resolved_by: StrictStr | None = Field(None, min_length=1,
+                                          description="name sent with manual resolutions")
+    refresh: PositiveDuration = Field("5s", validate_default=True)
+
+
+class ConfigModel(Strict):
+    alerts: list[RuleModel] = Field(default_factory=list)
+    targets: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    sources: SourcesModel = Field(default_factory=SourcesModel)
+    dashboard: DashboardModel = Field(default_factory=DashboardModel)

@@ -1,0 +1,176 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's composer gives nodes with positions; we build plain Python values from them
+ourselves so that every key and value keeps its `line:column`, duplicate keys are caught
+(PyYAML silently keeps the last), and only the safe scalar tags are ever constructed.
+`${NAME}` / `${NAME:-default}` environment references in strings are expanded here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+KEY = "<key>"  # path suffix under which a mapping key's own position is stored
+
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|PASS\b|KEY|CREDENTIAL", re.IGNORECASE)
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_MAX_NODES = 100_000
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+    quoted: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config file, printed as `FILE:LINE:COLUMN: message`."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass
+class LoadedYaml:
+    data: Any
+    positions: dict[Path, Position] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, path: Path) -> Position:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), Position(1, 1))
+
+
+class _Builder:
+    def __init__(self, filename: str, loader: yaml.SafeLoader, env: Mapping[str, str]) -> None:
+        self.filename = filename
+        self.loader = loader
+        self.env = env
+        self.result = LoadedYaml(None)
+        self.count = 0
+
+    def problem(self, mark: yaml.Mark | None, message: str) -> None:
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.result.problems.append(Problem(self.filename, line, column, message))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise _TooBig
+        mark = node.start_mark
+        quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+        self.result.positions[path] = Position(mark.line + 1, mark.column + 1, quoted)
+        if node.tag not in _SAFE_TAGS:
+            self.problem(mark, f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is "
+                               "not allowed: syncmon loads YAML safely (plain values only)")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.build_mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problem(mark, f"cannot read this value: {exc}")
+            return None
+        if isinstance(value, str):
+            value = self.expand_env(value, node)
+        return value
+
+    def build_mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problem(key_node.start_mark, "keys must be plain names (no merge keys, "
+                                                  "lists or maps as keys)")
+                continue
+            key = str(key_node.value)
+            if key in result:
+                self.problem(key_node.start_mark, f"duplicate key {key!r} (the first one is "
+                             f"at line {self.result.positions[(*path, key, KEY)].line})")
+                continue
+            mark = key_node.start_mark
+            self.result.positions[(*path, key, KEY)] = Position(mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def expand_env(self, text: str, node: yaml.ScalarNode) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group("name"), match.group("default")
+            value = self.env.get(name)
+            if value is None or (value == "" and default is not None):
+                if default is None:
+                    self.problem(node.start_mark,
+                                 f"environment variable {name} is not set (write "
+                                 f"${{{name}:-default}} to give a default)")
+                    return ""
+                value = default
+            if _SECRET_NAME.search(name):
+                self.result.secrets.add(value)
+            return value
+
+        return _ENV_REF.sub(replace, text)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) -> LoadedYaml:
+    """Parse `text`; syntax errors, unsafe tags and duplicate keys come back as problems."""
+    loader = yaml.SafeLoader(text)
+    builder = _Builder(filename, loader, os.environ if env is None else env)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            reason = f"{exc.problem} ({exc.context})"
+        builder.problem(mark, f"YAML syntax error: {reason}")
+        return builder.result
+    except yaml.YAMLError as exc:
+        builder.problem(None, f"YAML syntax error: {exc}")
+        return builder.result
+    finally:
+        loader.dispose()
+    if node is None:
+        builder.result.data = {}
+        return builder.result
+    try:
+        builder.result.data = builder.build(node, ())
+    except _TooBig:
+        builder.problem(node.start_mark, f"the file has more than {_MAX_NODES} values; "
+                                         "is it really a syncmon config?")
+    except RecursionError:
+        builder.problem(node.start_mark, "the file is nested too deeply")
+    return builder.result

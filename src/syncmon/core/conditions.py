@@ -1,0 +1,228 @@
+"""The condition language: `METRIC OP NUMBER[UNIT]` joined by `and` / `or`.
+
+`and` binds tighter than `or`, as in every language an engineer already knows. Thresholds
+are converted to the metric's base unit at parse time (5% -> 0.05, 5s -> 5000 ms), so
+evaluation never deals with units.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from syncmon.core.metrics import MetricDef, Unit, UnknownMetricError, lookup_metric
+
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
+    "!=": lambda a, b: not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
+}
+
+_UNIT_SCALE = {"%": 0.01, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_UNITS_FOR = {
+    Unit.RATIO: ("%",),
+    Unit.MS: ("ms", "s", "m"),
+    Unit.COUNT: (),
+    Unit.PER_MIN: (),
+    Unit.NUMBER: (),
+}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>-?(?:\d+(?:\.\d*)?|\.\d+))(?P<unit>[A-Za-z]+|%)?
+  | (?P<op>>=|<=|==|!=|>|<|=)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-]+)?)
+  | (?P<other>.)
+    """,
+    re.VERBOSE,
+)
+
+
+class ConditionError(ValueError):
+    """A malformed condition; `offset` is the 0-based column in the condition text."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metric: MetricDef
+    op: str
+    threshold: float
+    text: str
+
+    def holds(self, value: float) -> bool:
+        return OPERATORS[self.op](value, self.threshold)
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+Condition = Comparison | AllOf | AnyOf
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    offset: int
+    unit: str | None = None
+    unit_offset: int = 0
+
+
+def _tokenize(text: str) -> Iterator[_Token]:
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "unit":  # the unit group closes last when present
+            kind = "number"
+        if kind == "space":
+            continue
+        if kind == "number":
+            yield _Token("number", match.group("number"), match.start(), match.group("unit"),
+                         match.start("unit") if match.group("unit") else 0)
+        elif kind == "word" and match.group().lower() in ("and", "or"):
+            yield _Token(match.group().lower(), match.group(), match.start())
+        else:
+            yield _Token(kind or "other", match.group(), match.start())
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = list(_tokenize(text))
+        self.pos = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token | None:
+        token = self.peek()
+        self.pos += 1
+        return token
+
+    def end_offset(self) -> int:
+        return len(self.text.rstrip())
+
+    def parse(self) -> Condition:
+        if not self.tokens:
+            raise ConditionError(
+                "empty condition: expected METRIC OP NUMBER, e.g. sync_failure_rate > 5%", 0)
+        condition = self.parse_or()
+        extra = self.peek()
+        if extra is not None:
+            raise ConditionError(
+                f"unexpected {extra.text!r}: join comparisons with 'and' or 'or'", extra.offset)
+        return condition
+
+    def parse_or(self) -> Condition:
+        parts = [self.parse_and()]
+        while (token := self.peek()) is not None and token.kind == "or":
+            self.take()
+            parts.append(self.parse_and())
+        return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+    def parse_and(self) -> Condition:
+        parts = [self.parse_comparison()]
+        while (token := self.peek()) is not None and token.kind == "and":
+            self.take()
+            parts.append(self.parse_comparison())
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def parse_comparison(self) -> Comparison:
+        start = self.peek()
+        word = self.take()
+        if word is None:
+            raise ConditionError("expected a metric name after 'and'/'or'", self.end_offset())
+        if word.kind != "word":
+            raise ConditionError(f"expected a metric name, found {word.text!r}", word.offset)
+        try:
+            metric = lookup_metric(word.text)
+        except UnknownMetricError as exc:
+            raise ConditionError(str(exc), word.offset) from None
+        op = self.take()
+        if op is None:
+            raise ConditionError(
+                f"expected an operator (> >= < <= == !=) after {word.text!r}", self.end_offset())
+        if op.kind != "op" or op.text == "=":
+            hint = " (use == for equality)" if op.text == "=" else ""
+            raise ConditionError(
+                f"expected an operator (> >= < <= == !=), found {op.text!r}{hint}", op.offset)
+        number = self.take()
+        if number is None:
+            raise ConditionError(f"expected a number after {op.text!r}", self.end_offset())
+        if number.kind != "number":
+            raise ConditionError(f"expected a number, found {number.text!r}", number.offset)
+        threshold = self._threshold(metric, number)
+        assert start is not None
+        end = number.offset + len(number.text) + len(number.unit or "")
+        return Comparison(metric, op.text, threshold, self.text[start.offset:end])
+
+    def _threshold(self, metric: MetricDef, token: _Token) -> float:
+        allowed = _UNITS_FOR[metric.unit]
+        value = float(token.text)
+        if token.unit is None:
+            if allowed:
+                example = {"%": "5%", "ms": "500ms"}[allowed[0]]
+                raise ConditionError(
+                    f"{metric.name} is a {_unit_word(metric.unit)}: the threshold needs a unit "
+                    f"({', '.join(allowed)}), e.g. {example}",
+                    token.offset + len(token.text))
+            return value
+        if token.unit not in allowed:
+            if allowed:
+                expected = f"use {' or '.join(allowed)}"
+            else:
+                expected = "write a plain number"
+            raise ConditionError(
+                f"unit {token.unit!r} does not fit {metric.name}, a {_unit_word(metric.unit)}: "
+                f"{expected}",
+                token.unit_offset)
+        return value * _UNIT_SCALE[token.unit]
+
+
+def _unit_word(unit: Unit) -> str:
+    return {
+        Unit.RATIO: "ratio",
+        Unit.MS: "duration",
+        Unit.COUNT: "count",
+        Unit.PER_MIN: "rate per minute",
+        Unit.NUMBER: "number",
+    }[unit]
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse and unit-check a condition, raising ConditionError with the offending column."""
+    return _Parser(text).parse()
+
+
+def comparisons(condition: Condition) -> list[Comparison]:
+    """The comparisons of a condition, left to right."""
+    if isinstance(condition, Comparison):
+        return [condition]
+    return [c for part in condition.parts for c in comparisons(part)]
+
+
+def evaluate(condition: Condition, values: dict[str, float]) -> bool:
+    """Evaluate with every metric the condition names present in `values` (base units)."""
+    if isinstance(condition, Comparison):
+        return condition.holds(values[condition.metric.name])
+    if isinstance(condition, AllOf):
+        return all(evaluate(part, values) for part in condition.parts)
+    return any(evaluate(part, values) for part in condition.parts)

@@ -1,0 +1,73 @@
+"""Durations (`30s`, `5m`, `1h`) and points in time (`-2h`, RFC 3339) as users write them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_SECONDS_PER_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class DurationError(ValueError):
+    """A duration or time that cannot be understood; the message says why."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `<number><unit>` with unit ms, s, m, h or d (e.g. `5m`, `1.5s`)."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise DurationError(
+            f"invalid duration {text!r}: expected a number and a unit (ms, s, m, h, d), e.g. 5m"
+        )
+    number, unit = match.groups()
+    return timedelta(seconds=float(number) * _SECONDS_PER_UNIT[unit])
+
+
+def format_duration(value: timedelta | float) -> str:
+    """Compact human form: 45s, 5m, 1h30m, 2d3h."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    if seconds < 60:
+        return f"{seconds:.0f}s" if seconds == int(seconds) or seconds >= 10 else f"{seconds:.1f}s"
+    parts: list[str] = []
+    remaining = int(round(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if remaining >= size:
+            amount, remaining = divmod(remaining, size)
+            parts.append(f"{amount}{unit}")
+        if len(parts) == 2:
+            break
+    return "".join(parts)
+
+
+def parse_time_point(text: str, *, now: datetime | None = None) -> datetime:
+    """Parse `--at`: RFC 3339 with offset, `now`, or relative like `-2h` / `-90m`."""
+    now = now or datetime.now(UTC)
+    stripped = text.strip()
+    if stripped == "now":
+        return now
+    if stripped.startswith("-"):
+        try:
+            return now - parse_duration(stripped[1:])
+        except DurationError:
+            raise DurationError(
+                f"invalid time {text!r}: a relative time is a minus sign and a duration, e.g. -2h"
+            ) from None
+    try:
+        moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise DurationError(
+            f"invalid time {text!r}: use RFC 3339 (2026-11-27T03:12:00+01:00) or a relative "
+            "time such as -2h"
+        ) from None
+    if moment.tzinfo is None:
+        raise DurationError(
+            f"invalid time {text!r}: give a UTC offset (e.g. +00:00 or Z) so the moment is exact"
+        )
+    if moment > now + timedelta(seconds=5):
+        raise DurationError(f"invalid time {text!r}: it is in the future")
+    return moment

@@ -1,0 +1,86 @@
+"""Keeping secrets out of every output: DSN passwords, the API token, `${...}` secrets.
+
+Two layers: `mask_dsn` rewrites anything shaped like a URL or keyword DSN with a password,
+and a process-wide registry of known secret values is scrubbed from any text that leaves
+the process (errors, logs, JSON, tracebacks via `install_excepthook`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import traceback
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "***"
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+_KEYWORD_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)(?P<q>['\"]?)(?P<pw>[^\s'\"&]+)(?P=q)",
+                               re.IGNORECASE)
+_REPR_PASSWORD = re.compile(r"(?P<key>password\s*[=:]\s*)(?P<q>['\"])(?P<pw>.*?)(?P=q)",
+                            re.IGNORECASE)
+_BEARER = re.compile(r"(?P<key>Bearer\s+)(?P<pw>[A-Za-z0-9\-._~+/=]+)")
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so `redact` removes it wherever it appears."""
+    if value and len(value) >= 3:
+        with _lock:
+            _secrets.add(value)
+
+
+def registered_secrets() -> frozenset[str]:
+    with _lock:
+        return frozenset(_secrets)
+
+
+def mask_dsn(dsn: str) -> str:
+    """`postgresql://user:pw@host/db` -> `postgresql://user:***@host/db`; keyword DSNs too."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme and "@" in parts.netloc:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            parts = parts._replace(netloc=f"{user}:{MASK}@{hostport}")
+        query = _KEYWORD_PASSWORD.sub(lambda m: m.group("key") + MASK, parts.query)
+        return redact(urlunsplit(parts._replace(query=query)))
+    return redact(_KEYWORD_PASSWORD.sub(lambda m: m.group("key") + MASK, dsn))
+
+
+def redact(text: str) -> str:
+    """Remove every registered secret and anything password-shaped from `text`."""
+    if not text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", text)
+    text = _REPR_PASSWORD.sub(lambda m: f"{m.group('key')}{m.group('q')}{MASK}{m.group('q')}", text)
+    text = _KEYWORD_PASSWORD.sub(lambda m: m.group("key") + MASK, text)
+    text = _BEARER.sub(lambda m: m.group("key") + MASK, text)
+    for secret in sorted(registered_secrets(), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def describe_error(exc: BaseException) -> str:
+    """`TypeName: message`, redacted; the form errors take in reports and logs."""
+    message = str(exc).strip() or repr(exc)
+    return redact(f"{type(exc).__name__}: {message}")
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(redact(text))
+
+
+def install_excepthook() -> None:
+    """Make uncaught tracebacks go through `redact` (asyncpg reprs carry passwords)."""
+    sys.excepthook = _excepthook
