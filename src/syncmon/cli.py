@@ -1,0 +1,189 @@
+"""The command line (SPEC §6). Front ends are imported lazily: `check` must start fast and
+headless commands must never import Textual or plotext."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from syncmon import __version__
+from syncmon.redaction import install_excepthook, redact
+
+EXIT_UNKNOWN = 3
+COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sources (flag > environment > config file > default)")
+    group.add_argument("--config", metavar="FILE",
+                       help="alerts.yaml to use (default: $SYNCMON_CONFIG, else ./alerts.yaml)")
+    group.add_argument("--api-url", metavar="URL",
+                       help="API base URL (default: $SYNCMON_API_URL, else sources.api.base_url)")
+    group.add_argument("--dsn", metavar="DSN",
+                       help="PostgreSQL DSN (default: $SYNCMON_DATABASE_URL, else "
+                            "sources.database.dsn); prefer the variable: flags show in `ps`")
+    group.add_argument("--interval", metavar="DURATION",
+                       help="poll/evaluation interval, e.g. 5s, 30s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncmon",
+        description="Terminal dashboard and headless alerting for the sync infrastructure.",
+        epilog="Run `syncmon COMMAND --help` for a command's options. Exit codes of check: "
+               "0 ok, 1 warning, 2 critical, 3 unknown.",
+    )
+    parser.add_argument("--version", action="version", version=f"syncmon {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    tui = commands.add_parser("tui", help="the live dashboard (the default command)")
+    _common(tui)
+    tui.add_argument("--at", metavar="TIME",
+                     help="show the database as of TIME (RFC 3339 or relative: --at=-2h)")
+    tui.add_argument("--alertmanager", metavar="URL", action="append", default=[],
+                     help="Alertmanager to silence acknowledged alerts in (repeatable)")
+
+    check = commands.add_parser("check", help="evaluate every rule once; Nagios exit code")
+    _common(check)
+    check.add_argument("--format", choices=("text", "json", "nagios"), default="text")
+    check.add_argument("--at", metavar="TIME",
+                       help="evaluate as of TIME for post-mortems (RFC 3339 or --at=-2h)")
+
+    watch = commands.add_parser("watch", help="headless alerting daemon")
+    _common(watch)
+    watch.add_argument("--alertmanager", metavar="URL", action="append", default=[],
+                       help="post alerts to this Alertmanager (repeatable)")
+    watch.add_argument("--webhook", metavar="URL", action="append", default=[],
+                       help="post every event as JSON to this URL (repeatable)")
+    watch.add_argument("--resend", metavar="DURATION", default="1m",
+                       help="re-send firing alerts to Alertmanager this often (default 1m)")
+    watch.add_argument("--metrics-port", metavar="PORT", type=int,
+                       help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")
+    watch.add_argument("--metrics-host", metavar="HOST", default="127.0.0.1",
+                       help="address for --metrics-port (default 127.0.0.1)")
+
+    validate = commands.add_parser("validate", help="validate a config file; exit 0 or 3")
+    validate.add_argument("file", nargs="?", metavar="FILE",
+                          help="config to check (default: $SYNCMON_CONFIG, else ./alerts.yaml)")
+
+    demo = commands.add_parser("demo", help="the dashboard on an embedded demo backend")
+    demo.add_argument("--serve-only", action="store_true",
+                      help="run only the demo backend and print its API URL and DSN")
+    demo.add_argument("--timezone", default="UTC",
+                      help="TimeZone of the demo database (default UTC)")
+
+    doctor = commands.add_parser("doctor", help="check the database: tables, indexes, "
+                                                "privileges, time zone")
+    _common(doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    install_excepthook()
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        arguments = ["tui", *arguments]  # plain `syncmon [flags]` is the dashboard
+    args = parser.parse_args(arguments)
+    command = args.command
+    try:
+        if command == "validate":
+            return _validate(args)
+        if command == "demo":
+            return _demo(args)
+        settings = _settings(args)
+        if isinstance(settings, int):
+            return settings
+        if command == "check":
+            return _check(args, settings)
+        if command == "watch":
+            from syncmon.headless.watch import run_watch
+
+            return run_watch(settings, args)
+        if command == "doctor":
+            from syncmon.headless.doctor import run_doctor
+
+            return run_doctor(settings)
+        from syncmon.ui.launch import run_dashboard
+
+        return run_dashboard(settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from syncmon.config.loader import ConfigInvalid
+    from syncmon.config.settings import Overrides, resolve_settings
+    from syncmon.core.durations import DurationError
+
+    try:
+        return resolve_settings(Overrides(args.config, args.api_url, args.dsn, args.interval))
+    except ConfigInvalid as exc:
+        _report_invalid(args, [str(p) for p in exc.problems])
+    except DurationError as exc:
+        _report_invalid(args, [f"--interval: {exc}"])
+    except OSError as exc:
+        _report_invalid(args, [redact(f"cannot read config {exc.filename}: {exc.strerror}")])
+    return EXIT_UNKNOWN
+
+
+def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
+    output_format = getattr(args, "format", "text")
+    if output_format == "json":
+        print(json.dumps({
+            "status": "unknown", "exit_code": EXIT_UNKNOWN,
+            "evaluated_at": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+            "alerts": [], "metrics": {}, "endpoints": [], "errors": problems,
+        }, indent=2))
+    elif output_format == "nagios":
+        print(f"SYNCMON UNKNOWN - invalid configuration: {problems[0]}".replace("|", "/"))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _check(args: argparse.Namespace, settings: object) -> int:
+    from syncmon.core.durations import DurationError, parse_time_point
+    from syncmon.headless.check import run_check
+
+    at = None
+    if args.at:
+        try:
+            at = parse_time_point(args.at)
+        except DurationError as exc:
+            _report_invalid(args, [f"--at: {exc}"])
+            return EXIT_UNKNOWN
+    return run_check(settings, output_format=args.format, at=at)  # type: ignore[arg-type]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import os
+
+    from syncmon.config.loader import ConfigInvalid, load_config
+    from syncmon.config.settings import DEFAULT_CONFIG_FILE, ENV_CONFIG
+
+    path = args.file or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG_FILE
+    try:
+        config = load_config(path)
+    except ConfigInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    print(f"{path}: valid ({len(config.rules)} rules, {len(config.targets)} targets)")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.serve_only:
+        from syncmon.demo.runner import serve_only
+
+        return serve_only(timezone=args.timezone)
+    from syncmon.demo.runner import run_demo_dashboard
+
+    return run_demo_dashboard(timezone=args.timezone)

@@ -1,0 +1,97 @@
+"""Sync conflicts and the outcome of resolving one by hand (SPEC §1.3). Pure data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Resolution(StrEnum):
+    KEEP_LOCAL = "keep_local"
+    KEEP_REMOTE = "keep_remote"
+    MERGE = "merge"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    id: str
+    user_id: str
+    entity_type: str
+    entity_id: str
+    detected_at: datetime | None
+    version: int
+    local: dict[str, Any]
+    remote: dict[str, Any]
+    base: dict[str, Any] | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Conflict:
+        """Build from the API's JSON, raising ValueError on anything malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("a conflict must be a JSON object")
+        try:
+            detected = data.get("detected_at")
+            detected_at = (datetime.fromisoformat(str(detected).replace("Z", "+00:00"))
+                           if detected else None)
+            version = data["version"]
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise ValueError("version must be an integer")
+            local, remote, base = data["local"], data["remote"], data.get("base")
+            if not isinstance(local, dict) or not isinstance(remote, dict):
+                raise ValueError("local and remote must be JSON objects")
+            if base is not None and not isinstance(base, dict):
+                raise ValueError("base must be a JSON object or null")
+            return cls(str(data["id"]), str(data.get("user_id", "")),
+                       str(data.get("entity_type", "")), str(data.get("entity_id", "")),
+                       detected_at, version, local, remote, base)
+        except KeyError as exc:
+            raise ValueError(f"missing field {exc.args[0]!r}") from None
+
+
+class OutcomeKind(StrEnum):
+    RESOLVED = "resolved"
+    ALREADY_RESOLVED = "already_resolved"  # 409
+    NOT_FOUND = "not_found"  # 404
+    REJECTED = "rejected"  # 422 / other 4xx: the request itself is wrong
+    FAILED = "failed"  # timeout, refused, 5xx: nothing is known to have happened; retry
+
+
+@dataclass(frozen=True)
+class ResolveOutcome:
+    kind: OutcomeKind
+    message: str
+    resolution_id: str | None = None
+    resolved_by: str | None = None
+    http_status: int | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind is OutcomeKind.FAILED
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    key: str
+    local: Any
+    remote: Any
+    base: Any
+    differs: bool
+
+
+_MISSING = object()
+
+
+def diff_documents(local: dict[str, Any], remote: dict[str, Any],
+                   base: dict[str, Any] | None) -> list[FieldDiff]:
+    """Field-by-field comparison of the three sides, keys in a stable order."""
+    keys = list(dict.fromkeys([*local, *remote, *(base or {})]))
+    rows = []
+    for key in keys:
+        lv, rv = local.get(key, _MISSING), remote.get(key, _MISSING)
+        bv = (base or {}).get(key, _MISSING)
+        rows.append(FieldDiff(key, None if lv is _MISSING else lv,
+                              None if rv is _MISSING else rv,
+                              None if bv is _MISSING else bv, lv != rv))
+    return rows
