@@ -184,6 +184,6 @@ def _demo(args: argparse.Namespace) -> int:
         from syncmon.demo.runner import serve_only
 
         return serve_only(timezone=args.timezone)
-    from syncmon.demo.runner import run_demo_dashboard
+    from syncmon.demo.dashboard import run_demo_dashboard
 
     return run_demo_dashboard(timezone=args.timezone)
