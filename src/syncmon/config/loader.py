@@ -125,7 +125,9 @@ def _targets(
 ) -> tuple[dict[str, Condition], list[Problem]]:
     """Targets are `metric: "> 99%"`; checked as the condition `metric > 99%`."""
     given = data.get("targets")
-    given = {k: v for k, v in given.items() if isinstance(v, str)} if isinstance(given, dict) else {}
+    if not isinstance(given, dict):
+        given = {}
+    given = {k: v for k, v in given.items() if isinstance(v, str)}
     merged = {**DEFAULT_TARGETS, **given}
     targets: dict[str, Condition] = {}
     problems = []

@@ -186,10 +186,7 @@ class _Parser:
                     token.offset + len(token.text))
             return value
         if token.unit not in allowed:
-            if allowed:
-                expected = f"use {' or '.join(allowed)}"
-            else:
-                expected = "write a plain number"
+            expected = f"use {' or '.join(allowed)}" if allowed else "write a plain number"
             raise ConditionError(
                 f"unit {token.unit!r} does not fit {metric.name}, a {_unit_word(metric.unit)}: "
                 f"{expected}",

@@ -34,7 +34,7 @@ def format_duration(value: timedelta | float) -> str:
     if seconds < 60:
         return f"{seconds:.0f}s" if seconds == int(seconds) or seconds >= 10 else f"{seconds:.1f}s"
     parts: list[str] = []
-    remaining = int(round(seconds))
+    remaining = round(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if remaining >= size:
             amount, remaining = divmod(remaining, size)

@@ -23,7 +23,11 @@ SERVICE_USER = "pgserver"  # the unprivileged account pgserver itself uses when 
 
 
 def pgserver_bin_dir() -> Path:
-    from pgserver._commands import POSTGRES_BIN_PATH
+    import warnings
+
+    with warnings.catch_warnings():  # pgserver's import warns about XDG_RUNTIME_DIR; harmless
+        warnings.simplefilter("ignore")
+        from pgserver._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 
@@ -89,7 +93,7 @@ class EmbeddedPostgres:
     def start(self) -> None:
         if not self._initialised:
             self._initdb()
-        options = [f"-h 127.0.0.1", f"-p {self.port}", f"-k {self.socket_dir}",
+        options = ["-h 127.0.0.1", f"-p {self.port}", f"-k {self.socket_dir}",
                    f"-c timezone={self.timezone}", "-c fsync=off",
                    "-c synchronous_commit=off", "-c full_page_writes=off"]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
@@ -171,9 +175,16 @@ class EmbeddedPostgres:
         self._initialised = True
 
     def _prepare_for_service_user(self) -> None:
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, \
-            ensure_user_exists
         import stat
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
         assert self._run_as is not None
         ensure_user_exists(self._run_as)

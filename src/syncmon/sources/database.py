@@ -22,6 +22,7 @@ from syncmon.redaction import describe_error, redact
 from syncmon.sources import sql
 
 TABLE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
+_FAILURES = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class MetricsDatabase:
         if conn is not None:
             try:
                 await asyncio.wait_for(conn.close(), timeout=2)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, asyncpg.PostgresError):
                 conn.terminate()
 
     async def _connect(self) -> asyncpg.Connection:
@@ -135,8 +136,7 @@ class MetricsDatabase:
             result = MetricsResult()
             try:
                 await self._fetch_all(query, result)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                    asyncio.TimeoutError) as exc:
+            except _FAILURES as exc:
                 # A stale connection (the server restarted since the last poll) fails once;
                 # a fresh connection is the cure, so try exactly once more.
                 had_connection = self._conn is not None
@@ -145,8 +145,7 @@ class MetricsDatabase:
                 if had_connection and _is_connection_loss(exc):
                     try:
                         await self._fetch_all(query, result)
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                            asyncio.TimeoutError) as retry_exc:
+                    except _FAILURES as retry_exc:
                         await self.close()
                         result = _all_failed(query, retry_exc)
                 else:
@@ -241,7 +240,8 @@ def _explain(exc: BaseException) -> str:
         return "timed out (connecting or running the query)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is PostgreSQL running and listening there?)"
-    if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+    if isinstance(exc, asyncpg.InvalidPasswordError
+                  | asyncpg.InvalidAuthorizationSpecificationError):
         return redact(f"authentication failed: {exc}")
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
         return redact(f"no such database: {exc}")

@@ -157,7 +157,19 @@ async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
-    text = str(exc).lower()
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    causes = [c for c in chain if isinstance(c, OSError)]
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError) or cause.errno == 111:
+            return "connection refused"
+        for inner in getattr(cause, "exceptions", ()):  # anyio groups per-address failures
+            if isinstance(inner, ConnectionRefusedError):
+                return "connection refused"
+    text = " ".join(str(c) for c in chain).lower()
     if "refused" in text:
         return "connection refused"
     if "name or service not known" in text or "nodename nor servname" in text:

@@ -1,0 +1,119 @@
+"""Durations and `--at`, secret masking, control-character sanitising, metric arithmetic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from syncmon.core.durations import DurationError, format_duration, parse_duration, parse_time_point
+from syncmon.core.metrics import (
+    ConflictAggregates,
+    EndpointAggregates,
+    HealthReading,
+    PerformanceAggregates,
+    conflict_metrics,
+    endpoint_metrics,
+    health_table_metrics,
+    performance_metrics,
+)
+from syncmon.core.text import sanitize
+from syncmon.redaction import mask_dsn, redact, register_secret
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("250ms", 0.25), ("30s", 30), ("5m", 300),
+                                               ("1.5h", 5400), ("2d", 172800), (" 5m ", 300)])
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["5", "m", "5 minutes", "-5m", "5mm", "", "1e3s"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+def test_format_duration() -> None:
+    assert [format_duration(timedelta(seconds=s)) for s in (0.2, 45, 300, 5400, 90061)] == [
+        "200ms", "45s", "5m", "1h30m", "1d1h"]
+
+
+def test_time_points_relative_and_rfc3339() -> None:
+    assert parse_time_point("-2h", now=NOW) == NOW - timedelta(hours=2)
+    assert parse_time_point("now", now=NOW) == NOW
+    moment = parse_time_point("2026-11-27T03:12:00+01:00", now=NOW)
+    assert moment == datetime(2026, 11, 27, 2, 12, tzinfo=UTC)
+    assert parse_time_point("2026-11-27T03:12:00Z", now=NOW).utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(("text", "why"), [("2026-11-27T03:12:00", "UTC offset"),
+                                           ("yesterday", "RFC 3339"), ("-2x", "relative"),
+                                           ("2030-01-01T00:00:00Z", "future")])
+def test_time_points_rejected_with_reason(text: str, why: str) -> None:
+    with pytest.raises(DurationError, match=why):
+        parse_time_point(text, now=NOW)
+
+
+@pytest.mark.parametrize(("dsn", "masked"), [
+    ("postgresql://mon:s3cr3t@db.example:5432/metrics",
+     "postgresql://mon:***@db.example:5432/metrics"),
+    ("postgres://mon@db/metrics", "postgres://mon@db/metrics"),
+    ("host=db user=mon password=s3cr3t dbname=m", "host=db user=mon password=*** dbname=m"),
+    ("postgresql://db/m?user=mon&password=s3cr3t", "postgresql://db/m?user=mon&password=***"),
+])
+def test_mask_dsn(dsn: str, masked: str) -> None:
+    assert mask_dsn(dsn) == masked
+
+
+def test_redact_removes_registered_secrets_and_password_shapes() -> None:
+    register_secret("tok-abcdef-123")
+    text = ("GET with Authorization: Bearer tok-abcdef-123 failed; "
+            "ConnectionParameters(user='mon', password='pw-in-repr', database='m') "
+            "dsn=postgresql://mon:pw2@h/db")
+    cleaned = redact(text)
+    for secret in ("tok-abcdef-123", "pw-in-repr", "pw2"):
+        assert secret not in cleaned
+    assert "postgresql://mon:***@h/db" in cleaned
+
+
+def test_sanitize_replaces_control_characters_visibly() -> None:
+    hostile = "a\x1b]0;pwned\x07b\x1b[2Jc\x9bd\x00e\u202ef"
+    cleaned = sanitize(hostile)
+    assert "\x1b" not in cleaned and "\x07" not in cleaned and "\x9b" not in cleaned
+    assert cleaned.startswith("a␛]0;pwned\\x07b␛[2Jc\\x9bd\\x00e")
+    assert "\u202e" not in cleaned
+    assert sanitize("line1\nline2\ttab", single_line=True) == "line1 line2 tab"
+    assert sanitize("x" * 10, limit=5) == "xxxx…"
+
+
+def test_performance_metrics_from_aggregates() -> None:
+    agg = PerformanceAggregates(sync_total=200, sync_failed=12, plaid_total=50, plaid_failed=2,
+                                sync_avg_ms=850.0, sync_p95_ms=2400.0)
+    m = {v.name: v for v in performance_metrics(agg, 300)}
+    assert m["sync_failure_rate"].value == pytest.approx(0.06)
+    assert m["sync_success_rate"].value == pytest.approx(0.94)
+    assert m["plaid_error_rate"].value == pytest.approx(0.04)
+    assert m["error_rate"].value == pytest.approx(14 / 250)
+    assert m["error_rate"].samples == 250
+    assert m["sync_throughput"].value == pytest.approx(40.0)
+    assert m["avg_sync_duration"].value == 850.0
+    assert m["p95_sync_duration"].samples == 200
+
+
+def test_zero_samples_give_null_never_zero() -> None:
+    m = {v.name: v for v in performance_metrics(PerformanceAggregates(), 300)}
+    for name in ("sync_failure_rate", "sync_success_rate", "plaid_error_rate", "error_rate",
+                 "avg_sync_duration", "p95_sync_duration"):
+        assert m[name].value is None and m[name].samples == 0, name
+    assert conflict_metrics(ConflictAggregates(), 300)[0].value is None
+    assert endpoint_metrics(EndpointAggregates(0, 0, 0), 300)[0].value is None
+    assert health_table_metrics([HealthReading("q", 0, None, '"text"')], 300)[0].value is None
+
+
+def test_conflict_and_endpoint_metrics() -> None:
+    assert conflict_metrics(ConflictAggregates(10, 9), 300)[0].value == pytest.approx(0.9)
+    ep = {v.name: v for v in endpoint_metrics(EndpointAggregates(4, 1, 2, (100.0, 300.0)), 300)}
+    assert (ep["api_response_time"].value, ep["api_response_time"].samples) == (200.0, 2)
+    assert (ep["endpoints_down"].value, ep["endpoints_insecure"].value) == (1, 2)
