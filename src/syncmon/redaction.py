@@ -7,6 +7,7 @@ the process (errors, logs, JSON, tracebacks via `install_excepthook`).
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -84,3 +85,10 @@ def _excepthook(
 def install_excepthook() -> None:
     """Make uncaught tracebacks go through `redact` (asyncpg reprs carry passwords)."""
     sys.excepthook = _excepthook
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter whose every line, exception text included, goes through `redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))

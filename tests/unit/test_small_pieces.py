@@ -117,3 +117,35 @@ def test_conflict_and_endpoint_metrics() -> None:
     ep = {v.name: v for v in endpoint_metrics(EndpointAggregates(4, 1, 2, (100.0, 300.0)), 300)}
     assert (ep["api_response_time"].value, ep["api_response_time"].samples) == (200.0, 2)
     assert (ep["endpoints_down"].value, ep["endpoints_insecure"].value) == (1, 2)
+
+
+def test_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    script = tmp_path / "boom.py"
+    script.write_text(
+        "import asyncpg.connect_utils as cu\n"
+        "from syncmon.redaction import install_excepthook, register_secret\n"
+        "install_excepthook()\n"
+        "register_secret('pw-registered-1')\n"
+        "fields = cu._ConnectionParameters._fields\n"
+        "params = cu._ConnectionParameters(*[None] * len(fields))._replace("
+        "user='mon', password='pw-in-params-2', database='m')\n"
+        "raise RuntimeError(f'cannot connect with {params!r} using pw-registered-1')\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 1
+    assert "RuntimeError: cannot connect" in result.stderr
+    assert "pw-in-params-2" not in result.stderr
+    assert "pw-registered-1" not in result.stderr
+
+
+def test_log_lines_are_redacted() -> None:
+    import logging
+
+    from syncmon.redaction import RedactingFormatter
+
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1,
+                               "db postgresql://mon:pw-log-3@h/db failed", None, None)
+    assert "pw-log-3" not in RedactingFormatter("%(message)s").format(record)
