@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
@@ -99,6 +101,7 @@ class MetricsDatabase:
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self._conn: asyncpg.Connection | None = None
+        self._fixed_zone: tzinfo | None = None
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
@@ -106,6 +109,7 @@ class MetricsDatabase:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
+        self._fixed_zone = None
         if conn is not None:
             try:
                 await asyncio.wait_for(conn.close(), timeout=2)
@@ -153,29 +157,52 @@ class MetricsDatabase:
             result.seconds = time.perf_counter() - started
             return result
 
+    async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
+        """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
+
+        asyncpg tracks TimeZone from the server's ParameterStatus, so this costs no query
+        unless the zone is not an IANA name (e.g. a POSIX offset), when we ask once.
+        """
+        name = self.timestamp_timezone or getattr(conn.get_settings(), "TimeZone", "UTC")
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            if self._fixed_zone is None:
+                seconds = await conn.fetchval("SELECT extract(timezone FROM now())::int")
+                self._fixed_zone = timezone(timedelta(seconds=seconds), name)
+            return self._fixed_zone
+
     async def _fetch_all(self, query: MetricsQuery, result: MetricsResult) -> None:
         conn = await self.connection()
+        zone = await self._zone(conn)
+
+        def local(moment: datetime) -> datetime:
+            return moment.astimezone(zone).replace(tzinfo=None)
+
         lo, hi = query.bounds()
-        common = [lo, hi, self.timestamp_timezone, query.user_id,
-                  [i.start for i in query.intervals], [i.end for i in query.intervals]]
         series = query.series
-        series_args = [series.start if series else None,
-                       series.step.total_seconds() if series else 1.0]
+        shape = sql.Shape(
+            lo=local(lo), hi=local(hi),
+            intervals=tuple((local(i.start), local(i.end)) for i in query.intervals),
+            user_id=query.user_id,
+            series_start=local(series.start) if series else None,
+            series_step_seconds=series.step.total_seconds() if series else 60.0,
+            top_errors=query.top_errors,
+            top_errors_since=local(query.top_errors_since) if query.top_errors_since else None,
+        )
         for source in TABLE_SOURCES:
             if source not in query.tables:
                 continue
             try:
                 if source is Source.PERFORMANCE:
-                    rows = await conn.fetch(
-                        sql.PERFORMANCE, *common, *series_args,
-                        query.top_errors_since or lo, query.top_errors, self.plaid_pattern)
-                    _read_performance(rows, query, result)
+                    stmt = sql.performance(shape, self.plaid_pattern)
+                    _read_performance(await conn.fetchrow(stmt.sql, *stmt.args), query, result)
                 elif source is Source.CONFLICTS:
-                    rows = await conn.fetch(sql.CONFLICTS, *common, *series_args)
-                    _read_conflicts(rows, query, result)
+                    stmt = sql.conflicts(shape)
+                    _read_conflicts(await conn.fetchrow(stmt.sql, *stmt.args), query, result)
                 else:
-                    rows = await conn.fetch(sql.HEALTH, *common)
-                    _read_health(rows, query, result)
+                    stmt = sql.health(shape)
+                    _read_health(await conn.fetch(stmt.sql, *stmt.args), query, result)
                 result.statements += 1
             except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError,
                     asyncpg.InsufficientPrivilegeError, asyncpg.DataError,
@@ -184,40 +211,41 @@ class MetricsDatabase:
                 result.failed[source] = f"{source.value}: {_explain(exc)}"
 
 
-def _read_performance(rows: Sequence[Any], query: MetricsQuery, result: MetricsResult) -> None:
-    per_interval: list[PerformanceAggregates | None] = [None] * len(query.intervals)
-    for row in rows:
-        agg = PerformanceAggregates(
-            sync_total=row["sync_total"], sync_failed=row["sync_failed"],
-            plaid_total=row["plaid_total"], plaid_failed=row["plaid_failed"],
-            sync_avg_ms=row["sync_avg_ms"], sync_p95_ms=row["sync_p95_ms"])
-        if row["kind"] == "window":
-            per_interval[row["idx"] - 1] = agg
-        elif row["kind"] == "bucket":
-            if query.series and 0 <= row["idx"] < query.series.count:
-                result.performance_series[row["idx"]] = agg
-        else:
-            result.top_errors.append((row["message"], row["sync_total"]))
-    result.performance = per_interval
+def _json(value: Any) -> list[Any]:
+    return json.loads(value) if value else []
 
 
-def _read_conflicts(rows: Sequence[Any], query: MetricsQuery, result: MetricsResult) -> None:
-    per_interval: list[ConflictAggregates | None] = [None] * len(query.intervals)
-    for row in rows:
-        agg = ConflictAggregates(total=row["total"], auto_resolved=row["auto_resolved"])
-        if row["kind"] == "window":
-            per_interval[row["idx"] - 1] = agg
-        elif query.series and 0 <= row["idx"] < query.series.count:
-            result.conflict_series[row["idx"]] = agg
-    result.conflicts = per_interval
+def _read_performance(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
+    result.performance = [
+        PerformanceAggregates(*values)
+        for values in zip(row["sync_total"], row["sync_failed"], row["plaid_total"],
+                          row["plaid_failed"], row["sync_avg_ms"], row["sync_p95_ms"],
+                          strict=True)
+    ]
+    if query.series and "buckets" in row:
+        for index, *values in _json(row["buckets"]):
+            if 0 <= index < query.series.count:
+                result.performance_series[index] = PerformanceAggregates(*values)
+    if query.top_errors and "top_errors" in row:
+        result.top_errors = [(message, count) for message, count in _json(row["top_errors"])]
+
+
+def _read_conflicts(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
+    result.conflicts = [ConflictAggregates(total, auto)
+                        for total, auto in zip(row["total"], row["auto_resolved"], strict=True)]
+    if query.series and "buckets" in row:
+        for index, total, auto in _json(row["buckets"]):
+            if 0 <= index < query.series.count:
+                result.conflict_series[index] = ConflictAggregates(total, auto)
 
 
 def _read_health(rows: Sequence[Any], query: MetricsQuery, result: MetricsResult) -> None:
     per_interval: list[list[HealthReading]] = [[] for _ in query.intervals]
     for row in rows:
-        per_interval[row["idx"] - 1].append(HealthReading(
-            metric_type=row["metric_type"], numeric_samples=row["numeric_samples"],
-            mean=row["mean"], latest_raw=row["latest"]))
+        for index, (samples, mean) in enumerate(zip(row["numeric_samples"], row["mean"],
+                                                    strict=True)):
+            per_interval[index].append(HealthReading(row["metric_type"], samples, mean,
+                                                     row["latest"]))
     for readings in per_interval:
         readings.sort(key=lambda r: r.metric_type)
     result.health = per_interval

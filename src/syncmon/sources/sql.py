@@ -1,111 +1,166 @@
-"""Every SQL statement syncmon runs, in one place. Parameters are always bound, never formatted.
+"""Every SQL statement syncmon runs against the metrics tables, built in one place.
 
-One statement per table per poll, whatever the number of rules and windows: the rows of the
-union of all intervals are read once (`r`, bounded by `$1..$2` so an index on `timestamp`
-is used), then each interval is an aggregate over a join, each chart bucket an arithmetic
-group. The `timestamp` columns are local times of the writers' zone; we convert our bounds
-into that zone (`$3`, default the session's `TimeZone`) instead of converting every row,
-which would defeat the index.
+One statement per table per poll, whatever the number of rules and windows: the rows of
+`[lo, hi)` (the union of every interval) are read once — by the index on `timestamp`
+when there is one — and each interval is a set of `FILTER` aggregates over that single
+scan. Chart buckets and top errors, which only the dashboard asks for, are scalar
+subqueries over the same rows. Every value is a bound parameter; the statement's *shape*
+(how many intervals, which extras) is all that varies, so asyncpg's prepared-statement
+cache keeps one plan per shape.
+
+Bounds are passed as `timestamp without time zone` in the writers' zone, converted by the
+caller: comparing raw column values keeps the scan on the index and costs nothing per row.
 """
 
 from __future__ import annotations
 
-# $1 lower bound of all intervals, $2 upper bound (timestamptz); $3 zone of the timestamps
-# (NULL: the database's TimeZone); $4 user_id filter (NULL: everyone).
-_ZONE = "coalesce($3::text, current_setting('TimeZone'))"
-_IN_RANGE = (
-    f"timestamp >= ($1::timestamptz AT TIME ZONE {_ZONE}) "
-    f"AND timestamp < ($2::timestamptz AT TIME ZONE {_ZONE}) "
-    "AND ($4::uuid IS NULL OR user_id = $4::uuid)"
-)
-# $5/$6: arrays of interval starts/ends (timestamptz), evaluated as [start, end).
-_INTERVALS = f"""
-w AS (
-    SELECT i.idx::int AS idx,
-           i.lo AT TIME ZONE {_ZONE} AS lo,
-           i.hi AT TIME ZONE {_ZONE} AS hi
-    FROM unnest($5::timestamptz[], $6::timestamptz[]) WITH ORDINALITY AS i(lo, hi, idx)
-)"""
-# $7 first bucket start (NULL: no series), $8 bucket width in seconds.
-_BUCKET = f"floor(extract(epoch FROM r.ts - ($7::timestamptz AT TIME ZONE {_ZONE})) / $8::float8)"
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-_PERFORMANCE_AGGREGATES = """
-    count(*) FILTER (WHERE NOT r.plaid) AS sync_total,
-    count(*) FILTER (WHERE NOT r.plaid AND NOT r.success) AS sync_failed,
-    count(*) FILTER (WHERE r.plaid) AS plaid_total,
-    count(*) FILTER (WHERE r.plaid AND NOT r.success) AS plaid_failed,
-    (avg(r.duration_ms) FILTER (WHERE NOT r.plaid))::float8 AS sync_avg_ms,
-    percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)
-        FILTER (WHERE NOT r.plaid) AS sync_p95_ms"""
 
-# $9: for `$10` > 0, the top-N error messages of failed operations since $9.
-PERFORMANCE = f"""
-WITH r AS MATERIALIZED (
-    SELECT timestamp AS ts,
-           operation_type LIKE $11::text AS plaid,
-           success,
-           duration_ms,
-           CASE WHEN NOT success THEN left(error_message, 500) END AS error_message
-    FROM sync_performance_metrics
-    WHERE {_IN_RANGE}
-),{_INTERVALS}
-SELECT 'window' AS kind, w.idx AS idx,{_PERFORMANCE_AGGREGATES},
-    NULL::text AS message
-FROM w LEFT JOIN r ON r.ts >= w.lo AND r.ts < w.hi
-GROUP BY w.idx
-UNION ALL
-SELECT 'bucket', {_BUCKET}::int,{_PERFORMANCE_AGGREGATES},
-    NULL::text
-FROM r
-WHERE $7::timestamptz IS NOT NULL AND r.ts >= ($7::timestamptz AT TIME ZONE {_ZONE})
-GROUP BY 2
-UNION ALL
-(SELECT 'error', 0, count(*), 0, 0, 0, NULL::float8, NULL::float8,
-        coalesce(r.error_message, '')
- FROM r
- WHERE $10::int > 0 AND NOT r.success AND r.ts >= ($9::timestamptz AT TIME ZONE {_ZONE})
- GROUP BY r.error_message
- ORDER BY count(*) DESC, coalesce(r.error_message, '')
- LIMIT $10::int)
-"""
+@dataclass
+class Statement:
+    """SQL text plus its arguments, numbered as they are bound."""
 
-CONFLICTS = f"""
-WITH r AS MATERIALIZED (
-    SELECT timestamp AS ts, coalesce(auto_resolved, false) AS auto
-    FROM conflict_resolution_history
-    WHERE {_IN_RANGE}
-),{_INTERVALS}
-SELECT 'window' AS kind, w.idx AS idx,
-       count(r.ts) AS total, count(*) FILTER (WHERE r.auto) AS auto_resolved
-FROM w LEFT JOIN r ON r.ts >= w.lo AND r.ts < w.hi
-GROUP BY w.idx
-UNION ALL
-SELECT 'bucket', {_BUCKET}::int, count(*), count(*) FILTER (WHERE r.auto)
-FROM r
-WHERE $7::timestamptz IS NOT NULL AND r.ts >= ($7::timestamptz AT TIME ZONE {_ZONE})
-GROUP BY 2
-"""
+    sql: str = ""
+    args: list[Any] = field(default_factory=list)
+
+    def bind(self, value: Any, sql_type: str) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}::{sql_type}"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What one poll asks of a table, in local (writer-zone) timestamps."""
+
+    lo: datetime
+    hi: datetime
+    intervals: tuple[tuple[datetime, datetime], ...]
+    user_id: Any = None
+    series_start: datetime | None = None
+    series_step_seconds: float = 60.0
+    top_errors: int = 0
+    top_errors_since: datetime | None = None
+
+
+def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
+    where = (f"timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
+             f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}")
+    if shape.user_id is not None:
+        where += f" AND user_id = {stmt.bind(shape.user_id, 'uuid')}"
+    return f"SELECT {columns} FROM {table} WHERE {where}"
+
+
+def _interval_filters(stmt: Statement, shape: Shape) -> list[str]:
+    return [f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
+            for lo, hi in shape.intervals]
+
+
+def _per_interval(template: str, filters: list[str], sql_type: str) -> str:
+    """`ARRAY[agg FILTER (WHERE <interval 1>), …]` for an aggregate with a `{f}` slot."""
+    return "ARRAY[" + ", ".join(template.format(f=f) for f in filters) + f"]::{sql_type}[]"
+
+
+def _bucket(stmt: Statement, shape: Shape) -> tuple[str, str]:
+    start = stmt.bind(shape.series_start, "timestamp")
+    step = stmt.bind(shape.series_step_seconds, "float8")
+    return f"floor(extract(epoch FROM ts - {start}) / {step})::int", f"ts >= {start}"
+
+
+def performance(shape: Shape, plaid_pattern: str) -> Statement:
+    """`sync_performance_metrics`: per interval sync/Plaid counts, failures, avg and p95."""
+    stmt = Statement()
+    plaid = stmt.bind(plaid_pattern, "text")
+    extras = shape.series_start is not None or shape.top_errors > 0
+    message = ", CASE WHEN NOT success THEN left(error_message, 500) END AS error_message"
+    rows = _rows(stmt, shape, "sync_performance_metrics",
+                 f"timestamp AS ts, operation_type LIKE {plaid} AS plaid, success, duration_ms"
+                 + (message if extras else ""))
+    f = _interval_filters(stmt, shape)
+    columns = [
+        _per_interval("count(*) FILTER (WHERE NOT plaid AND {f})", f, "bigint") + " AS sync_total",
+        _per_interval("count(*) FILTER (WHERE NOT plaid AND NOT success AND {f})", f, "bigint")
+        + " AS sync_failed",
+        _per_interval("count(*) FILTER (WHERE plaid AND {f})", f, "bigint") + " AS plaid_total",
+        _per_interval("count(*) FILTER (WHERE plaid AND NOT success AND {f})", f, "bigint")
+        + " AS plaid_failed",
+        _per_interval("avg(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "float8")
+        + " AS sync_avg_ms",
+        _per_interval("percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
+                      " FILTER (WHERE NOT plaid AND {f})", f, "float8") + " AS sync_p95_ms",
+    ]
+    if shape.series_start is not None:
+        bucket, since = _bucket(stmt, shape)
+        columns.append(f"""(SELECT json_agg(json_build_array(b, st, sf, pt, pf, av, p95))
+        FROM (SELECT {bucket} AS b,
+                     count(*) FILTER (WHERE NOT plaid) AS st,
+                     count(*) FILTER (WHERE NOT plaid AND NOT success) AS sf,
+                     count(*) FILTER (WHERE plaid) AS pt,
+                     count(*) FILTER (WHERE plaid AND NOT success) AS pf,
+                     avg(duration_ms) FILTER (WHERE NOT plaid) AS av,
+                     percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
+                         FILTER (WHERE NOT plaid) AS p95
+              FROM r WHERE {since} GROUP BY 1) AS buckets) AS buckets""")
+    if shape.top_errors > 0:
+        since = stmt.bind(shape.top_errors_since or shape.lo, "timestamp")
+        limit = stmt.bind(shape.top_errors, "int")
+        columns.append(f"""(SELECT json_agg(json_build_array(message, n))
+        FROM (SELECT coalesce(error_message, '') AS message, count(*) AS n
+              FROM r WHERE NOT success AND ts >= {since}
+              GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {limit}) AS top) AS top_errors""")
+    select = "SELECT " + ",\n       ".join(columns)
+    if extras:
+        stmt.sql = f"WITH r AS MATERIALIZED ({rows})\n{select}\nFROM r"
+    else:
+        stmt.sql = f"{select}\nFROM ({rows}) AS r"
+    return stmt
+
+
+def conflicts(shape: Shape) -> Statement:
+    """`conflict_resolution_history`: per interval all rows and auto-resolved rows."""
+    stmt = Statement()
+    rows = _rows(stmt, shape, "conflict_resolution_history",
+                 "timestamp AS ts, coalesce(auto_resolved, false) AS auto")
+    f = _interval_filters(stmt, shape)
+    columns = [_per_interval("count(*) FILTER (WHERE {f})", f, "bigint") + " AS total",
+               _per_interval("count(*) FILTER (WHERE auto AND {f})", f, "bigint")
+               + " AS auto_resolved"]
+    if shape.series_start is not None:
+        bucket, since = _bucket(stmt, shape)
+        columns.append(f"""(SELECT json_agg(json_build_array(b, n, a))
+        FROM (SELECT {bucket} AS b, count(*) AS n, count(*) FILTER (WHERE auto) AS a
+              FROM r WHERE {since} GROUP BY 1) AS buckets) AS buckets""")
+        head = f"WITH r AS MATERIALIZED ({rows})\n"
+        source = "r"
+    else:
+        head, source = "", f"({rows}) AS r"
+    stmt.sql = f"{head}SELECT {', '.join(columns)}\nFROM {source}"
+    return stmt
+
 
 # A reading is numeric when metric_value is a JSON number or an object with a numeric
-# "value"; anything else still counts for `latest` (shown) but not for the mean.
-HEALTH = f"""
-WITH r AS MATERIALIZED (
-    SELECT timestamp AS ts, metric_type, metric_value AS v
-    FROM sync_health_metrics
-    WHERE {_IN_RANGE}
-),{_INTERVALS}
-SELECT w.idx AS idx, r.metric_type,
-       count(x.num) AS numeric_samples,
-       avg(x.num)::float8 AS mean,
-       (array_agg(left(r.v::text, 200) ORDER BY r.ts DESC))[1] AS latest
-FROM w
-JOIN r ON r.ts >= w.lo AND r.ts < w.hi
-CROSS JOIN LATERAL (
-    SELECT CASE jsonb_typeof(r.v)
-             WHEN 'number' THEN (r.v #>> '{{}}')::float8
-             WHEN 'object' THEN CASE WHEN jsonb_typeof(r.v -> 'value') = 'number'
-                                     THEN (r.v ->> 'value')::float8 END
-           END AS num
-) AS x
-GROUP BY w.idx, r.metric_type
-"""
+# "value"; anything else still counts as the latest reading (shown) but not in the mean.
+_NUMERIC_READING = """CASE jsonb_typeof(metric_value)
+             WHEN 'number' THEN (metric_value #>> '{}')::float8
+             WHEN 'object' THEN CASE WHEN jsonb_typeof(metric_value -> 'value') = 'number'
+                                     THEN (metric_value ->> 'value')::float8 END
+           END"""
+
+
+def health(shape: Shape) -> Statement:
+    """`sync_health_metrics`: per metric_type and interval, numeric count and mean."""
+    stmt = Statement()
+    rows = _rows(stmt, shape, "sync_health_metrics",
+                 f"timestamp AS ts, metric_type, left(metric_value::text, 200) AS raw, "
+                 f"{_NUMERIC_READING} AS num")
+    f = _interval_filters(stmt, shape)
+    stmt.sql = (
+        "SELECT metric_type, "
+        + _per_interval("count(num) FILTER (WHERE {f})", f, "bigint") + " AS numeric_samples, "
+        + _per_interval("avg(num) FILTER (WHERE {f})", f, "float8") + " AS mean, "
+        + "(array_agg(raw ORDER BY ts DESC))[1] AS latest\n"
+        + f"FROM ({rows}) AS r GROUP BY metric_type"
+    )
+    return stmt

@@ -1,0 +1,155 @@
+"""Database-side measurements: syncmon's poll vs hand-written SQL, statements per poll.
+
+Pairs are measured side by side (A, B, A, B, … on the same server at the same moment) so a
+neighbour's load on the shared cores hits both sides alike; each figure is a median.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from syncmon.config.settings import Overrides, resolve_settings
+from syncmon.core.metrics import Source
+from syncmon.engine import Engine, PollRequest
+from syncmon.sources.database import TABLE_SOURCES, Interval, MetricsDatabase, MetricsQuery
+
+WINDOW = timedelta(minutes=5)
+
+# The least SQL that yields the same numbers for one 5-minute window: what a person would
+# write by hand, bounds computed by the client in the writers' zone (UTC here).
+MINIMAL_PERFORMANCE = """
+SELECT count(*) FILTER (WHERE operation_type NOT LIKE $3) AS sync_total,
+       count(*) FILTER (WHERE operation_type NOT LIKE $3 AND NOT success) AS sync_failed,
+       count(*) FILTER (WHERE operation_type LIKE $3) AS plaid_total,
+       count(*) FILTER (WHERE operation_type LIKE $3 AND NOT success) AS plaid_failed,
+       avg(duration_ms) FILTER (WHERE operation_type NOT LIKE $3) AS sync_avg_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)
+           FILTER (WHERE operation_type NOT LIKE $3) AS sync_p95_ms
+FROM sync_performance_metrics
+WHERE timestamp >= $1 AND timestamp < $2
+"""
+MINIMAL_CONFLICTS = """
+SELECT count(*), count(*) FILTER (WHERE auto_resolved)
+FROM conflict_resolution_history WHERE timestamp >= $1 AND timestamp < $2
+"""
+MINIMAL_HEALTH = """
+SELECT metric_type,
+       avg(CASE jsonb_typeof(metric_value)
+             WHEN 'number' THEN (metric_value #>> '{}')::float8
+             WHEN 'object' THEN (metric_value ->> 'value')::float8 END)
+FROM sync_health_metrics WHERE timestamp >= $1 AND timestamp < $2
+GROUP BY metric_type
+"""
+_COUNT_STATEMENTS = """
+SELECT coalesce(sum(calls) FILTER (WHERE query ~ 'sync_performance_metrics|'
+                                   'conflict_resolution_history|sync_health_metrics'), 0),
+       coalesce(sum(calls), 0)
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND query NOT LIKE '%pg_stat_statements%'
+"""
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+async def _timed(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await action()
+    return time.perf_counter() - started
+
+
+async def syncmon_vs_minimal(dsn: str, runs: int) -> dict[str, float]:
+    """Medians (ms) of syncmon's fetch for one 5-minute window vs the minimal statements."""
+    database = MetricsDatabase(dsn)
+    conn = await asyncpg.connect(dsn)
+    samples: dict[str, list[float]] = {k: [] for k in
+                                       ("syncmon", "minimal", "syncmon_perf", "minimal_perf")}
+    try:
+        for run in range(runs + 2):  # two warm-up rounds: caches, prepared statements
+            now = datetime.now(UTC)
+            query = MetricsQuery((Interval(now - WINDOW, now),))
+            lo, hi = (now - WINDOW).replace(tzinfo=None), now.replace(tzinfo=None)
+            perf_only = MetricsQuery(query.intervals, tables=frozenset({Source.PERFORMANCE}))
+
+            async def minimal(lo: datetime = lo, hi: datetime = hi) -> None:
+                await conn.fetch(MINIMAL_PERFORMANCE, lo, hi, "plaid%")
+                await conn.fetch(MINIMAL_CONFLICTS, lo, hi)
+                await conn.fetch(MINIMAL_HEALTH, lo, hi)
+
+            async def minimal_perf(lo: datetime = lo, hi: datetime = hi) -> None:
+                await conn.fetch(MINIMAL_PERFORMANCE, lo, hi, "plaid%")
+
+            pairs = [("syncmon", lambda q=query: _fetch_ok(database, q)),
+                     ("minimal", minimal),
+                     ("syncmon_perf", lambda q=perf_only: _fetch_ok(database, q)),
+                     ("minimal_perf", minimal_perf)]
+            if run % 2:
+                pairs.reverse()  # alternate who goes first
+            for name, action in pairs:
+                elapsed = await _timed(action)
+                if run >= 2:
+                    samples[name].append(elapsed)
+    finally:
+        await database.close()
+        await conn.close()
+    return {name: median_ms(values) for name, values in samples.items()}
+
+
+async def _fetch_ok(database: MetricsDatabase, query: MetricsQuery) -> None:
+    result = await database.fetch(query)
+    if result.failed:
+        raise RuntimeError(f"syncmon's fetch failed: {result.failed}")
+
+
+async def statements_per_poll(dsn: str, config: Path, request: PollRequest, runs: int
+                              ) -> tuple[int, int, float, int]:
+    """(statements on the three tables, all statements, median poll ms, intervals) of a poll."""
+    settings = resolve_settings(Overrides(config=str(config), dsn=dsn), env={})
+    admin = await asyncpg.connect(dsn)
+    engine = Engine(settings)
+    durations = []
+    try:
+        on_tables = total = 0
+        for run in range(runs + 1):
+            await admin.execute("SELECT pg_stat_statements_reset()")
+            snapshot = await engine.poll(request)
+            failed = {s: e for s, e in snapshot.failed.items() if s in TABLE_SOURCES}
+            if failed:
+                raise RuntimeError(f"poll failed: {failed}")
+            if run == 0:
+                on_tables, total = await admin.fetchrow(_COUNT_STATEMENTS)
+            else:
+                durations.append(snapshot.db_seconds)
+        intervals = len(snapshot.metrics)
+    finally:
+        await engine.close()
+        await admin.close()
+    return int(on_tables), int(total), median_ms(durations), intervals
+
+
+async def index_sizes(dsn: str) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class "
+            "WHERE relname LIKE 'idx_sync_performance_metrics_timestamp'")
+        return {r[0]: r[1] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def explain(dsn: str, sql: str, *args: object) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+        return "\n".join(r[0] for r in rows)
+    finally:
+        await conn.close()

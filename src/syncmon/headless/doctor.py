@@ -1,0 +1,125 @@
+"""`syncmon doctor`: is this database ready for syncmon? Tables, indexes, privileges, zone.
+
+It only reads (its session is read-only and every statement is a catalog lookup or an index
+probe), prints plain text that survives NO_COLOR, a pager and an e-mail, and exits like a
+check: 0 nothing to do, 1 advice to follow, 3 the database could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from enum import IntEnum
+from typing import TextIO
+
+import asyncpg
+
+from syncmon.config.settings import Settings
+from syncmon.headless.doctor_advice import TABLE_NAMES, Level, Section, examine
+from syncmon.headless.doctor_catalog import Catalog, read_catalog
+from syncmon.redaction import describe_error, redact
+
+CONNECT_TIMEOUT = 5.0
+# A guard, not an expectation: every statement is a catalog read or an index probe.
+STATEMENT_TIMEOUT = "15s"
+WIDTH = 100
+_INDENT = " " * 9
+
+
+class DoctorExit(IntEnum):
+    """Exit codes are an API: scripts run doctor after a migration."""
+
+    OK = 0
+    ADVICE = 1
+    UNREACHABLE = 3
+
+
+class CannotConnect(Exception):
+    """The database could not be reached or refused us; the message is secret-free."""
+
+
+def run_doctor(settings: Settings, *, out: TextIO | None = None,
+               err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    if not settings.dsn:
+        print("syncmon doctor: no database configured (--dsn, SYNCMON_DATABASE_URL or "
+              "sources.database.dsn)", file=err)
+        return DoctorExit.UNREACHABLE
+    try:
+        catalog = asyncio.run(_gather(settings.dsn, settings.timestamp_timezone))
+    except CannotConnect as exc:
+        print(f"syncmon doctor: cannot connect to {settings.masked_dsn}: {exc}", file=err)
+        return DoctorExit.UNREACHABLE
+    sections = examine(catalog, settings.timestamp_timezone)
+    print(render(settings.masked_dsn or "", sections), file=out)
+    return exit_code(sections)
+
+
+def exit_code(sections: list[Section]) -> DoctorExit:
+    needs_action = any(f.level.needs_action for s in sections for f in s.findings)
+    return DoctorExit.ADVICE if needs_action else DoctorExit.OK
+
+
+def render(masked_dsn: str, sections: list[Section]) -> str:
+    """Sections of `LEVEL  text` lines; statements indented below the finding they fix."""
+    lines = [f"syncmon doctor: {masked_dsn}", ""]
+    counts = dict.fromkeys(Level, 0)
+    for section in sections:
+        lines.append(section.title)
+        for finding in section.findings:
+            counts[finding.level] += 1
+            lines += _wrap(finding.text, f"  {finding.level.value:<7}")
+            for detail in finding.details:
+                # SQL is printed whole so it can be copied; prose is wrapped.
+                lines += ([_INDENT + detail] if detail.endswith(";") else _wrap(detail, _INDENT))
+        lines.append("")
+    if counts[Level.WARN] or counts[Level.ADVICE]:
+        lines.append(f"{counts[Level.WARN]} warning(s), {counts[Level.ADVICE]} advice: "
+                     "see WARN and ADVICE above (exit 1)")
+    else:
+        lines.append("Everything syncmon needs is in place (exit 0)")
+    return "\n".join(lines)
+
+
+def _wrap(text: str, first_prefix: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=first_prefix, subsequent_indent=_INDENT,
+                         break_on_hyphens=False, break_long_words=False)
+
+
+async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
+    try:
+        conn = await asyncpg.connect(
+            dsn, timeout=CONNECT_TIMEOUT,
+            server_settings={"application_name": "syncmon-doctor",
+                             # doctor never changes the database; make it a guarantee
+                             "default_transaction_read_only": "on",
+                             "statement_timeout": STATEMENT_TIMEOUT})
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+            ValueError) as exc:
+        raise CannotConnect(explain_connect_error(exc)) from None
+    try:
+        return await read_catalog(conn, TABLE_NAMES, timestamp_timezone)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise CannotConnect(f"reading the catalog failed: {describe_error(exc)}") from None
+    finally:
+        try:
+            await asyncio.wait_for(conn.close(), timeout=2)
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            conn.terminate()
+
+
+def explain_connect_error(exc: BaseException) -> str:
+    """One line an on-call engineer can act on, with no password in it."""
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {CONNECT_TIMEOUT:.0f} s (host unreachable or firewalled?)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is PostgreSQL running and listening on that host/port?)"
+    if isinstance(exc, asyncpg.InvalidPasswordError
+                  | asyncpg.InvalidAuthorizationSpecificationError):
+        return redact(f"authentication failed: {exc}")
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return redact(f"no such database: {exc}")
+    if isinstance(exc, OSError) and exc.strerror:
+        return redact(f"cannot connect: {exc.strerror}")
+    return describe_error(exc)

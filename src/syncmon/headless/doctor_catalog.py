@@ -1,0 +1,150 @@
+"""What `syncmon doctor` learns from the database: plain facts, read in one read-only session.
+
+Kept apart from the advice (`doctor_advice`) so the judgement can be tested on facts built by
+hand, and so this module stays a thin, cheap reader of catalogs and statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from syncmon.sources import catalog_sql
+
+# Below this many heap pages (32 MiB) an exact count and a min/max scan cost less than a
+# guess, and a table that was never analysed still gets real numbers.
+SMALL_TABLE_PAGES = 4096
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    version: str
+    version_num: int
+    timezone: str
+    role: str
+    database: str
+    superuser: bool
+    standby: bool
+    read_only_settings: tuple[str, ...]  # `default_transaction_read_only=…` set on db/role
+
+    @property
+    def read_only_by_default(self) -> bool:
+        return any(s.split("=", 1)[1].lower() in ("on", "true", "1", "yes")
+                   for s in self.read_only_settings)
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    name: str
+    method: str
+    leading_column: str | None
+    valid: bool
+    partial: bool
+    bytes: int
+    definition: str
+
+
+@dataclass
+class TableFacts:
+    """One metrics table as the session sees it; everything but `name` is None if missing."""
+
+    name: str
+    exists: bool = False
+    schema: str | None = None
+    kind: str | None = None  # 'r' table, 'p' partitioned, 'v' view, …
+    owner: str | None = None
+    owned: bool = False
+    can_select: bool = False
+    write_privileges: tuple[str, ...] = ()
+    total_bytes: int | None = None
+    heap_pages: int = 0
+    estimated_rows: float | None = None  # None: never analysed (and too big to count)
+    exact_rows: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    indexes: list[IndexFacts] = field(default_factory=list)
+    correlation: float | None = None
+    first: datetime | None = None  # oldest `timestamp` (local time of the writers' zone)
+    last: datetime | None = None
+    range_source: str | None = None  # "index", "scan" or "statistics"
+
+    @property
+    def rows(self) -> float | None:
+        return float(self.exact_rows) if self.exact_rows is not None else self.estimated_rows
+
+    @property
+    def partitioned(self) -> bool:
+        return self.kind == "p"
+
+    def timestamp_indexes(self) -> list[IndexFacts]:
+        """Indexes a range on `timestamp` can use (leading column, whole table, valid)."""
+        return [i for i in self.indexes if i.leading_column == "timestamp" and i.valid
+                and not i.partial and i.method in ("btree", "brin")]
+
+    def has_btree_on_timestamp(self) -> bool:
+        return any(i.method == "btree" for i in self.timestamp_indexes())
+
+
+@dataclass
+class Catalog:
+    server: ServerFacts
+    tables: list[TableFacts]
+    local_now: datetime | None  # now in the zone the timestamps are read in
+    zone_error: str | None = None  # the timestamp_timezone override was refused
+
+
+async def read_catalog(conn: asyncpg.Connection, table_names: tuple[str, ...],
+                       timestamp_timezone: str | None) -> Catalog:
+    """Gather every fact doctor judges; only catalog reads and index-backed probes."""
+    row = await conn.fetchrow(catalog_sql.SERVER)
+    server = ServerFacts(
+        version=row["version"], version_num=row["version_num"], timezone=row["timezone"],
+        role=row["role"], database=row["database"], superuser=bool(row["superuser"]),
+        standby=row["standby"], read_only_settings=tuple(row["read_only_settings"] or ()))
+    tables = [await _read_table(conn, r) for r in await conn.fetch(catalog_sql.TABLES,
+                                                                     list(table_names))]
+    local_now, zone_error = None, None
+    try:
+        local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, timestamp_timezone)
+    except (asyncpg.InvalidParameterValueError, asyncpg.DataError) as exc:
+        zone_error = str(exc)
+        local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, None)
+    return Catalog(server, tables, local_now, zone_error)
+
+
+async def _read_table(conn: asyncpg.Connection, row: asyncpg.Record) -> TableFacts:
+    facts = TableFacts(name=row["name"])
+    if row["oid"] is None:
+        return facts
+    facts.exists = True
+    facts.schema, facts.kind, facts.owner = row["schema"], row["kind"], row["owner"]
+    facts.owned, facts.can_select = bool(row["owned"]), bool(row["can_select"])
+    facts.write_privileges = tuple(row["write_privileges"] or ())
+    facts.total_bytes = row["total_bytes"]
+    facts.heap_pages = int(row["heap_pages"] or 0)
+    facts.estimated_rows = row["estimated_rows"] if row["analysed"] else None
+    oid = row["oid"]
+    facts.columns = {c["name"]: c["type"] for c in await conn.fetch(catalog_sql.COLUMNS, [oid])}
+    facts.indexes = [
+        IndexFacts(name=i["name"], method=i["method"], leading_column=i["leading_column"],
+                   valid=i["valid"], partial=i["partial"], bytes=i["bytes"],
+                   definition=i["definition"])
+        for i in await conn.fetch(catalog_sql.INDEXES, [oid])]
+    stats = await conn.fetchrow(catalog_sql.TIMESTAMP_STATS, facts.schema, facts.name)
+    if stats is not None:
+        facts.correlation = stats["correlation"]
+        facts.first, facts.last = stats["first_bound"], stats["last_bound"]
+        facts.range_source = "statistics" if facts.first else None
+    if not facts.can_select or "timestamp" not in facts.columns:
+        return facts
+    qualified = await conn.fetchval(catalog_sql.QUOTE_IDENT, facts.schema, facts.name)
+    small = facts.heap_pages <= SMALL_TABLE_PAGES and not facts.partitioned
+    if small:
+        facts.exact_rows = await conn.fetchval(catalog_sql.exact_count(qualified))
+    if small or facts.has_btree_on_timestamp():
+        extremes = await conn.fetchrow(catalog_sql.timestamp_extremes(qualified))
+        if extremes["first"] is not None:
+            facts.first, facts.last = extremes["first"], extremes["last"]
+            facts.range_source = "scan" if small else "index"
+    return facts
