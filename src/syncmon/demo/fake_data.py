@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 SYNC_OPERATIONS = (("sync_push", 0.38), ("sync_pull", 0.34), ("sync_full", 0.06),
