@@ -24,7 +24,8 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("250ms", 0.25), ("30s", 30), ("5m", 300),
-                                               ("1.5h", 5400), ("2d", 172800), (" 5m ", 300)])
+                                               ("1.5h", 5400), ("2d", 172800), (" 5m ", 300),
+                                               ("2h30m", 9000), ("1m30s", 90)])
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
@@ -42,6 +43,7 @@ def test_format_duration() -> None:
 
 def test_time_points_relative_and_rfc3339() -> None:
     assert parse_time_point("-2h", now=NOW) == NOW - timedelta(hours=2)
+    assert parse_time_point("-2h50m", now=NOW) == NOW - timedelta(hours=2, minutes=50)
     assert parse_time_point("now", now=NOW) == NOW
     moment = parse_time_point("2026-11-27T03:12:00+01:00", now=NOW)
     assert moment == datetime(2026, 11, 27, 2, 12, tzinfo=UTC)

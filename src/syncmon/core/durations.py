@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
+_DURATION = re.compile(rf"^\s*(?:{_PART})+\s*$")
+_PARTS = re.compile(_PART)
 _SECONDS_PER_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -14,14 +16,13 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse `<number><unit>` with unit ms, s, m, h or d (e.g. `5m`, `1.5s`)."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None:
+    """Parse `<number><unit>` with unit ms, s, m, h or d (e.g. `5m`, `1.5s`, also `2h30m`)."""
+    if not isinstance(text, str) or _DURATION.match(text) is None:
         raise DurationError(
             f"invalid duration {text!r}: expected a number and a unit (ms, s, m, h, d), e.g. 5m"
         )
-    number, unit = match.groups()
-    return timedelta(seconds=float(number) * _SECONDS_PER_UNIT[unit])
+    return timedelta(seconds=sum(float(number) * _SECONDS_PER_UNIT[unit]
+                                 for number, unit in _PARTS.findall(text)))
 
 
 def format_duration(value: timedelta | float) -> str:
