@@ -28,6 +28,8 @@ SETTINGS = {
 class PersistentPostgres(EmbeddedPostgres):
     """Same lifecycle as EmbeddedPostgres, but `root` is fixed and `cleanup` keeps the data."""
 
+    keep_data_on_exit = True
+
     def __init__(self, root: Path) -> None:  # deliberately no super().__init__: no tempdir
         root = root.resolve()  # pg_ctl runs with cwd=root
         bin_dir = system_bin_dir()
@@ -57,6 +59,7 @@ class PersistentPostgres(EmbeddedPostgres):
     def cleanup(self) -> None:
         """Stop, keep the data directory for the next run."""
         self.stop("fast")
+        self._stop_reaper()
 
     def wipe(self) -> None:
         self.stop("immediate")

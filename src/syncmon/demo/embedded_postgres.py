@@ -49,7 +49,13 @@ def free_port() -> int:
 
 
 class EmbeddedPostgres:
-    """Start with `start()`, stop for good with `cleanup()` (also a context manager)."""
+    """Start with `start()`, stop for good with `cleanup()` (also a context manager).
+
+    A small watchdog process (`pg_reaper`) stops the server and removes the directory if
+    this process dies without calling `cleanup()`.
+    """
+
+    keep_data_on_exit = False  # a subclass that caches its data directory says True
 
     def __init__(
         self,
@@ -98,6 +104,32 @@ class EmbeddedPostgres:
                    "-c synchronous_commit=off", "-c full_page_writes=off"]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
         self._pg_ctl("-w", "-t", "60", "-o", " ".join(options), "-l", str(self.log_file), "start")
+        self._start_reaper()
+
+    def _start_reaper(self) -> None:
+        reaper: subprocess.Popen[bytes] | None = getattr(self, "_reaper", None)
+        if reaper is not None and reaper.poll() is None:
+            return
+        import sys
+
+        self._reaper = subprocess.Popen(
+            [sys.executable, "-m", "syncmon.demo.pg_reaper", str(self.bin_dir / "pg_ctl"),
+             str(self.data_dir), str(self.root), self._run_as or "",
+             "keep" if self.keep_data_on_exit else "delete"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+
+    def _stop_reaper(self) -> None:
+        reaper: subprocess.Popen[bytes] | None = getattr(self, "_reaper", None)
+        if reaper is None:
+            return
+        self._reaper = None
+        if reaper.stdin:
+            reaper.stdin.close()
+        try:
+            reaper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            reaper.kill()
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (`fast` or `immediate`); `start()` brings it back on the same port."""
@@ -131,6 +163,7 @@ class EmbeddedPostgres:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+            self._stop_reaper()
 
     def pid(self) -> int | None:
         try:
