@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from syncmon.core.alerts import (
     history_offsets,
     observe,
 )
+from syncmon.core.latency import LatencyLog
 from syncmon.core.metrics import (
     ConflictAggregates,
     EndpointAggregates,
@@ -48,7 +48,6 @@ from syncmon.sources.health import EndpointResult, HealthPoller
 
 DEFAULT_WINDOW = timedelta(minutes=5)
 WindowKey = tuple[int, int]  # (window seconds, offset seconds back from the evaluation time)
-_LATENCY_LOG_LIMIT = 50_000  # bounded memory however long we run
 
 
 def window_key(window: timedelta, offset: timedelta = timedelta(0)) -> WindowKey:
@@ -125,7 +124,7 @@ class Engine:
                          token=settings.api_token, verify=settings.verify_tls)
             if settings.api_url and settings.endpoints else None
         )
-        self._latencies: deque[tuple[datetime, float]] = deque(maxlen=_LATENCY_LOG_LIMIT)
+        self._latencies = LatencyLog()
         self._lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -186,7 +185,7 @@ class Engine:
         if endpoints is not None:
             for result in endpoints:
                 if result.latency_ms is not None:
-                    self._latencies.append((result.polled_at, result.latency_ms))
+                    self._latencies.add(result.polled_at, result.latency_ms)
 
         for index, (window, offset) in enumerate(keys):
             values: list[MetricValue] = []
@@ -222,12 +221,13 @@ class Engine:
 
     def _endpoint_aggregates(self, endpoints: list[EndpointResult], since: datetime
                              ) -> EndpointAggregates:
-        latencies = tuple(ms for at, ms in self._latencies if at >= since)
+        latency_sum, samples = self._latencies.since(since)
         return EndpointAggregates(
             polled=len(endpoints),
             down=sum(1 for e in endpoints if e.status == "down"),
             insecure=sum(1 for e in endpoints if e.missing_security_headers),
-            latencies_ms=latencies,
+            latency_sum_ms=latency_sum,
+            latency_samples=samples,
         )
 
 

@@ -116,7 +116,7 @@ def test_zero_samples_give_null_never_zero() -> None:
 
 def test_conflict_and_endpoint_metrics() -> None:
     assert conflict_metrics(ConflictAggregates(10, 9), 300)[0].value == pytest.approx(0.9)
-    ep = {v.name: v for v in endpoint_metrics(EndpointAggregates(4, 1, 2, (100.0, 300.0)), 300)}
+    ep = {v.name: v for v in endpoint_metrics(EndpointAggregates(4, 1, 2, 400.0, 2), 300)}
     assert (ep["api_response_time"].value, ep["api_response_time"].samples) == (200.0, 2)
     assert (ep["endpoints_down"].value, ep["endpoints_insecure"].value) == (1, 2)
 
@@ -151,3 +151,17 @@ def test_log_lines_are_redacted() -> None:
     record = logging.LogRecord("x", logging.ERROR, __file__, 1,
                                "db postgresql://mon:pw-log-3@h/db failed", None, None)
     assert "pw-log-3" not in RedactingFormatter("%(message)s").format(record)
+
+
+def test_latency_log_is_bounded_and_windowed() -> None:
+    from syncmon.core.latency import LatencyLog
+
+    log = LatencyLog(bucket=timedelta(seconds=10), horizon=timedelta(minutes=10))
+    for second in range(0, 3600):  # an hour of one poll a second
+        log.add(NOW + timedelta(seconds=second), 100.0 if second < 3300 else 700.0)
+    assert len(log) <= 61
+    end = NOW + timedelta(seconds=3600)  # windows aligned to buckets are exact
+    total, count = log.since(end - timedelta(minutes=5))
+    assert count == 300 and total / count == pytest.approx(700.0)
+    total, count = log.since(end - timedelta(minutes=10))
+    assert count == 600 and total / count == pytest.approx(400.0)

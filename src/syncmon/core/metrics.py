@@ -8,7 +8,7 @@ means live in one place and are testable without a database.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -148,7 +148,8 @@ class EndpointAggregates:
     polled: int
     down: int
     insecure: int
-    latencies_ms: tuple[float, ...] = field(default_factory=tuple)
+    latency_sum_ms: float = 0.0
+    latency_samples: int = 0
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -193,10 +194,10 @@ def health_table_metrics(readings: list[HealthReading], window_seconds: int) -> 
 
 
 def endpoint_metrics(agg: EndpointAggregates, window_seconds: int) -> list[MetricValue]:
-    lat = agg.latencies_ms
+    samples = agg.latency_samples
     return [
-        MetricValue("api_response_time", sum(lat) / len(lat) if lat else None,
-                    Unit.MS, len(lat), window_seconds),
+        MetricValue("api_response_time", agg.latency_sum_ms / samples if samples else None,
+                    Unit.MS, samples, window_seconds),
         MetricValue("endpoints_down", float(agg.down) if agg.polled else None,
                     Unit.COUNT, agg.polled, window_seconds),
         MetricValue("endpoints_insecure", float(agg.insecure) if agg.polled else None,

@@ -1,0 +1,377 @@
+"""`syncmon watch` (SPEC §7): the headless alerting daemon.
+
+One loop evaluates every interval with the shared engine; state changes go to stdout as
+JSON lines and to the receivers, whose own workers absorb their failures. Nothing here
+may block the next evaluation for longer than a cycle's time budget, and nothing that
+goes wrong outside this process (a source, a receiver, a closed stdout) may end it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TextIO
+
+from syncmon.config.settings import Settings
+from syncmon.core.alerts import AlertEvent
+from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.metrics import Source
+from syncmon.core.rules import AlertRule
+from syncmon.engine import Engine, LiveAlerts, PollRequest, Snapshot
+from syncmon.headless.events import event_line, event_record, event_summary, format_value
+from syncmon.headless.exposition import WatchMetrics
+from syncmon.headless.receivers import (
+    ActiveAlert,
+    AlertmanagerReceiver,
+    Receiver,
+    RetryPolicy,
+    WebhookReceiver,
+    display_url,
+)
+from syncmon.redaction import describe_error, redact
+
+log = logging.getLogger("syncmon.watch")
+
+DEFAULT_INTERVAL = timedelta(seconds=30)
+EXIT_OK = 0
+EXIT_USAGE = 3  # as for an invalid config: nothing was evaluated
+SOURCES = tuple(Source)
+
+
+class PollingEngine(Protocol):
+    """What the loop needs from `Engine` (tests substitute a scripted one)."""
+
+    rules: tuple[AlertRule, ...]
+
+    async def poll(self, request: PollRequest | None = None) -> Snapshot: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    interval: timedelta = DEFAULT_INTERVAL
+    resend: timedelta = timedelta(minutes=1)
+    source_timeout: float = 5.0  # the slowest source's own timeout (health polls)
+    receiver_timeout: float = 5.0
+    retry: RetryPolicy | None = None
+    grace: float = 1.0  # for in-flight sends at shutdown
+    alertmanagers: Sequence[str] = ()
+    webhooks: Sequence[str] = ()
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+
+    @property
+    def hold(self) -> timedelta:
+        """Alertmanager's endsAt horizon: it resolves by itself if every watcher dies."""
+        return 4 * max(self.interval, self.resend)
+
+    @property
+    def cycle_timeout(self) -> float:
+        """A cycle may take an interval, or long enough for a source to time out by itself."""
+        return max(self.interval.total_seconds(), self.source_timeout + 1.0)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """Backoff capped near the interval: a receiver that returns is used again soon."""
+        if self.retry is not None:
+            return self.retry
+        seconds = self.interval.total_seconds()
+        return RetryPolicy(initial=min(0.5, max(0.05, seconds)), cap=min(30.0, max(1.0, seconds)))
+
+
+@dataclass
+class WatchStats:
+    cycles: int = 0
+    overruns: int = 0
+    events: list[AlertEvent] = field(default_factory=list)  # last cycle's
+
+
+class Watcher:
+    """The daemon: evaluation loop, receivers, metrics endpoint, orderly shutdown."""
+
+    def __init__(self, engine: PollingEngine, options: WatchOptions,
+                 out: TextIO | None = None) -> None:
+        self.engine = engine
+        self.options = options
+        self.out = out or sys.stdout
+        self.alerts = LiveAlerts(engine.rules)
+        retry = options.retry_policy
+        self.webhooks = [WebhookReceiver(url, timeout=options.receiver_timeout, retry=retry)
+                         for url in options.webhooks]
+        self.alertmanagers = [
+            AlertmanagerReceiver(url, resend=options.resend, hold=options.hold,
+                                 timeout=options.receiver_timeout, retry=retry)
+            for url in options.alertmanagers]
+        self.receivers: list[Receiver] = [*self.webhooks, *self.alertmanagers]
+        seen: dict[str, int] = {}
+        for receiver in self.receivers:  # distinct names: they are metric labels
+            seen[receiver.name] = seen.get(receiver.name, 0) + 1
+            if seen[receiver.name] > 1:
+                receiver.name += f" #{seen[receiver.name]}"
+        self.metrics = WatchMetrics(self.receivers)
+        self.stats = WatchStats()
+        self.last_snapshot: Snapshot | None = None
+        self._restored = False
+        self._last_values: dict[str, str] = {}
+        self._failed_sources: dict[Source, str] = {}
+        self._overrunning = False
+        self._stdout_broken = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, *, max_cycles: int | None = None) -> None:
+        """Evaluate until `stop` is set (or `max_cycles` ran), then shut down in order."""
+        try:
+            self.start()
+            await self.evaluate_until(stop, max_cycles)
+        finally:
+            await self.shutdown()
+
+    def start(self) -> None:
+        """Serve /metrics (raises OSError when the port is taken) and start the receivers."""
+        if self.options.metrics_port is not None:
+            self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
+        for receiver in self.receivers:
+            receiver.start()
+
+    async def shutdown(self) -> None:
+        """Receivers get `grace` for in-flight sends; everything else closes at once."""
+        closers = [receiver.stop(self.options.grace) for receiver in self.receivers]
+        closers.append(asyncio.to_thread(self.metrics.close))
+        closers.append(_bounded(self.engine.close(), 0.5))
+        results = await asyncio.gather(*closers, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("while shutting down: %s", describe_error(result))
+
+    async def evaluate_until(self, stop: asyncio.Event, max_cycles: int | None = None) -> None:
+        """Evaluate at a fixed rate until `stop` is set or `max_cycles` cycles ran in total."""
+        interval = self.options.interval.total_seconds()
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while not stop.is_set():
+            started = loop.time()
+            cycle = asyncio.ensure_future(self.run_cycle())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({cycle, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not cycle.done():  # stopping: an unfinished poll is abandoned
+                cycle.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await cycle
+                return
+            self._note_duration(loop.time() - started, interval)
+            if max_cycles is not None and self.stats.cycles >= max_cycles:
+                return
+            # Fixed rate; after an overrun start again at once rather than catch up.
+            next_at = max(next_at + interval, loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=next_at - loop.time())
+
+    def _note_duration(self, seconds: float, interval: float) -> None:
+        overran = seconds > interval
+        if overran:
+            self.stats.overruns += 1
+            self.metrics.overruns.inc()
+        if overran != self._overrunning:
+            self._overrunning = overran
+            if overran:
+                log.warning("evaluation took %.2fs, longer than the %s interval",
+                            seconds, format_duration(self.options.interval))
+            else:
+                log.info("evaluations are back within the interval")
+
+    # -- one evaluation -----------------------------------------------------------------------
+
+    async def run_cycle(self) -> list[AlertEvent]:
+        """Poll, advance every rule's state machine, emit the changes. Never raises."""
+        try:
+            snapshot = await self._poll()
+            events = self._evaluate(snapshot)
+        except Exception as exc:  # a bug must not end the daemon; it shows in the log
+            log.error("evaluation failed: %s", describe_error(exc), exc_info=True)
+            events = []
+        self.stats.cycles += 1
+        self.stats.events = events
+        return events
+
+    async def _poll(self) -> Snapshot:
+        timeout = self.options.cycle_timeout
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.engine.poll(PollRequest(history=not self._restored))
+        except TimeoutError:
+            reason = f"poll timed out after {timeout:g}s"
+        except Exception as exc:
+            reason = f"poll failed: {describe_error(exc)}"
+        snapshot = Snapshot(datetime.now(UTC), True, timedelta(minutes=5))
+        snapshot.failed.update({source: reason for source in SOURCES})
+        snapshot.poll_seconds = time.perf_counter() - started
+        return snapshot
+
+    def _evaluate(self, snapshot: Snapshot) -> list[AlertEvent]:
+        self.last_snapshot = snapshot
+        self._log_sources(snapshot)
+        if not self._restored and self._history_readable(snapshot):
+            self._restore(snapshot)
+        events = self.alerts.update(snapshot)
+        for event in events:
+            self._emit(event)
+        self._sync_alertmanagers(events)
+        self.metrics.record(snapshot, self.alerts.trackers.values(), events,
+                            [s.value for s in SOURCES])
+        return events
+
+    def _history_readable(self, snapshot: Snapshot) -> bool:
+        """Restore only from a poll that could read what the rules' history lives in."""
+        return not any(source in snapshot.failed for tracker in self.alerts.trackers.values()
+                       if tracker.rule.has_history for source in tracker.rule.sources)
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        self.alerts.restore(snapshot)
+        self._restored = True
+        for tracker in self.alerts.trackers.values():
+            if tracker.firing and tracker.firing_since is not None:
+                log.info("restored: %s firing since %s (not paged again)",
+                         redact(tracker.rule.name), tracker.firing_since.isoformat())
+            elif tracker.pending_since is not None:
+                log.info("restored: %s pending since %s", redact(tracker.rule.name),
+                         tracker.pending_since.isoformat())
+
+    def _emit(self, event: AlertEvent) -> None:
+        level = logging.WARNING if event.kind in ("firing", "error") else logging.INFO
+        log.log(level, "%s", event_summary(event))
+        if not self._stdout_broken:
+            try:
+                self.out.write(event_line(event) + "\n")
+                self.out.flush()
+            except (OSError, ValueError) as exc:  # a closed pipe must not end the daemon
+                self._stdout_broken = True
+                log.error("stdout is gone (%s): events still go to the receivers",
+                          describe_error(exc))
+        if self.webhooks:
+            record = event_record(event)
+            for webhook in self.webhooks:
+                webhook.put(record)
+
+    def _sync_alertmanagers(self, events: list[AlertEvent]) -> None:
+        firing: dict[str, ActiveAlert] = {}
+        for name, tracker in self.alerts.trackers.items():
+            obs = tracker.observation
+            if obs is not None and obs.value is not None:
+                self._last_values[name] = format_value(obs.value, obs.unit)
+            if tracker.firing and tracker.firing_since is not None:
+                firing[name] = ActiveAlert(tracker.rule, tracker.firing_since,
+                                           self._last_values.get(name, "no data"))
+        if not self.alertmanagers:
+            return
+        resolved = [ActiveAlert(e.rule, e.started_at or e.at,
+                                self._last_values.get(e.rule.name, "no data"), ends_at=e.at)
+                    for e in events if e.kind == "resolved"]
+        for receiver in self.alertmanagers:
+            receiver.update(firing, resolved)
+
+    def _log_sources(self, snapshot: Snapshot) -> None:
+        """One line when sources start failing, change reason, or recover (grouped by reason)."""
+        failing: dict[str, list[str]] = {}
+        recovered: list[str] = []
+        for source in SOURCES:
+            before, now = self._failed_sources.get(source), snapshot.failed.get(source)
+            if now is not None and now != before:
+                failing.setdefault(now, []).append(source.value)
+            elif now is None and before is not None:
+                recovered.append(source.value)
+        for reason, names in failing.items():
+            log.warning("%s unreadable: %s", ", ".join(names), redact(reason))
+        if recovered:
+            log.info("%s readable again", ", ".join(recovered))
+        self._failed_sources = dict(snapshot.failed)
+
+
+async def _bounded(awaitable: object, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(awaitable, timeout=seconds)  # type: ignore[arg-type]
+
+
+# -- the command ------------------------------------------------------------------------------
+
+class _RedactingFormatter(logging.Formatter):
+    """Everything logged, tracebacks included, passes through `redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_logging(stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("syncmon")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOptions:
+    """Raises ValueError with a message naming the flag."""
+    try:
+        resend = parse_duration(args.resend)
+    except DurationError as exc:
+        raise ValueError(f"--resend: {exc}") from None
+    if resend <= timedelta(0):
+        raise ValueError("--resend: must be more than 0s")
+    for flag, urls in (("--alertmanager", args.alertmanager), ("--webhook", args.webhook)):
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{flag}: {display_url(url)!r} is not an http(s) URL")
+    port = args.metrics_port
+    if port is not None and not 0 <= port <= 65535:
+        raise ValueError(f"--metrics-port: {port} is not a TCP port")
+    return WatchOptions(
+        interval=settings.interval or DEFAULT_INTERVAL,
+        resend=resend,
+        source_timeout=settings.health_timeout,
+        alertmanagers=tuple(args.alertmanager),
+        webhooks=tuple(args.webhook),
+        metrics_host=args.metrics_host,
+        metrics_port=port,
+    )
+
+
+def run_watch(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging()
+    try:
+        options = options_from_args(settings, args)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return EXIT_USAGE
+    return asyncio.run(_main(settings, options))
+
+
+async def _main(settings: Settings, options: WatchOptions) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    watcher = Watcher(Engine(settings), options)
+    log.info("watching %d rule(s) every %s; database %s; API %s; receivers: %s",
+             len(settings.rules), format_duration(options.interval), settings.database_label,
+             redact(settings.api_url or "not configured"),
+             ", ".join(r.name for r in watcher.receivers) or "none (stdout only)")
+    try:
+        await watcher.run(stop)
+    except OSError as exc:  # the metrics port could not be bound
+        log.error("cannot serve metrics on %s:%s: %s", options.metrics_host,
+                  options.metrics_port, describe_error(exc))
+        return EXIT_USAGE
+    log.info("stopped")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Where alerts go: clients for external receivers, shared by `watch` and the dashboard."""

@@ -1,0 +1,158 @@
+"""The `watch` loop on a scripted engine with a controllable clock: flap damping, blindness,
+time budgets, and failures that must not end the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from syncmon.config.loader import load_config_text
+from syncmon.core.metrics import MetricValue, Source, Unit
+from syncmon.core.rules import AlertRule
+from syncmon.engine import PollRequest, Snapshot, window_key
+from syncmon.headless.receivers import ActiveAlert
+from syncmon.headless.watch import Watcher, WatchOptions
+
+START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+
+def _rules(for_: str = "1m") -> tuple[AlertRule, ...]:
+    return load_config_text(f"""
+alerts:
+  - name: "High Sync Failure Rate"
+    condition: "sync_failure_rate > 5%"
+    severity: "critical"
+    for: {for_}
+""", "alerts.yaml").rules
+
+
+class ScriptedEngine:
+    """Each poll is one step of a script; the clock advances `step` per poll (simulated time)."""
+
+    def __init__(self, rules: tuple[AlertRule, ...], script: Callable[[int], float | str],
+                 step: timedelta = timedelta(seconds=30)) -> None:
+        self.rules = rules
+        self.script = script
+        self.step = step
+        self.polls = 0
+        self.active = 0
+        self.max_active = 0
+
+    async def poll(self, request: PollRequest | None = None) -> Snapshot:
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            n, self.polls = self.polls, self.polls + 1
+            outcome = self.script(n)
+            if outcome == "hang":
+                await asyncio.sleep(3600)
+            if outcome == "raise":
+                raise RuntimeError("driver bug")
+            snapshot = Snapshot(START + n * self.step, True, timedelta(minutes=5))
+            if outcome == "down":
+                snapshot.failed[Source.PERFORMANCE] = "database: connection refused"
+                return snapshot
+            assert isinstance(outcome, float)
+            snapshot.metrics[window_key(timedelta(minutes=5))] = {
+                "sync_failure_rate": MetricValue("sync_failure_rate", outcome, Unit.RATIO, 100,
+                                                 300)}
+            return snapshot
+        finally:
+            self.active -= 1
+
+    async def close(self) -> None:
+        pass
+
+
+async def _run(engine: ScriptedEngine, cycles: int, **options: object) -> tuple[Watcher, list]:
+    out = io.StringIO()
+    defaults: dict[str, object] = {"interval": timedelta(milliseconds=1)}
+    watcher = Watcher(engine, WatchOptions(**{**defaults, **options}), out=out)  # type: ignore[arg-type]
+    await watcher.run(asyncio.Event(), max_cycles=cycles)
+    return watcher, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+async def test_flapping_condition_with_for_1m_never_pages() -> None:
+    engine = ScriptedEngine(_rules("1m"), lambda n: 0.5 if n % 2 else 0.0)
+    watcher, events = await _run(engine, 40)  # 20 simulated minutes, flipping every 30 s
+    assert "firing" not in [e["event"] for e in events]
+    assert not watcher.alerts.trackers["High Sync Failure Rate"].firing
+
+
+async def test_steady_condition_with_for_1m_fires_after_a_minute() -> None:
+    engine = ScriptedEngine(_rules("1m"), lambda n: 0.5)
+    watcher, events = await _run(engine, 4)
+    # The first poll restores from history (pending since 03:00, no line: nothing to page);
+    # it fires exactly `for` later.
+    assert [(e["event"], e["ts"][11:19]) for e in events] == [("firing", "03:01:00")]
+    assert watcher.alerts.trackers["High Sync Failure Rate"].firing_since == \
+        START + timedelta(minutes=1)
+
+
+async def test_database_down_while_firing_reports_error_never_resolved() -> None:
+    script = {0: 0.0, 1: 0.5, 2: "down", 3: "down", 4: "down", 5: 0.5}
+    engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.5))
+    watcher, events = await _run(engine, 7)
+    assert [e["event"] for e in events] == ["firing", "error"]
+    assert watcher.alerts.trackers["High Sync Failure Rate"].firing
+
+
+async def test_a_hung_poll_is_cut_at_the_cycle_budget_and_the_loop_goes_on() -> None:
+    engine = ScriptedEngine(_rules("0s"), lambda n: {0: 0.0, 2: "hang"}.get(n, 0.5))
+    started = time.monotonic()
+    watcher, events = await _run(engine, 5, interval=timedelta(milliseconds=50),
+                                 source_timeout=0.1)
+    assert time.monotonic() - started < 2
+    assert [e["event"] for e in events] == ["firing", "error"]  # blind, still firing
+    assert watcher.stats.overruns == 1
+    assert engine.max_active == 1  # polls never overlap
+
+
+async def test_an_unexpected_exception_in_a_poll_does_not_end_the_daemon() -> None:
+    engine = ScriptedEngine(_rules("0s"), lambda n: {0: 0.0, 2: "raise"}.get(n, 0.5))
+    watcher, events = await _run(engine, 5)
+    assert watcher.stats.cycles == 5
+    assert [e["event"] for e in events] == ["firing", "error"]
+
+
+async def test_closed_stdout_does_not_end_the_daemon() -> None:
+    engine = ScriptedEngine(_rules("0s"), lambda n: 0.5 if n % 2 else 0.0)
+    out = io.StringIO()
+    out.close()
+    watcher = Watcher(engine, WatchOptions(interval=timedelta(milliseconds=1)), out=out)
+    await watcher.run(asyncio.Event(), max_cycles=5)
+    assert watcher.stats.cycles == 5
+
+
+async def test_stop_during_a_hung_poll_returns_at_once() -> None:
+    engine = ScriptedEngine(_rules("0s"), lambda n: "hang")
+    watcher = Watcher(engine, WatchOptions(interval=timedelta(seconds=1)), out=io.StringIO())
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    assert time.monotonic() - started < 1.5
+
+
+async def test_alertmanager_state_follows_firing_and_resolution() -> None:
+    script = {0: 0.0, 1: 0.5, 2: 0.5}
+    engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.0))
+    seen: list[tuple[dict[str, ActiveAlert], list[ActiveAlert]]] = []
+    watcher = Watcher(engine, WatchOptions(interval=timedelta(milliseconds=1),
+                                           alertmanagers=["http://127.0.0.1:9"]),
+                      out=io.StringIO())
+    watcher.alertmanagers[0].update = lambda f, r: seen.append((f, r))  # type: ignore[method-assign]
+    await watcher.run(asyncio.Event(), max_cycles=4)
+    _, (first, none), (second, _), (third, resolved) = seen
+    fired = START + timedelta(seconds=30)
+    assert first["High Sync Failure Rate"].starts_at == fired
+    assert second["High Sync Failure Rate"].starts_at == fired  # startsAt is stable
+    assert none == [] and third == {}
+    assert resolved[0].starts_at == fired
+    assert resolved[0].ends_at == START + timedelta(seconds=90)
