@@ -1,0 +1,1 @@
+"""One module per dashboard panel; each renders from the `DashboardModel`."""

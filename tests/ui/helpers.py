@@ -1,0 +1,59 @@
+"""Shared helpers for the dashboard tests: settings, waiting, and the rendered screen text."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from syncmon.config.loader import load_config_text
+from syncmon.config.settings import Settings
+
+RULES = """
+alerts:
+  - name: "High Sync Failure Rate"
+    condition: "sync_failure_rate > 5%"
+    severity: "critical"
+  - name: "Endpoint Down"
+    condition: "endpoints_down > 0"
+    severity: "critical"
+  - name: "Plaid API Errors"
+    condition: "plaid_error_rate > 2%"
+    severity: "warning"
+dashboard:
+  resolved_by: "tester"
+"""
+
+
+def make_settings(api_url: str | None, dsn: str | None, *, token: str | None = None,
+                  health_timeout: float = 5.0, rules: str = RULES) -> Settings:
+    return Settings(config=load_config_text(rules, "<test>", {}), api_url=api_url,
+                    api_token=token, dsn=dsn, interval=None, health_timeout=health_timeout)
+
+
+def screen_text(app: App[object]) -> str:
+    """What the terminal shows now, as plain text (the active screen, composited)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def terminal_output(app: App[object]) -> str:
+    """The exact characters (escape sequences included) Textual would write for a full frame."""
+    update = app.screen._compositor.render_full_update()
+    return update.render_segments(app.console)
+
+
+async def wait_for(pilot: Pilot[object], predicate: Callable[[], bool], timeout: float = 15.0,
+                   what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{screen_text(pilot.app)}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0.02)
+
+
+async def wait_for_text(pilot: Pilot[object], text: str, timeout: float = 15.0) -> None:
+    await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout, repr(text))

@@ -1,0 +1,139 @@
+"""Every dashboard key against the real demo backend (real PostgreSQL, real HTTP)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from syncmon.demo.backend import DemoBackend
+from syncmon.ui.app import create_app
+from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.user_filter import UserFilterScreen
+from tests.ui.conftest import TOKEN
+from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_text
+
+pytestmark = pytest.mark.database
+
+
+def app_for(backend: DemoBackend, **options: object):
+    return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), flash=False,
+                      **options)
+
+
+async def test_main_screen_shows_every_panel(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1, what="first poll")
+        await wait_for_text(pilot, "open")
+        text = screen_text(app)
+        assert backend.api_url in text
+        assert "refreshed" in text and "window 5m" in text
+        for name in ("sync", "plaid", "database", "redis"):
+            assert name in text
+        assert "UP" in text and "HTTP 200" in text
+        assert "High Sync Failure Rate" in text and "Endpoint Down" in text
+        assert "sync_success_rate" in text and "> 99.00%" in text
+        assert "3 open" in text
+        assert "failure rate %" in text and "sync duration ms" in text
+
+
+async def test_q_quits(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test() as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_r_refreshes_now(backend: DemoBackend) -> None:
+    app = app_for(backend, interval=None)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        before = app.polls
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.polls > before, timeout=4, what="refresh")
+
+
+async def test_p_pauses_and_resumes(backend: DemoBackend) -> None:
+    from datetime import timedelta
+
+    app = app_for(backend, interval=timedelta(milliseconds=300))
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        await pilot.press("p")
+        await wait_for_text(pilot, "PAUSED")
+        await wait_for(pilot, lambda: app._polling_since is None)
+        paused_at = app.polls
+        await pilot.pause(1.0)
+        assert app.polls == paused_at, "a paused dashboard must not poll"
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app.polls > paused_at, what="resumed polling")
+        assert "PAUSED" not in screen_text(app)
+
+
+async def test_w_cycles_the_window_through_every_panel(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        for label in ("15m", "1h", "6h", "24h", "5m"):
+            await pilot.press("w")
+            await wait_for_text(pilot, f"window {label}")
+            await wait_for_text(pilot, f"key metrics ({label})")
+            await wait_for_text(pilot, f"recent failures ({label})")
+        assert app.window.total_seconds() == 300
+
+
+async def test_w_charts_span_the_window_when_longer_than_an_hour(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        for _ in range(3):
+            await pilot.press("w")
+        await wait_for(pilot, lambda: app.model.chart is not None and
+                       len(app.model.chart.performance) * app.model.chart.step.total_seconds()
+                       == 6 * 3600, what="6h chart")
+        await wait_for_text(pilot, "hours ago")
+
+
+async def test_u_filters_by_user_validates_and_clears(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    user = uuid.uuid4()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, UserFilterScreen))
+        await pilot.press(*"not-a-uuid", "enter")
+        await wait_for_text(pilot, "not a UUID")
+        assert isinstance(app.screen, UserFilterScreen)
+        await pilot.press(*["backspace"] * 10, *str(user), "enter")
+        await wait_for_text(pilot, f"user {user}")
+        assert app.user == user
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, UserFilterScreen))
+        await pilot.press(*["backspace"] * 40, "enter")
+        await wait_for(pilot, lambda: app.user is None)
+        assert f"user {user}" not in screen_text(app)
+
+
+async def test_question_mark_opens_help_and_escape_closes_it(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "acknowledge the selected firing alert" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_command_palette_runs_dashboard_commands(backend: DemoBackend) -> None:
+    app = app_for(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Cycle window")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for_text(pilot, "window 15m")
