@@ -162,9 +162,9 @@ def _validate(args: argparse.Namespace) -> int:
     import os
 
     from syncmon.config.loader import ConfigInvalid, load_config
-    from syncmon.config.settings import DEFAULT_CONFIG_FILE, ENV_CONFIG
+    from syncmon.config.settings import Overrides, config_path
 
-    path = args.file or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG_FILE
+    path = args.file or config_path(Overrides(), os.environ)
     try:
         config = load_config(path)
     except ConfigInvalid as exc:

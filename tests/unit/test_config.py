@@ -263,3 +263,15 @@ def test_config_file_from_environment_variable(tmp_path: Path) -> None:
     path.write_text(SEED_BLOCK)
     settings = resolve_settings(Overrides(), {"SYNCMON_CONFIG": str(path)})
     assert len(settings.rules) == 3
+
+
+def test_packaged_default_is_the_repository_alerts_yaml() -> None:
+    from syncmon.config.settings import packaged_config
+
+    assert Path(packaged_config()).read_text() == (REPO / "alerts.yaml").read_text()
+
+
+def test_without_any_config_file_the_shipped_rules_apply(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    settings = resolve_settings(Overrides(), {})
+    assert len(settings.rules) == 5

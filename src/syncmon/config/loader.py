@@ -74,11 +74,6 @@ def load_config(path: str | FsPath, env: Mapping[str, str] | None = None) -> Con
     return load_config_text(text, filename, env)
 
 
-def default_config() -> Config:
-    """The config used when no file exists: no rules, the seed's targets."""
-    return load_config_text("{}", "<defaults>", {})
-
-
 def _rule(model: RuleModel, condition_text: str) -> AlertRule:
     condition: Any = model.condition
     return AlertRule(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from syncmon.config.loader import Config, default_config, load_config
+from syncmon.config.loader import Config, load_config
 from syncmon.config.models import DEFAULT_ENDPOINTS
 from syncmon.core.durations import parse_duration
 from syncmon.redaction import mask_dsn, register_secret
@@ -65,20 +65,27 @@ class Settings:
         return f"{host}{port}{parts.path or ''}"
 
 
-def config_path(overrides: Overrides, env: Mapping[str, str]) -> str | None:
-    """--config, else $SYNCMON_CONFIG, else ./alerts.yaml if it exists."""
+def packaged_config() -> str:
+    """The shipped alerts.yaml (the seed's rules), installed with the package."""
+    from importlib import resources
+
+    return str(resources.files("syncmon").joinpath(DEFAULT_CONFIG_FILE))
+
+
+def config_path(overrides: Overrides, env: Mapping[str, str]) -> str:
+    """--config, else $SYNCMON_CONFIG, else ./alerts.yaml, else the shipped default."""
     if overrides.config:
         return overrides.config
     if env.get(ENV_CONFIG):
         return env[ENV_CONFIG]
-    return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+    return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else packaged_config()
 
 
 def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None) -> Settings:
     """Load the config (raising ConfigInvalid/OSError) and apply the precedence rules."""
     env = os.environ if env is None else env
     path = config_path(overrides, env)
-    config = load_config(path, env) if path else default_config()
+    config = load_config(path, env)
     sources = config.model.sources
     api, database = sources.api, sources.database
     token = env.get(ENV_TOKEN) or None

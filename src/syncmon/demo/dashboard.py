@@ -10,40 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from pathlib import Path
 
-from syncmon.config.loader import Config, load_config, load_config_text
-from syncmon.config.settings import DEFAULT_CONFIG_FILE, ENV_TOKEN, Settings
-
-# Used when no ./alerts.yaml is around (an installed package): the seed's three rules and
-# the shipped endpoint rules, so every demo incident has something to fire.
-DEMO_RULES = """
-alerts:
-  - name: "High Sync Failure Rate"
-    condition: "sync_failure_rate > 5%"
-    severity: "critical"
-  - name: "Slow Sync Performance"
-    condition: "avg_sync_duration > 5s"
-    severity: "warning"
-  - name: "Plaid API Errors"
-    condition: "plaid_error_rate > 2%"
-    severity: "warning"
-  - name: "Health Endpoint Down"
-    condition: "endpoints_down > 0"
-    severity: "critical"
-    for: 1m
-  - name: "Slow API Response"
-    condition: "api_response_time > 500ms"
-    severity: "warning"
-    for: 1m
-"""
+from syncmon.config.loader import Config, load_config
+from syncmon.config.settings import ENV_TOKEN, Overrides, Settings, config_path
 
 
 def demo_config() -> Config:
-    path = os.environ.get("SYNCMON_CONFIG") or DEFAULT_CONFIG_FILE
-    if Path(path).is_file():
-        return load_config(path)
-    return load_config_text(DEMO_RULES, "<demo rules>", {})
+    """$SYNCMON_CONFIG or ./alerts.yaml when there is one, else the shipped rules."""
+    return load_config(config_path(Overrides(), os.environ))
 
 
 def demo_settings(api_url: str, dsn: str, token: str | None, config: Config) -> Settings:
