@@ -29,14 +29,13 @@ def rss_mib() -> float:
 
 
 async def main(idle_seconds: float, polls: int) -> None:
-    from syncmon.config.loader import load_config_text
-    from syncmon.config.settings import Settings
+    from syncmon.config.loader import load_config
+    from syncmon.config.settings import Settings, packaged_config
     from syncmon.demo.backend import DemoBackend
-    from syncmon.demo.dashboard import DEMO_RULES
     from syncmon.ui.app import create_app
 
     async with DemoBackend(live=False, seed=1, history_hours=2) as backend:
-        settings = Settings(config=load_config_text(DEMO_RULES, "<bench>", {}),
+        settings = Settings(config=load_config(packaged_config()),
                             api_url=backend.api_url, api_token=None, dsn=backend.dsn,
                             interval=None)
         app = create_app(settings, interval=timedelta(seconds=1))
@@ -59,7 +58,7 @@ async def main(idle_seconds: float, polls: int) -> None:
             while app.polls - start_polls < polls:
                 await asyncio.sleep(1)
                 done = app.polls - start_polls
-                if done and done % max(1, polls // 4) == 0 and (not marks or marks[-1][0] != done):
+                if done and done % max(1, polls // 12) == 0 and (not marks or marks[-1][0] != done):
                     marks.append((done, rss_mib()))
             wall = time.perf_counter() - wall0
             busy = (time.process_time() - cpu0) / wall * 100

@@ -137,3 +137,28 @@ async def test_command_palette_runs_dashboard_commands(backend: DemoBackend) -> 
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for_text(pilot, "window 15m")
+
+
+async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
+        backend: DemoBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from syncmon.engine import Engine
+
+    requests = []
+    real_poll = Engine.poll
+
+    async def recording_poll(self, request=None):  # type: ignore[no-untyped-def]
+        requests.append(request)
+        return await real_poll(self, request)
+
+    monkeypatch.setattr(Engine, "poll", recording_poll)
+    app = app_for(backend, interval=timedelta(milliseconds=200))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 4, what="four polls")
+        charted = [r for r in requests if r.chart_span is not None]
+        assert len(charted) == 1, "the chart came with every poll"
+        assert "failure rate %" in screen_text(app)  # still drawn from the kept chart
+        await pilot.press("r")
+        await wait_for(pilot, lambda: sum(r.chart_span is not None for r in requests) == 2,
+                       what="r fetches the chart again")

@@ -38,6 +38,7 @@ from syncmon.ui.silences import SilenceKeeper
 
 WINDOWS = tuple(timedelta(minutes=m) for m in (5, 15, 60, 360, 1440))
 CHART_SPAN = timedelta(hours=1)
+CHART_REFRESH = timedelta(seconds=30)
 Clock = Callable[[], datetime]
 
 
@@ -66,6 +67,8 @@ class SyncmonApp(App[int]):
         self.conflicts = conflicts
         self.at = at
         self.clock = clock
+        self._chart_at: datetime | None = None
+        self._chart_forced = False
         self.flash = flash
         self.interval = interval or settings.interval or settings.config.model.dashboard.refresh
         self.operator = operator_name(settings)
@@ -128,12 +131,19 @@ class SyncmonApp(App[int]):
         if self._polling_since is not None:
             self._poll_again = True  # one poll at a time; run again when it ends
             return
-        self._polling_since = self.clock()
+        self._polling_since = now = self.clock()
         chart_span = max(CHART_SPAN, self.window)
+        # The chart is most of a poll's database time (an hour of rows, a p95 per bucket)
+        # and its buckets are a minute wide: redraw it at most every half bucket (or on
+        # `r`, or when the window changes), not on every 5 s poll.
+        chart_due = (self._chart_forced or self.model.chart is None or self._chart_at is None
+                     or now - self._chart_at >= min(chart_span / 120, CHART_REFRESH))
+        if chart_due:
+            self._chart_at, self._chart_forced = now, False
         display = PollRequest(at=self.at, display_window=self.window,
                               history=not self._restored and self.user is None,
-                              chart_span=chart_span, chart_buckets=60, top_errors=5,
-                              user_id=self.user)
+                              chart_span=chart_span if chart_due else None,
+                              chart_buckets=60, top_errors=5, user_id=self.user)
         alerts = None
         if self.user is not None:  # alerts are fleet-wide, whatever the display filter
             alerts = PollRequest(at=self.at, history=not self._restored)
@@ -230,6 +240,7 @@ class SyncmonApp(App[int]):
 
     # --- actions (keys and command palette) ------------------------------------------------
     def action_refresh_now(self) -> None:
+        self._chart_forced = True
         self._arm(0)
 
     def action_toggle_pause(self) -> None:
