@@ -1,3 +1,3 @@
-from syncmon.cli import main
+from syncmon.cli import entry
 
-raise SystemExit(main())
+entry()

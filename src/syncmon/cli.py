@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -79,6 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "privileges, time zone")
     _common(doctor)
     return parser
+
+
+def entry() -> None:
+    """The console script. `check` and `validate` skip interpreter teardown once their output
+    is flushed: module cleanup after pydantic, httpx and asyncio costs ~60 ms, a tenth of a
+    `check` run that cron or Nagios starts every minute. They hold nothing that needs it."""
+    code = main()
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if command in ("check", "validate"):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # a closed pipe: nothing more to say
+            pass
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,8 +176,6 @@ def _check(args: argparse.Namespace, settings: object) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import os
-
     from syncmon.config.loader import ConfigInvalid, load_config
     from syncmon.config.settings import Overrides, config_path
 

@@ -155,3 +155,16 @@ async def test_poller_survives_many_hostile_polls() -> None:
             results = await asyncio.wait_for(poller.poll(), timeout=5)
             assert [r.status for r in results] == ["up", "down", "up"]
         await poller.close()
+
+
+def test_tls_is_verified_for_https_and_never_skipped() -> None:
+    import ssl
+
+    from syncmon.sources.health import tls_verification
+
+    assert tls_verification("https://api.example.com", True) is True
+    assert tls_verification("https://api.example.com", "/etc/ca.pem") == "/etc/ca.pem"
+    plain = tls_verification("http://127.0.0.1:8080", True)
+    assert isinstance(plain, ssl.SSLContext)
+    assert plain.verify_mode is ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.get_ca_certs() == []  # trusts nothing: TLS through it cannot succeed
