@@ -152,6 +152,19 @@ class EndpointAggregates:
     latency_samples: int = 0
 
 
+def format_value(value: float | None, unit: Unit) -> str:
+    """Human form of a value in base units: ratios as %, durations as ms or s."""
+    if value is None:
+        return "no data"
+    if unit is Unit.RATIO:
+        return f"{value * 100:.2f}%"
+    if unit is Unit.MS:
+        return f"{value / 1000:.2f}s" if value >= 1000 else f"{value:.0f}ms"
+    if unit is Unit.PER_MIN:
+        return f"{value:.1f}/min"
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 

@@ -18,7 +18,8 @@ import asyncpg
 from syncmon.config.settings import Settings
 from syncmon.headless.doctor_advice import TABLE_NAMES, Level, Section, examine
 from syncmon.headless.doctor_catalog import Catalog, read_catalog
-from syncmon.redaction import describe_error, redact
+from syncmon.redaction import describe_error
+from syncmon.sources.database import explain_database_error
 
 CONNECT_TIMEOUT = 5.0
 # A guard, not an expectation: every statement is a catalog read or an index probe.
@@ -97,7 +98,7 @@ async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
                              "statement_timeout": STATEMENT_TIMEOUT})
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
             ValueError) as exc:
-        raise CannotConnect(explain_connect_error(exc)) from None
+        raise CannotConnect(explain_database_error(exc)) from None
     try:
         return await read_catalog(conn, TABLE_NAMES, timestamp_timezone)
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -109,17 +110,3 @@ async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
             conn.terminate()
 
 
-def explain_connect_error(exc: BaseException) -> str:
-    """One line an on-call engineer can act on, with no password in it."""
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {CONNECT_TIMEOUT:.0f} s (host unreachable or firewalled?)"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is PostgreSQL running and listening on that host/port?)"
-    if isinstance(exc, asyncpg.InvalidPasswordError
-                  | asyncpg.InvalidAuthorizationSpecificationError):
-        return redact(f"authentication failed: {exc}")
-    if isinstance(exc, asyncpg.InvalidCatalogNameError):
-        return redact(f"no such database: {exc}")
-    if isinstance(exc, OSError) and exc.strerror:
-        return redact(f"cannot connect: {exc.strerror}")
-    return describe_error(exc)

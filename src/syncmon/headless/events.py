@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncmon.core.alerts import AlertEvent, Observation
-from syncmon.core.metrics import Unit
+from syncmon.core.metrics import format_value
 from syncmon.core.text import sanitize
 from syncmon.redaction import redact
 
@@ -42,19 +42,6 @@ def event_record(event: AlertEvent) -> dict[str, Any]:
 
 def event_line(event: AlertEvent) -> str:
     return json.dumps(event_record(event), ensure_ascii=False, separators=(",", ":"))
-
-
-def format_value(value: float | None, unit: Unit) -> str:
-    """Human form for logs and Alertmanager's `value` annotation: ratios as %, ms or s."""
-    if value is None:
-        return "no data"
-    if unit is Unit.RATIO:
-        return f"{value * 100:.2f}%"
-    if unit is Unit.MS:
-        return f"{value / 1000:.2f}s" if value >= 1000 else f"{value:.0f}ms"
-    if unit is Unit.PER_MIN:
-        return f"{value:.1f}/min"
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def observation_value(obs: Observation | None) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
-from syncmon.core.metrics import MetricValue, Source, Unit
+from syncmon.core.metrics import MetricValue, Source, Unit, format_value
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
 from syncmon.engine import Snapshot
@@ -128,19 +128,6 @@ def to_json(report: CheckReport) -> dict[str, Any]:
 
 def render_json(report: CheckReport) -> str:
     return json.dumps(to_json(report), indent=2, ensure_ascii=False)
-
-
-def format_value(value: float | None, unit: Unit) -> str:
-    """Human form: ratios as %, durations as ms or s."""
-    if value is None:
-        return "no data"
-    if unit is Unit.RATIO:
-        return f"{value * 100:.2f}%"
-    if unit is Unit.MS:
-        return f"{value / 1000:.2f}s" if value >= 1000 else f"{value:.0f}ms"
-    if unit is Unit.PER_MIN:
-        return f"{value:.1f}/min"
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def render_text(report: CheckReport) -> str:

@@ -23,10 +23,10 @@ from typing import Protocol, TextIO
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertEvent
 from syncmon.core.durations import DurationError, format_duration, parse_duration
-from syncmon.core.metrics import Source
+from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
 from syncmon.engine import Engine, LiveAlerts, PollRequest, Snapshot
-from syncmon.headless.events import event_line, event_record, event_summary, format_value
+from syncmon.headless.events import event_line, event_record, event_summary
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.headless.receivers import (
     ActiveAlert,
@@ -36,7 +36,7 @@ from syncmon.headless.receivers import (
     WebhookReceiver,
     display_url,
 )
-from syncmon.redaction import describe_error, redact
+from syncmon.redaction import RedactingFormatter, describe_error, redact
 
 log = logging.getLogger("syncmon.watch")
 
@@ -305,16 +305,9 @@ async def _bounded(awaitable: object, seconds: float) -> None:
 
 # -- the command ------------------------------------------------------------------------------
 
-class _RedactingFormatter(logging.Formatter):
-    """Everything logged, tracebacks included, passes through `redact`."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def configure_logging(stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger("syncmon")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

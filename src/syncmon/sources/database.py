@@ -208,7 +208,7 @@ class MetricsDatabase:
                     asyncpg.InsufficientPrivilegeError, asyncpg.DataError,
                     asyncpg.QueryCanceledError) as exc:
                 # A problem with this table alone: the others can still be read.
-                result.failed[source] = f"{source.value}: {_explain(exc)}"
+                result.failed[source] = f"{source.value}: {explain_database_error(exc)}"
 
 
 def _json(value: Any) -> list[Any]:
@@ -258,11 +258,11 @@ def _is_connection_loss(exc: BaseException) -> bool:
 
 
 def _all_failed(query: MetricsQuery, exc: BaseException) -> MetricsResult:
-    message = f"database: {_explain(exc)}"
+    message = f"database: {explain_database_error(exc)}"
     return MetricsResult(failed={source: message for source in query.tables})
 
 
-def _explain(exc: BaseException) -> str:
+def explain_database_error(exc: BaseException) -> str:
     """A one-line, secret-free account of a database failure."""
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out (connecting or running the query)"

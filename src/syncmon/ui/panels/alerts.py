@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from syncmon.core.alerts import AlertState, AlertTracker
-from syncmon.headless.report import format_value
+from syncmon.core.metrics import format_value
 from syncmon.ui.acks import Acknowledgements
 from syncmon.ui.text import age, safe
 

@@ -15,8 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from syncmon.core.conditions import Comparison, Condition, comparisons
-from syncmon.core.metrics import CATALOGUE, MetricValue, Source, Unit
-from syncmon.headless.report import format_value
+from syncmon.core.metrics import CATALOGUE, MetricValue, Source, Unit, format_value
 from syncmon.ui.model import StaleMark, metric_source
 from syncmon.ui.text import age, safe
 
