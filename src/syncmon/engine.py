@@ -84,6 +84,7 @@ class Snapshot:
     endpoints: list[EndpointResult] | None = None
     failed: dict[Source, str] = field(default_factory=dict)
     unavailable: dict[Source, str] = field(default_factory=dict)
+    unconfigured: set[Source] = field(default_factory=set)  # failed because never set up
     chart: ChartSeries | None = None
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     db_seconds: float = 0.0
@@ -177,10 +178,13 @@ class Engine:
         snapshot.top_errors = db_result.top_errors
         if not live:
             snapshot.unavailable[Source.ENDPOINTS] = (
-                "health endpoints have no history: not available with --at")
+                "not available (--at): health endpoints have no history")
         elif self.health is None:
             snapshot.failed[Source.ENDPOINTS] = (
                 "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)")
+            snapshot.unconfigured.add(Source.ENDPOINTS)
+        if self.database is None:
+            snapshot.unconfigured.update(TABLE_SOURCES)
         snapshot.endpoints = endpoints
         if endpoints is not None:
             for result in endpoints:

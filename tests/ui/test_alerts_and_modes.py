@@ -205,3 +205,17 @@ def test_settings_are_not_mutated_by_the_app() -> None:
     settings = make_settings(None, None)
     create_app(settings)
     assert dataclasses.replace(settings) == settings
+
+
+async def test_unconfigured_database_says_so_instead_of_stale() -> None:
+    from syncmon.ui.app import create_app
+    from tests.ui.helpers import make_settings, screen_text, wait_for
+
+    app = create_app(make_settings("http://127.0.0.1:1", None), flash=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1, what="first poll")
+        await pilot.pause(0.2)
+        text = screen_text(app)
+    assert "no database configured" in text
+    assert "no failed operations" not in text  # never claim good news without a source
+    assert "STALE: " not in text  # nothing was ever fresh, so nothing is stale

@@ -54,15 +54,18 @@ class DashboardModel:
         self.stale, self.good_at = {}, {}
 
     def apply(self, snapshot: Snapshot, received_at: datetime) -> None:
-        failed = snapshot.failed
+        # A source nobody configured is not stale (there never was data): show why instead.
+        self.unavailable = {s: clean(r) for s, r in snapshot.unavailable.items()}
+        self.unavailable.update({s: clean(snapshot.failed[s]) for s in snapshot.unconfigured
+                                 if s in snapshot.failed})
+        failed = {s: r for s, r in snapshot.failed.items() if s not in snapshot.unconfigured}
         for source in Source:
             if source in failed:
                 self.stale[source] = StaleMark(clean(failed[source], limit=300),
                                                self.good_at.get(source))
-            elif source not in snapshot.unavailable:
+            elif source not in self.unavailable:
                 self.stale.pop(source, None)
                 self.good_at[source] = received_at
-        self.unavailable = {s: clean(r) for s, r in snapshot.unavailable.items()}
 
         metrics = dict(snapshot.display_metrics)
         for name, value in self.metrics.items():

@@ -14,10 +14,13 @@ from syncmon.ui.text import age, safe
 
 class FailuresPanel(Static):
     def show(self, errors: list[tuple[str, int]], stale: StaleMark | None,
-             now: datetime) -> None:
+             now: datetime, unavailable: str | None = None) -> None:
         self.border_subtitle = (
             Text(f"STALE {age(now - stale.last_good) if stale.last_good else ''}",
                  style="bold yellow") if stale else None)
+        if unavailable:
+            self.update(safe(unavailable, "yellow", limit=200))
+            return
         if not errors:
             message = f"no data: {stale.reason}" if stale else "no failed operations in the window"
             self.update(safe(message, "dim", limit=200))

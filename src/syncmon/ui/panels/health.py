@@ -60,7 +60,7 @@ class HealthPanel(Horizontal):
         if unavailable is not None or endpoints is None:
             for tile in self.query(EndpointTile):
                 tile.remove()
-            message = ("health endpoints: not available (--at)" if unavailable
+            message = (f"health: {unavailable}" if unavailable
                        else f"health endpoints: {stale.reason}" if stale else "health: waiting…")
             note.update(Text(message, style="bold magenta" if unavailable else "yellow"))
             note.display = True

@@ -106,7 +106,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#alerts").border_subtitle = subtitle
         self.query_one(MetricsPanel).show(model.metrics, targets, model.stale, now)
         self.query_one(FailuresPanel).show(model.top_errors, model.stale.get(Source.PERFORMANCE),
-                                           now)
+                                           now, model.unavailable.get(Source.PERFORMANCE))
         self._show_conflicts(model, now)
         self._show_charts(model, rules)
 
