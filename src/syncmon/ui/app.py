@@ -22,6 +22,7 @@ from textual.timer import Timer
 
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState
+from syncmon.core.text import sanitize
 from syncmon.engine import Engine, LiveAlerts, PollRequest
 from syncmon.redaction import describe_error, redact
 from syncmon.ui.acks import Acknowledgements
@@ -236,7 +237,9 @@ class SyncmonApp(App[int]):
         self._update_header()
 
     def _notify_plain(self, message: str, severity: str = "information") -> None:
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        """Notices may quote a receiver's error text: no markup, no control characters."""
+        text = sanitize(redact(message), single_line=True, limit=300)
+        self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # --- actions (keys and command palette) ------------------------------------------------
     def action_refresh_now(self) -> None:
