@@ -34,8 +34,10 @@ class PersistentPostgres(EmbeddedPostgres):
         root = root.resolve()  # pg_ctl runs with cwd=root
         bin_dir = system_bin_dir()
         if bin_dir is None or not (bin_dir / "postgres").exists():
-            raise SystemExit("the benchmark needs a system PostgreSQL (apt-get install "
-                             "postgresql-15): pgserver's binaries lack pg_stat_statements")
+            raise SystemExit(
+                "the benchmark needs a system PostgreSQL (apt-get install "
+                "postgresql-15): pgserver's binaries lack pg_stat_statements"
+            )
         self.bin_dir = bin_dir
         self.password = ""  # trust on 127.0.0.1: a throwaway bench cluster holds no secret
         self.timezone = "UTC"

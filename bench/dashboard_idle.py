@@ -35,9 +35,13 @@ async def main(idle_seconds: float, polls: int) -> None:
     from syncmon.ui.app import create_app
 
     async with DemoBackend(live=False, seed=1, history_hours=2) as backend:
-        settings = Settings(config=load_config(packaged_config()),
-                            api_url=backend.api_url, api_token=None, dsn=backend.dsn,
-                            interval=None)
+        settings = Settings(
+            config=load_config(packaged_config()),
+            api_url=backend.api_url,
+            api_token=None,
+            dsn=backend.dsn,
+            interval=None,
+        )
         app = create_app(settings, interval=timedelta(seconds=1))
         async with app.run_test(size=(120, 40)) as pilot:
             while app.polls < 3:
@@ -48,8 +52,10 @@ async def main(idle_seconds: float, polls: int) -> None:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             await asyncio.sleep(idle_seconds)
             idle = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
-            print(f"idle CPU (paused, header ticking): {idle:.2f}% of one core "
-                  f"over {idle_seconds:.0f}s")
+            print(
+                f"idle CPU (paused, header ticking): {idle:.2f}% of one core "
+                f"over {idle_seconds:.0f}s"
+            )
 
             await pilot.press("p")
             start_polls, rss_start = app.polls, rss_mib()
@@ -62,10 +68,14 @@ async def main(idle_seconds: float, polls: int) -> None:
                     marks.append((done, rss_mib()))
             wall = time.perf_counter() - wall0
             busy = (time.process_time() - cpu0) / wall * 100
-            print(f"polling every 1s: {busy:.2f}% of one core (dashboard + demo HTTP server), "
-                  f"{app.polls - start_polls} polls in {wall:.0f}s")
-            print(f"RSS: {rss_start:.1f} MiB after warm-up -> {rss_mib():.1f} MiB after "
-                  f"{app.polls - start_polls} polls ({rss_mib() - rss_start:+.1f} MiB)")
+            print(
+                f"polling every 1s: {busy:.2f}% of one core (dashboard + demo HTTP server), "
+                f"{app.polls - start_polls} polls in {wall:.0f}s"
+            )
+            print(
+                f"RSS: {rss_start:.1f} MiB after warm-up -> {rss_mib():.1f} MiB after "
+                f"{app.polls - start_polls} polls ({rss_mib() - rss_start:+.1f} MiB)"
+            )
             for done, rss in marks:
                 print(f"  after {done:4d} polls: {rss:.1f} MiB")
 

@@ -108,8 +108,10 @@ def timestamp_index_sql(index: str) -> list[str]:
     if index == "none":
         return []
     using = " USING brin" if index == "brin" else ""
-    return [f"CREATE INDEX idx_{table}_timestamp ON {table}{using} (timestamp)"
-            for table in ("sync_performance_metrics", "conflict_resolution_history")]
+    return [
+        f"CREATE INDEX idx_{table}_timestamp ON {table}{using} (timestamp)"
+        for table in ("sync_performance_metrics", "conflict_resolution_history")
+    ]
 
 
 class Dataset:
@@ -142,11 +144,13 @@ class Dataset:
             self.pg.psql("\n".join(drops), base)
             for _table, generator, per_second in TABLES:
                 rows = int(size * per_second / RATE) - int(
-                    (RECENT_BEFORE + RECENT_AFTER) * per_second)
+                    (RECENT_BEFORE + RECENT_AFTER) * per_second
+                )
                 last = int(history_end * per_second)
                 self.pg.psql(_bind(generator, last - rows, last), base)
-            adds = [f"ALTER TABLE {t} ADD CONSTRAINT {t}_pkey PRIMARY KEY (id);"
-                    for t, _, _ in TABLES]
+            adds = [
+                f"ALTER TABLE {t} ADD CONSTRAINT {t}_pkey PRIMARY KEY (id);" for t, _, _ in TABLES
+            ]
             adds += [f"CREATE INDEX {name} ON {table} {cols};" for table, name, cols in _SECONDARY]
             self.pg.psql("\n".join(adds), base)
             self.log(f"  built {base} in {time.perf_counter() - started:.0f} s")
@@ -157,8 +161,9 @@ class Dataset:
                 self.pg.psql(f"CREATE DATABASE {name} TEMPLATE {base} STRATEGY FILE_COPY;")
                 self.pg.psql(";\n".join(timestamp_index_sql(index)) + ";", name)
                 self.log(f"  built {name} in {time.perf_counter() - started:.0f} s")
-        self.state_file.write_text(json.dumps(
-            {"version": DATA_VERSION, "complete": True, "history_end": history_end}))
+        self.state_file.write_text(
+            json.dumps({"version": DATA_VERSION, "complete": True, "history_end": history_end})
+        )
 
     def top_up(self, now: float) -> None:
         """Rewrite [history_end, now + 20 min) so that windows ending now are full."""
@@ -166,12 +171,17 @@ class Dataset:
         for variant in VARIANTS:
             statements = ["CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"]
             for table, generator, per_second in TABLES:
-                statements.append(f"DELETE FROM {table} WHERE timestamp >= "
-                                  f"to_timestamp({history_end}) AT TIME ZONE 'UTC';")
+                statements.append(
+                    f"DELETE FROM {table} WHERE timestamp >= "
+                    f"to_timestamp({history_end}) AT TIME ZONE 'UTC';"
+                )
                 first = int((now - RECENT_BEFORE) * per_second)
-                statements.append(_bind(generator, first,
-                                        first + int((RECENT_BEFORE + RECENT_AFTER) * per_second))
-                                  + ";")
+                statements.append(
+                    _bind(
+                        generator, first, first + int((RECENT_BEFORE + RECENT_AFTER) * per_second)
+                    )
+                    + ";"
+                )
             statements.append("VACUUM (ANALYZE);")
             self.pg.psql("\n".join(statements), variant.database)
 

@@ -61,13 +61,16 @@ class HealthServer:
 
 def run_check(dsn: str, api_url: str, config: Path) -> tuple[float, dict[str, object]]:
     """Wall time of `syncmon check --format json` in a fresh process, and its JSON."""
-    env = {**os.environ, "SYNCMON_DATABASE_URL": dsn, "SYNCMON_API_URL": api_url,
-           "NO_COLOR": "1"}
+    env = {**os.environ, "SYNCMON_DATABASE_URL": dsn, "SYNCMON_API_URL": api_url, "NO_COLOR": "1"}
     env.pop("SYNCMON_CONFIG", None)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "syncmon", "check", "--format", "json",
-                             "--config", str(config)],
-                            capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "syncmon", "check", "--format", "json", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     try:
         report = json.loads(result.stdout)
@@ -85,10 +88,35 @@ def missing_plugins() -> list[str]:
 def run_plugins(api_url: str, host: str, port: int, database: str) -> float:
     """Wall time of the cron sequence: check_http on each endpoint, then check_pgsql."""
     http_port = api_url.rsplit(":", 1)[1]
-    commands = [[str(PLUGINS / "check_http"), "-H", "127.0.0.1", "-p", http_port,
-                 "-u", f"/api/health/{name}", "-t", "5"] for name in ENDPOINTS]
-    commands.append([str(PLUGINS / "check_pgsql"), "-H", host, "-P", str(port),
-                     "-d", database, "-l", "postgres", "-t", "5"])
+    commands = [
+        [
+            str(PLUGINS / "check_http"),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            http_port,
+            "-u",
+            f"/api/health/{name}",
+            "-t",
+            "5",
+        ]
+        for name in ENDPOINTS
+    ]
+    commands.append(
+        [
+            str(PLUGINS / "check_pgsql"),
+            "-H",
+            host,
+            "-P",
+            str(port),
+            "-d",
+            database,
+            "-l",
+            "postgres",
+            "-t",
+            "5",
+        ]
+    )
     started = time.perf_counter()
     for command in commands:
         result = subprocess.run(command, capture_output=True, text=True, check=False)

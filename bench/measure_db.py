@@ -70,8 +70,9 @@ async def syncmon_vs_minimal(dsn: str, runs: int) -> dict[str, float]:
     """Medians (ms) of syncmon's fetch for one 5-minute window vs the minimal statements."""
     database = MetricsDatabase(dsn)
     conn = await asyncpg.connect(dsn)
-    samples: dict[str, list[float]] = {k: [] for k in
-                                       ("syncmon", "minimal", "syncmon_perf", "minimal_perf")}
+    samples: dict[str, list[float]] = {
+        k: [] for k in ("syncmon", "minimal", "syncmon_perf", "minimal_perf")
+    }
     try:
         for run in range(runs + 2):  # two warm-up rounds: caches, prepared statements
             now = datetime.now(UTC)
@@ -87,10 +88,12 @@ async def syncmon_vs_minimal(dsn: str, runs: int) -> dict[str, float]:
             async def minimal_perf(lo: datetime = lo, hi: datetime = hi) -> None:
                 await conn.fetch(MINIMAL_PERFORMANCE, lo, hi, "plaid%")
 
-            pairs = [("syncmon", lambda q=query: _fetch_ok(database, q)),
-                     ("minimal", minimal),
-                     ("syncmon_perf", lambda q=perf_only: _fetch_ok(database, q)),
-                     ("minimal_perf", minimal_perf)]
+            pairs = [
+                ("syncmon", lambda q=query: _fetch_ok(database, q)),
+                ("minimal", minimal),
+                ("syncmon_perf", lambda q=perf_only: _fetch_ok(database, q)),
+                ("minimal_perf", minimal_perf),
+            ]
             if run % 2:
                 pairs.reverse()  # alternate who goes first
             for name, action in pairs:
@@ -109,8 +112,9 @@ async def _fetch_ok(database: MetricsDatabase, query: MetricsQuery) -> None:
         raise RuntimeError(f"syncmon's fetch failed: {result.failed}")
 
 
-async def statements_per_poll(dsn: str, config: Path, request: PollRequest, runs: int
-                              ) -> tuple[int, int, float, int]:
+async def statements_per_poll(
+    dsn: str, config: Path, request: PollRequest, runs: int
+) -> tuple[int, int, float, int]:
     """(statements on the three tables, all statements, median poll ms, intervals) of a poll."""
     settings = resolve_settings(Overrides(config=str(config), dsn=dsn), env={})
     admin = await asyncpg.connect(dsn)
@@ -140,7 +144,8 @@ async def index_sizes(dsn: str) -> dict[str, int]:
     try:
         rows = await conn.fetch(
             "SELECT relname, pg_relation_size(oid) FROM pg_class "
-            "WHERE relname LIKE 'idx_sync_performance_metrics_timestamp'")
+            "WHERE relname LIKE 'idx_sync_performance_metrics_timestamp'"
+        )
         return {r[0]: r[1] for r in rows}
     finally:
         await conn.close()

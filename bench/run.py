@@ -33,10 +33,18 @@ from measure_db import index_sizes, statements_per_poll, syncmon_vs_minimal  # n
 from syncmon.engine import PollRequest  # noqa: E402
 
 SHIPPED_CONFIG = REPO / "alerts.yaml"
-_METRICS = ("sync_failure_rate > 5%", "avg_sync_duration > 5s", "plaid_error_rate > 2%",
-            "p95_sync_duration > 3s", "error_rate > 1%", "sync_throughput < 10",
-            "conflict_auto_resolve_rate < 80%", "health.queue_depth > 90",
-            "sync_success_rate < 99%", "health.sync_lag_ms > 5000")
+_METRICS = (
+    "sync_failure_rate > 5%",
+    "avg_sync_duration > 5s",
+    "plaid_error_rate > 2%",
+    "p95_sync_duration > 3s",
+    "error_rate > 1%",
+    "sync_throughput < 10",
+    "conflict_auto_resolve_rate < 80%",
+    "health.queue_depth > 90",
+    "sync_success_rate < 99%",
+    "health.sync_lag_ms > 5000",
+)
 _WINDOWS = ("1m", "5m", "15m", "30m", "1h")
 _FORS = ("0s", "2m", "5m", "1m")
 
@@ -45,9 +53,14 @@ def many_rules_config(path: Path) -> Path:
     """20 database rules over 5 windows, most with `for` (so check reads their history)."""
     lines = ["alerts:"]
     for i in range(20):
-        lines += [f"  - name: rule {i:02d}", f"    condition: \"{_METRICS[i % len(_METRICS)]}\"",
-                  "    severity: warning", f"    window: {_WINDOWS[i % len(_WINDOWS)]}",
-                  f"    for: {_FORS[i % len(_FORS)]}", "    min_samples: 1"]
+        lines += [
+            f"  - name: rule {i:02d}",
+            f'    condition: "{_METRICS[i % len(_METRICS)]}"',
+            "    severity: warning",
+            f"    window: {_WINDOWS[i % len(_WINDOWS)]}",
+            f"    for: {_FORS[i % len(_FORS)]}",
+            "    min_samples: 1",
+        ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -67,8 +80,10 @@ class Table:
         widths = [max(len(r[i]) for r in [headers, *self.rows]) for i in range(4)]
         line = "  ".join("-" * w for w in widths)
         out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), line]
-        out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                for r in self.rows]
+        out += [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in self.rows
+        ]
         return "\n".join(out)
 
 
@@ -104,9 +119,11 @@ def main() -> int:
     finally:
         pg.cleanup()
     print()
-    print(f"syncmon benchmark — PostgreSQL 15 on 127.0.0.1, {_cpus()} CPUs, medians of "
-          f"{args.runs} (database) / {args.check_runs} (process) runs, "
-          f"total {time.perf_counter() - started:.0f} s")
+    print(
+        f"syncmon benchmark — PostgreSQL 15 on 127.0.0.1, {_cpus()} CPUs, medians of "
+        f"{args.runs} (database) / {args.check_runs} (process) runs, "
+        f"total {time.perf_counter() - started:.0f} s"
+    )
     print(table.render())
     return 0
 
@@ -119,25 +136,40 @@ def measure(pg: PersistentPostgres, args: argparse.Namespace, table: Table) -> N
     for variant in (small, big):
         m = asyncio.run(syncmon_vs_minimal(dsn[variant], args.runs))
         ratio, perf_ratio = m["syncmon"] / m["minimal"], m["syncmon_perf"] / m["minimal_perf"]
-        table.add(f"poll DB time, 3 tables, 5m window ({variant.label}): syncmon vs minimal",
-                  f"{m['syncmon']:.2f} vs {m['minimal']:.2f} ms = {ratio:.2f}x", "<= 1.5x",
-                  verdict(ratio <= 1.5))
-        table.add(f"  sync_performance_metrics only ({variant.label})",
-                  f"{m['syncmon_perf']:.2f} vs {m['minimal_perf']:.2f} ms = {perf_ratio:.2f}x",
-                  "<= 1.5x", verdict(perf_ratio <= 1.5))
+        table.add(
+            f"poll DB time, 3 tables, 5m window ({variant.label}): syncmon vs minimal",
+            f"{m['syncmon']:.2f} vs {m['minimal']:.2f} ms = {ratio:.2f}x",
+            "<= 1.5x",
+            verdict(ratio <= 1.5),
+        )
+        table.add(
+            f"  sync_performance_metrics only ({variant.label})",
+            f"{m['syncmon_perf']:.2f} vs {m['minimal_perf']:.2f} ms = {perf_ratio:.2f}x",
+            "<= 1.5x",
+            verdict(perf_ratio <= 1.5),
+        )
 
     # 2. statements per poll, whatever the rules and windows.
     many = many_rules_config(CACHE / "many_rules.yaml")
-    cases = [("shipped alerts.yaml, check", SHIPPED_CONFIG, PollRequest(history=True)),
-             ("20 rules x 5 windows with for, check", many, PollRequest(history=True)),
-             ("20 rules x 5 windows, dashboard (1h chart, top errors)", many,
-              PollRequest(chart_span=_hour(), top_errors=5))]
+    cases = [
+        ("shipped alerts.yaml, check", SHIPPED_CONFIG, PollRequest(history=True)),
+        ("20 rules x 5 windows with for, check", many, PollRequest(history=True)),
+        (
+            "20 rules x 5 windows, dashboard (1h chart, top errors)",
+            many,
+            PollRequest(chart_span=_hour(), top_errors=5),
+        ),
+    ]
     for name, config, request in cases:
         on_tables, total, poll_ms, intervals = asyncio.run(
-            statements_per_poll(dsn[big], config, request, args.runs))
-        table.add(f"statements per poll: {name} ({intervals} intervals)",
-                  f"{on_tables} on the tables ({total} in all); poll {poll_ms:.1f} ms at 10 M",
-                  "<= 3", verdict(on_tables <= 3))
+            statements_per_poll(dsn[big], config, request, args.runs)
+        )
+        table.add(
+            f"statements per poll: {name} ({intervals} intervals)",
+            f"{on_tables} on the tables ({total} in all); poll {poll_ms:.1f} ms at 10 M",
+            "<= 3",
+            verdict(on_tables <= 3),
+        )
 
     # 3. the seed schema without an index on timestamp vs BRIN vs B-tree.
     for size in (1_000_000, 10_000_000):
@@ -150,8 +182,10 @@ def measure(pg: PersistentPostgres, args: argparse.Namespace, table: Table) -> N
                 sizes = asyncio.run(index_sizes(dsn[variant]))
                 size_text = f" [{_bytes(sum(sizes.values()))}]"
             figures.append(f"{index} {m['syncmon']:.1f} ms{size_text}")
-        table.add(f"poll DB time by timestamp index ({size // 1_000_000} M rows) [index size]",
-                  "; ".join(figures))
+        table.add(
+            f"poll DB time by timestamp index ({size // 1_000_000} M rows) [index size]",
+            "; ".join(figures),
+        )
 
     # 4. `syncmon check` as a process on 1 M vs 10 M rows, same window.
     with HealthServer(delay=0.0) as fast:
@@ -160,31 +194,43 @@ def measure(pg: PersistentPostgres, args: argparse.Namespace, table: Table) -> N
             for variant in (small, big):
                 samples[variant].append(run_check(dsn[variant], fast.url, SHIPPED_CONFIG)[0])
         m1, m10 = (statistics.median(samples[v][1:]) for v in (small, big))
-        table.add("syncmon check --format json wall time, 10 M vs 1 M (B-tree, instant HTTP)",
-                  f"{m10 * 1000:.0f} vs {m1 * 1000:.0f} ms = {m10 / m1:.2f}x", "<= 1.3x",
-                  verdict(m10 / m1 <= 1.3))
+        table.add(
+            "syncmon check --format json wall time, 10 M vs 1 M (B-tree, instant HTTP)",
+            f"{m10 * 1000:.0f} vs {m1 * 1000:.0f} ms = {m10 / m1:.2f}x",
+            "<= 1.3x",
+            verdict(m10 / m1 <= 1.3),
+        )
 
     # 5. `syncmon check` vs the Nagios plugins, each endpoint taking 250 ms.
     missing = missing_plugins()
     with HealthServer(delay=0.25) as slow:
         if missing:
-            check_times = [run_check(dsn[big], slow.url, SHIPPED_CONFIG)[0]
-                           for _ in range(args.check_runs)]
-            table.add("syncmon check vs check_http x4 + check_pgsql (250 ms endpoints)",
-                      f"{statistics.median(check_times) * 1000:.0f} ms vs n/a: "
-                      f"{', '.join(missing)} not installed", "<= 0.5x", "n/a")
+            check_times = [
+                run_check(dsn[big], slow.url, SHIPPED_CONFIG)[0] for _ in range(args.check_runs)
+            ]
+            table.add(
+                "syncmon check vs check_http x4 + check_pgsql (250 ms endpoints)",
+                f"{statistics.median(check_times) * 1000:.0f} ms vs n/a: "
+                f"{', '.join(missing)} not installed",
+                "<= 0.5x",
+                "n/a",
+            )
         else:
             ours, theirs = [], []
             for _ in range(args.check_runs):
                 ours.append(run_check(dsn[big], slow.url, SHIPPED_CONFIG)[0])
                 theirs.append(run_plugins(slow.url, "127.0.0.1", pg.port, big.database))
             a, b = statistics.median(ours), statistics.median(theirs)
-            table.add("syncmon check vs check_http x4 + check_pgsql (250 ms endpoints)",
-                      f"{a * 1000:.0f} vs {b * 1000:.0f} ms = {a / b:.2f}x", "<= 0.5x",
-                      verdict(a / b <= 0.5))
+            table.add(
+                "syncmon check vs check_http x4 + check_pgsql (250 ms endpoints)",
+                f"{a * 1000:.0f} vs {b * 1000:.0f} ms = {a / b:.2f}x",
+                "<= 0.5x",
+                verdict(a / b <= 0.5),
+            )
 
-    table.add("dashboard memory / watcher memory",
-              "see bench/dashboard_idle.py / bench/watch_memory.py")
+    table.add(
+        "dashboard memory / watcher memory", "see bench/dashboard_idle.py / bench/watch_memory.py"
+    )
 
 
 def _hour():  # type: ignore[no-untyped-def]

@@ -86,17 +86,21 @@ async def seed(dsn: str) -> None:
         await conn.executemany(
             "INSERT INTO sync_performance_metrics (user_id, operation_type, duration_ms, success)"
             " VALUES ($1, 'sync_data', $2, $3)",
-            [(uuid.uuid4(), 100 + i, i % 10 != 0) for i in range(500)])
+            [(uuid.uuid4(), 100 + i, i % 10 != 0) for i in range(500)],
+        )
     finally:
         await conn.close()
 
 
-async def run(cycles: int, interval: timedelta, warmup: int, settings_env: dict[str, str],
-              config: Path) -> None:
-    settings = resolve_settings(Overrides(str(config), settings_env["api"], settings_env["dsn"],
-                                          None), env={})
-    options = WatchOptions(interval=interval, webhooks=[settings_env["webhook"]],
-                           source_timeout=2.0)
+async def run(
+    cycles: int, interval: timedelta, warmup: int, settings_env: dict[str, str], config: Path
+) -> None:
+    settings = resolve_settings(
+        Overrides(str(config), settings_env["api"], settings_env["dsn"], None), env={}
+    )
+    options = WatchOptions(
+        interval=interval, webhooks=[settings_env["webhook"]], source_timeout=2.0
+    )
     with open(os.devnull, "w") as devnull:
         watcher = Watcher(Engine(settings), options, out=devnull)
         watcher.start()
@@ -111,12 +115,18 @@ async def run(cycles: int, interval: timedelta, warmup: int, settings_env: dict[
         events = int(sum(v for k, v in _events(watcher).items()))
         latency_log = len(watcher.engine._latencies)  # type: ignore[attr-defined]
         await watcher.shutdown()
-    print(f"cycles           {cycles} in {elapsed:.1f}s ({elapsed / cycles * 1000:.2f} ms/cycle, "
-          f"interval {interval.total_seconds() * 1000:g} ms, after {warmup} warm-up cycles)")
-    print(f"events           {events} emitted; webhook sent {webhook.sent}, "
-          f"queue {webhook.queue_depth}, dropped {webhook.dropped}")
-    print(f"RSS              start {start_rss:.1f} MB, end {end_rss:.1f} MB, "
-          f"growth {end_rss - start_rss:+.2f} MB")
+    print(
+        f"cycles           {cycles} in {elapsed:.1f}s ({elapsed / cycles * 1000:.2f} ms/cycle, "
+        f"interval {interval.total_seconds() * 1000:g} ms, after {warmup} warm-up cycles)"
+    )
+    print(
+        f"events           {events} emitted; webhook sent {webhook.sent}, "
+        f"queue {webhook.queue_depth}, dropped {webhook.dropped}"
+    )
+    print(
+        f"RSS              start {start_rss:.1f} MB, end {end_rss:.1f} MB, "
+        f"growth {end_rss - start_rss:+.2f} MB"
+    )
     print(f"engine latency log {latency_log} ten-second buckets (at most 8,640: 24 h)")
     print(f"open descriptors start {start_fds}, end {end_fds}, growth {end_fds - start_fds:+d}")
 
@@ -145,9 +155,19 @@ def main() -> None:
         pg.psql("CREATE DATABASE bench")
         asyncio.run(seed(pg.dsn_for("bench")))
         try:
-            asyncio.run(run(args.cycles, parse_duration(args.interval), args.warmup, {
-                "api": f"http://127.0.0.1:{port}", "dsn": pg.dsn_for("bench"),
-                "webhook": f"http://127.0.0.1:{port}/hook"}, config))
+            asyncio.run(
+                run(
+                    args.cycles,
+                    parse_duration(args.interval),
+                    args.warmup,
+                    {
+                        "api": f"http://127.0.0.1:{port}",
+                        "dsn": pg.dsn_for("bench"),
+                        "webhook": f"http://127.0.0.1:{port}/hook",
+                    },
+                    config,
+                )
+            )
         finally:
             server.terminate()
             server.wait()

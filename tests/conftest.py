@@ -44,8 +44,9 @@ def pg_server() -> Iterator[PgServer]:
         yield PgServer(pg.dsn, pg)
 
 
-async def create_database(server: PgServer, *, timezone: str | None = None,
-                          schema: bool = True) -> str:
+async def create_database(
+    server: PgServer, *, timezone: str | None = None, schema: bool = True
+) -> str:
     """Create a uniquely named database (optionally with its own TimeZone) and the seed schema."""
     name = f"syncmon_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server.admin_dsn)

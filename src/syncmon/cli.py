@@ -19,15 +19,25 @@ COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
 
 def _common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sources (flag > environment > config file > default)")
-    group.add_argument("--config", metavar="FILE",
-                       help="alerts.yaml to use (default: $SYNCMON_CONFIG, else ./alerts.yaml)")
-    group.add_argument("--api-url", metavar="URL",
-                       help="API base URL (default: $SYNCMON_API_URL, else sources.api.base_url)")
-    group.add_argument("--dsn", metavar="DSN",
-                       help="PostgreSQL DSN (default: $SYNCMON_DATABASE_URL, else "
-                            "sources.database.dsn); prefer the variable: flags show in `ps`")
-    group.add_argument("--interval", metavar="DURATION",
-                       help="poll/evaluation interval, e.g. 5s, 30s")
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        help="alerts.yaml to use (default: $SYNCMON_CONFIG, else ./alerts.yaml)",
+    )
+    group.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="API base URL (default: $SYNCMON_API_URL, else sources.api.base_url)",
+    )
+    group.add_argument(
+        "--dsn",
+        metavar="DSN",
+        help="PostgreSQL DSN (default: $SYNCMON_DATABASE_URL, else "
+        "sources.database.dsn); prefer the variable: flags show in `ps`",
+    )
+    group.add_argument(
+        "--interval", metavar="DURATION", help="poll/evaluation interval, e.g. 5s, 30s"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,49 +45,87 @@ def build_parser() -> argparse.ArgumentParser:
         prog="syncmon",
         description="Terminal dashboard and headless alerting for the sync infrastructure.",
         epilog="Run `syncmon COMMAND --help` for a command's options. Exit codes of check: "
-               "0 ok, 1 warning, 2 critical, 3 unknown.",
+        "0 ok, 1 warning, 2 critical, 3 unknown.",
     )
     parser.add_argument("--version", action="version", version=f"syncmon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     tui = commands.add_parser("tui", help="the live dashboard (the default command)")
     _common(tui)
-    tui.add_argument("--at", metavar="TIME",
-                     help="show the database as of TIME (RFC 3339 or relative: --at=-2h)")
-    tui.add_argument("--alertmanager", metavar="URL", action="append", default=[],
-                     help="Alertmanager to silence acknowledged alerts in (repeatable)")
+    tui.add_argument(
+        "--at", metavar="TIME", help="show the database as of TIME (RFC 3339 or relative: --at=-2h)"
+    )
+    tui.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="Alertmanager to silence acknowledged alerts in (repeatable)",
+    )
 
     check = commands.add_parser("check", help="evaluate every rule once; Nagios exit code")
     _common(check)
     check.add_argument("--format", choices=("text", "json", "nagios"), default="text")
-    check.add_argument("--at", metavar="TIME",
-                       help="evaluate as of TIME for post-mortems (RFC 3339 or --at=-2h)")
+    check.add_argument(
+        "--at", metavar="TIME", help="evaluate as of TIME for post-mortems (RFC 3339 or --at=-2h)"
+    )
 
     watch = commands.add_parser("watch", help="headless alerting daemon")
     _common(watch)
-    watch.add_argument("--alertmanager", metavar="URL", action="append", default=[],
-                       help="post alerts to this Alertmanager (repeatable)")
-    watch.add_argument("--webhook", metavar="URL", action="append", default=[],
-                       help="post every event as JSON to this URL (repeatable)")
-    watch.add_argument("--resend", metavar="DURATION", default="1m",
-                       help="re-send firing alerts to Alertmanager this often (default 1m)")
-    watch.add_argument("--metrics-port", metavar="PORT", type=int,
-                       help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")
-    watch.add_argument("--metrics-host", metavar="HOST", default="127.0.0.1",
-                       help="address for --metrics-port (default 127.0.0.1)")
+    watch.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="post alerts to this Alertmanager (repeatable)",
+    )
+    watch.add_argument(
+        "--webhook",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="post every event as JSON to this URL (repeatable)",
+    )
+    watch.add_argument(
+        "--resend",
+        metavar="DURATION",
+        default="1m",
+        help="re-send firing alerts to Alertmanager this often (default 1m)",
+    )
+    watch.add_argument(
+        "--metrics-port",
+        metavar="PORT",
+        type=int,
+        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
+    )
+    watch.add_argument(
+        "--metrics-host",
+        metavar="HOST",
+        default="127.0.0.1",
+        help="address for --metrics-port (default 127.0.0.1)",
+    )
 
     validate = commands.add_parser("validate", help="validate a config file; exit 0 or 3")
-    validate.add_argument("file", nargs="?", metavar="FILE",
-                          help="config to check (default: $SYNCMON_CONFIG, else ./alerts.yaml)")
+    validate.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="config to check (default: $SYNCMON_CONFIG, else ./alerts.yaml)",
+    )
 
     demo = commands.add_parser("demo", help="the dashboard on an embedded demo backend")
-    demo.add_argument("--serve-only", action="store_true",
-                      help="run only the demo backend and print its API URL and DSN")
-    demo.add_argument("--timezone", default="UTC",
-                      help="TimeZone of the demo database (default UTC)")
+    demo.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="run only the demo backend and print its API URL and DSN",
+    )
+    demo.add_argument(
+        "--timezone", default="UTC", help="TimeZone of the demo database (default UTC)"
+    )
 
-    doctor = commands.add_parser("doctor", help="check the database: tables, indexes, "
-                                                "privileges, time zone")
+    doctor = commands.add_parser(
+        "doctor", help="check the database: tables, indexes, privileges, time zone"
+    )
     _common(doctor)
     return parser
 
@@ -117,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check":
             return _check(args, settings)
         if command == "watch":
-            from syncmon.headless.watch import run_watch
+            from syncmon.headless.watch_command import run_watch
 
             return run_watch(settings, args)
         if command == "doctor":
@@ -150,11 +198,20 @@ def _settings(args: argparse.Namespace) -> object:
 def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
     output_format = getattr(args, "format", "text")
     if output_format == "json":
-        print(json.dumps({
-            "status": "unknown", "exit_code": EXIT_UNKNOWN,
-            "evaluated_at": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-            "alerts": [], "metrics": {}, "endpoints": [], "errors": problems,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "status": "unknown",
+                    "exit_code": EXIT_UNKNOWN,
+                    "evaluated_at": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+                    "alerts": [],
+                    "metrics": {},
+                    "endpoints": [],
+                    "errors": problems,
+                },
+                indent=2,
+            )
+        )
     elif output_format == "nagios":
         print(f"SYNCMON UNKNOWN - invalid configuration: {problems[0]}".replace("|", "/"))
     for problem in problems:

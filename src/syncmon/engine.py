@@ -91,8 +91,9 @@ class Snapshot:
     statements: int = 0
     poll_seconds: float = 0.0
 
-    def window_metrics(self, window: timedelta, offset: timedelta = timedelta(0)
-                       ) -> dict[str, MetricValue]:
+    def window_metrics(
+        self, window: timedelta, offset: timedelta = timedelta(0)
+    ) -> dict[str, MetricValue]:
         return self.metrics.get(window_key(window, offset), {})
 
     @property
@@ -105,8 +106,9 @@ class Snapshot:
         return list(dict.fromkeys(self.failed.values()))
 
     def observe(self, rule: AlertRule, offset: timedelta = timedelta(0)) -> Observation:
-        return observe(rule, self.window_metrics(rule.window, offset), self.failed,
-                       self.unavailable)
+        return observe(
+            rule, self.window_metrics(rule.window, offset), self.failed, self.unavailable
+        )
 
 
 class Engine:
@@ -116,14 +118,24 @@ class Engine:
         self.settings = settings
         self.rules: tuple[AlertRule, ...] = settings.rules
         self.database = (
-            MetricsDatabase(settings.dsn, timestamp_timezone=settings.timestamp_timezone,
-                            plaid_pattern=settings.plaid_pattern)
-            if settings.dsn else None
+            MetricsDatabase(
+                settings.dsn,
+                timestamp_timezone=settings.timestamp_timezone,
+                plaid_pattern=settings.plaid_pattern,
+            )
+            if settings.dsn
+            else None
         )
         self.health = (
-            HealthPoller(settings.api_url, settings.endpoints, timeout=settings.health_timeout,
-                         token=settings.api_token, verify=settings.verify_tls)
-            if settings.api_url and settings.endpoints else None
+            HealthPoller(
+                settings.api_url,
+                settings.endpoints,
+                timeout=settings.health_timeout,
+                token=settings.api_token,
+                verify=settings.verify_tls,
+            )
+            if settings.api_url and settings.endpoints
+            else None
         )
         self._latencies = LatencyLog()
         self._lock = asyncio.Lock()
@@ -165,9 +177,13 @@ class Engine:
         if request.chart_span:
             step = request.chart_span / request.chart_buckets
             series = Series(end - request.chart_span, step, request.chart_buckets)
-        query = MetricsQuery(intervals, series=series, top_errors=request.top_errors,
-                             top_errors_since=end - request.display_window,
-                             user_id=request.user_id)
+        query = MetricsQuery(
+            intervals,
+            series=series,
+            top_errors=request.top_errors,
+            top_errors_since=end - request.display_window,
+            user_id=request.user_id,
+        )
 
         db_task = self._fetch_database(query)
         health_task = self._poll_health(live)
@@ -178,10 +194,12 @@ class Engine:
         snapshot.top_errors = db_result.top_errors
         if not live:
             snapshot.unavailable[Source.ENDPOINTS] = (
-                "not available (--at): health endpoints have no history")
+                "not available (--at): health endpoints have no history"
+            )
         elif self.health is None:
             snapshot.failed[Source.ENDPOINTS] = (
-                "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)")
+                "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)"
+            )
             snapshot.unconfigured.add(Source.ENDPOINTS)
         if self.database is None:
             snapshot.unconfigured.update(TABLE_SOURCES)
@@ -201,15 +219,18 @@ class Engine:
             if db_result.health:
                 values += health_table_metrics(db_result.health[index], seconds)
             if endpoints is not None and offset == timedelta(0):
-                values += endpoint_metrics(self._endpoint_aggregates(endpoints, end - window),
-                                           seconds)
+                values += endpoint_metrics(
+                    self._endpoint_aggregates(endpoints, end - window), seconds
+                )
             snapshot.metrics[window_key(window, offset)] = {v.name: v for v in values}
 
         if series is not None:
             snapshot.chart = ChartSeries(
-                series.start, series.step,
+                series.start,
+                series.step,
                 [db_result.performance_series.get(i) for i in range(series.count)],
-                [db_result.conflict_series.get(i) for i in range(series.count)])
+                [db_result.conflict_series.get(i) for i in range(series.count)],
+            )
         return snapshot
 
     async def _fetch_database(self, query: MetricsQuery) -> MetricsResult:
@@ -223,8 +244,9 @@ class Engine:
             return None
         return await self.health.poll()
 
-    def _endpoint_aggregates(self, endpoints: list[EndpointResult], since: datetime
-                             ) -> EndpointAggregates:
+    def _endpoint_aggregates(
+        self, endpoints: list[EndpointResult], since: datetime
+    ) -> EndpointAggregates:
         latency_sum, samples = self._latencies.since(since)
         return EndpointAggregates(
             polled=len(endpoints),
@@ -252,8 +274,11 @@ class LiveAlerts:
 
     def restore(self, snapshot: Snapshot) -> None:
         """Resume pending/firing state from history (the snapshot must include history)."""
-        for verdict, tracker in zip(check_verdicts([t.rule for t in self.trackers.values()],
-                                                   snapshot), self.trackers.values(), strict=True):
+        for verdict, tracker in zip(
+            check_verdicts([t.rule for t in self.trackers.values()], snapshot),
+            self.trackers.values(),
+            strict=True,
+        ):
             if verdict.since is not None and tracker.rule.has_history:
                 tracker.restore(verdict.since, snapshot.evaluated_at)
 

@@ -17,11 +17,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
-_KEYWORD_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)(?P<q>['\"]?)(?P<pw>[^\s'\"&]+)(?P=q)",
-                               re.IGNORECASE)
-_REPR_PASSWORD = re.compile(r"(?P<key>password\s*[=:]\s*)(?P<q>['\"])(?P<pw>.*?)(?P=q)",
-                            re.IGNORECASE)
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@"
+)
+_KEYWORD_PASSWORD = re.compile(
+    r"(?P<key>\bpassword\s*=\s*)(?P<q>['\"]?)(?P<pw>[^\s'\"&]+)(?P=q)", re.IGNORECASE
+)
+_REPR_PASSWORD = re.compile(
+    r"(?P<key>password\s*[=:]\s*)(?P<q>['\"])(?P<pw>.*?)(?P=q)", re.IGNORECASE
+)
 _BEARER = re.compile(r"(?P<key>Bearer\s+)(?P<pw>[A-Za-z0-9\-._~+/=]+)")
 
 _lock = threading.Lock()

@@ -19,16 +19,30 @@ Writer = asyncio.StreamWriter
 Behaviour = Callable[[Writer], Awaitable[None]]
 
 
-def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-             content_type: str = "application/json") -> bytes:
-    head = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}", "Connection: close",
-            f"Content-Type: {content_type}"]
+def response(
+    status: int,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> bytes:
+    head = [
+        f"HTTP/1.1 {status} X",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        f"Content-Type: {content_type}",
+    ]
     head += [f"{k}: {v}" for k, v in (headers if headers is not None else SECURITY_HEADERS).items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def answer(status: int, body: object = None, *, headers: dict[str, str] | None = None,
-           delay: float = 0.0, raw: bytes | None = None) -> Behaviour:
+def answer(
+    status: int,
+    body: object = None,
+    *,
+    headers: dict[str, str] | None = None,
+    delay: float = 0.0,
+    raw: bytes | None = None,
+) -> Behaviour:
     payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
 
     async def behave(writer: Writer) -> None:
@@ -50,8 +64,9 @@ def hang() -> Behaviour:
 def huge(megabytes: int) -> Behaviour:
     async def behave(writer: Writer) -> None:
         size = megabytes * 1024 * 1024
-        head = response(200, b"", None).replace(b"Content-Length: 0",
-                                                f"Content-Length: {size}".encode())
+        head = response(200, b"", None).replace(
+            b"Content-Length: 0", f"Content-Length: {size}".encode()
+        )
         writer.write(head)
         chunk = b'{"status": "pass", "pad": "' + b"x" * 65536
         sent = 0
@@ -70,8 +85,9 @@ def trickle(interval: float) -> Behaviour:
     """Headers at once, then one byte of body every `interval` seconds, forever."""
 
     async def behave(writer: Writer) -> None:
-        writer.write(response(200, b"", None).replace(b"Content-Length: 0",
-                                                      b"Content-Length: 100000"))
+        writer.write(
+            response(200, b"", None).replace(b"Content-Length: 0", b"Content-Length: 100000")
+        )
         try:
             while True:
                 writer.write(b" ")
@@ -136,8 +152,9 @@ class EndpointServer:
 
 def healthy_routes() -> dict[str, Behaviour]:
     return {
-        "/api/health/sync": answer(200, {"status": "pass",
-                                         "checks": {"queue": [{"status": "pass"}]}}),
+        "/api/health/sync": answer(
+            200, {"status": "pass", "checks": {"queue": [{"status": "pass"}]}}
+        ),
         "/api/health/plaid": answer(200, {"status": "pass"}),
         "/api/health/database": answer(200, {"status": "ok"}),
         "/api/health/redis": answer(200, {"status": "UP"}),

@@ -32,8 +32,18 @@ async def insert_operations(dsn: str, ops: list[Op], *, writer_zone: str | None 
             "INSERT INTO sync_performance_metrics (user_id, operation_type, duration_ms, success,"
             " error_message, timestamp) VALUES ($1, $2, $3, $4, $5,"
             " (now() - make_interval(secs => $6))::timestamp)",
-            [(o.user_id, o.operation_type, o.duration_ms, o.success, o.error_message,
-              o.seconds_ago) for o in ops])
+            [
+                (
+                    o.user_id,
+                    o.operation_type,
+                    o.duration_ms,
+                    o.success,
+                    o.error_message,
+                    o.seconds_ago,
+                )
+                for o in ops
+            ],
+        )
     finally:
         await conn.close()
 
@@ -45,7 +55,8 @@ async def insert_conflict_history(dsn: str, rows: list[tuple[float, bool | None]
             "INSERT INTO conflict_resolution_history (user_id, conflict_id, resolution_type,"
             " resolution_data, auto_resolved, timestamp) VALUES ($1, $2, 'last_write_wins',"
             " '{}', $3, (now() - make_interval(secs => $4))::timestamp)",
-            [(uuid.uuid4(), uuid.uuid4(), auto, ago) for ago, auto in rows])
+            [(uuid.uuid4(), uuid.uuid4(), auto, ago) for ago, auto in rows],
+        )
     finally:
         await conn.close()
 
@@ -57,26 +68,39 @@ async def insert_health_readings(dsn: str, rows: list[tuple[float, str, object]]
             "INSERT INTO sync_health_metrics (user_id, sync_session_id, metric_type,"
             " metric_value, timestamp) VALUES ($1, $2, $3, $4::jsonb,"
             " (now() - make_interval(secs => $5))::timestamp)",
-            [(uuid.uuid4(), uuid.uuid4(), kind, json.dumps(value), ago)
-             for ago, kind, value in rows])
+            [
+                (uuid.uuid4(), uuid.uuid4(), kind, json.dumps(value), ago)
+                for ago, kind, value in rows
+            ],
+        )
     finally:
         await conn.close()
 
 
-def random_operations(rng: random.Random, count: int, *, within: float, failure: float,
-                      plaid_share: float = 0.2, slow: bool = False) -> list[Op]:
+def random_operations(
+    rng: random.Random,
+    count: int,
+    *,
+    within: float,
+    failure: float,
+    plaid_share: float = 0.2,
+    slow: bool = False,
+) -> list[Op]:
     ops = []
     for _ in range(count):
         plaid = rng.random() < plaid_share
         ok = rng.random() >= failure
-        ops.append(Op(
-            seconds_ago=rng.uniform(5, within - 5),
-            operation_type=rng.choice(["plaid_transactions", "plaid_balance"]) if plaid
-            else rng.choice(["sync_push", "sync_pull", "sync_full"]),
-            duration_ms=rng.randint(5000, 9000) if slow else int(rng.lognormvariate(6.3, 0.5)),
-            success=ok,
-            error_message=None if ok else rng.choice(["network timeout", "HTTP 503 upstream"]),
-        ))
+        ops.append(
+            Op(
+                seconds_ago=rng.uniform(5, within - 5),
+                operation_type=rng.choice(["plaid_transactions", "plaid_balance"])
+                if plaid
+                else rng.choice(["sync_push", "sync_pull", "sync_full"]),
+                duration_ms=rng.randint(5000, 9000) if slow else int(rng.lognormvariate(6.3, 0.5)),
+                success=ok,
+                error_message=None if ok else rng.choice(["network timeout", "HTTP 503 upstream"]),
+            )
+        )
     return ops
 
 
@@ -87,8 +111,9 @@ def percentile_cont(values: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def expected_metrics(ops: list[Op], window_seconds: float, plaid_prefix: str = "plaid"
-                     ) -> dict[str, tuple[float | None, int]]:
+def expected_metrics(
+    ops: list[Op], window_seconds: float, plaid_prefix: str = "plaid"
+) -> dict[str, tuple[float | None, int]]:
     """What SPEC §2 says the metrics are over the last `window_seconds`, from the rows alone."""
     inside = [o for o in ops if o.seconds_ago < window_seconds]
     sync = [o for o in inside if not o.operation_type.startswith(plaid_prefix)]

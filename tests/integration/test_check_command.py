@@ -20,22 +20,41 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED = str(REPO / "alerts.yaml")
 
 
-async def syncmon(*args: str, env: dict[str, str] | None = None, timeout: float = 60
-                  ) -> tuple[int, str, str]:
+async def syncmon(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCMON_")}
     full_env.update(env or {})
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "syncmon", *args, env=full_env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "syncmon",
+        *args,
+        env=full_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
 
-async def check_json(dsn: str, api: str, *extra: str, env: dict[str, str] | None = None
-                     ) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code, out, _ = await syncmon("check", "--config", SHIPPED, "--format", "json",
-                                   "--dsn", dsn, "--api-url", api, *extra, env=env)
+async def check_json(
+    dsn: str, api: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code, out, _ = await syncmon(
+        "check",
+        "--config",
+        SHIPPED,
+        "--format",
+        "json",
+        "--dsn",
+        dsn,
+        "--api-url",
+        api,
+        *extra,
+        env=env,
+    )
     return code, json.loads(out)
 
 
@@ -53,10 +72,13 @@ async def test_healthy_system_is_ok_with_exact_metrics(seed_db: str) -> None:
         assert got["value"] == pytest.approx(value, abs=1e-6), name
     assert [e["status"] for e in report["endpoints"]] == ["up"] * 4
     states = {a["name"]: a["state"] for a in report["alerts"]}
-    assert states == {"High Sync Failure Rate": "inactive", "Slow Sync Performance": "inactive",
-                      "Plaid API Errors": "nodata" if expected["plaid_error_rate"][1] < 10
-                      else "inactive",
-                      "Health Endpoint Down": "inactive", "Slow API Response": "inactive"}
+    assert states == {
+        "High Sync Failure Rate": "inactive",
+        "Slow Sync Performance": "inactive",
+        "Plaid API Errors": "nodata" if expected["plaid_error_rate"][1] < 10 else "inactive",
+        "Health Endpoint Down": "inactive",
+        "Slow API Response": "inactive",
+    }
     assert report["evaluated_at"][-6] in "+-"  # RFC 3339 with an offset
 
 
@@ -72,13 +94,23 @@ async def test_critical_failure_rate_exits_2_in_every_format(seed_db: str) -> No
         assert alert["value"] == pytest.approx(failure, abs=1e-6)
         assert (alert["threshold"], alert["unit"], alert["samples"]) == (0.05, "ratio", len(ops))
 
-        code, out, _ = await syncmon("check", "--config", SHIPPED, "--dsn", seed_db,
-                                     "--api-url", api.url)
+        code, out, _ = await syncmon(
+            "check", "--config", SHIPPED, "--dsn", seed_db, "--api-url", api.url
+        )
         assert code == 2
         assert "SYNCMON CRITICAL" in out and "FIRING   critical High Sync Failure Rate" in out
 
-        code, out, _ = await syncmon("check", "--config", SHIPPED, "--format", "nagios",
-                                     "--dsn", seed_db, "--api-url", api.url)
+        code, out, _ = await syncmon(
+            "check",
+            "--config",
+            SHIPPED,
+            "--format",
+            "nagios",
+            "--dsn",
+            seed_db,
+            "--api-url",
+            api.url,
+        )
     assert code == 2
     line = out.strip()
     assert line.startswith("SYNCMON CRITICAL - High Sync Failure Rate (critical) | ")
@@ -103,8 +135,17 @@ async def test_down_endpoint_is_data_not_unknown(seed_db: str) -> None:
         path = Path(SHIPPED).read_text().replace("timeout: 5s", "timeout: 1s")
         config = Path(os.environ.get("TMPDIR", "/tmp")) / f"cfg-{os.getpid()}.yaml"
         config.write_text(path)
-        code, out, _ = await syncmon("check", "--config", str(config), "--format", "json",
-                                     "--dsn", seed_db, "--api-url", api.url)
+        code, out, _ = await syncmon(
+            "check",
+            "--config",
+            str(config),
+            "--format",
+            "json",
+            "--dsn",
+            seed_db,
+            "--api-url",
+            api.url,
+        )
         config.unlink()
     report = json.loads(out)
     endpoints = {e["name"]: e for e in report["endpoints"]}
@@ -118,26 +159,48 @@ async def test_down_endpoint_is_data_not_unknown(seed_db: str) -> None:
 
 async def test_stateless_for_uses_database_history(seed_db: str, tmp_path: Path) -> None:
     config = tmp_path / "for.yaml"
-    config.write_text("alerts:\n  - {name: sustained, condition: 'sync_failure_rate > 50%',"
-                      " severity: critical, window: 1m, for: 2m, min_samples: 3}\n")
+    config.write_text(
+        "alerts:\n  - {name: sustained, condition: 'sync_failure_rate > 50%',"
+        " severity: critical, window: 1m, for: 2m, min_samples: 3}\n"
+    )
     # failing for the last 90 s only: pending; then add older failures: firing
     await insert_operations(seed_db, [Op(s, "sync_push", 100, False) for s in range(2, 90, 3)])
     async with EndpointServer(healthy_routes()) as api:
-        code, out, _ = await syncmon("check", "--config", str(config), "--format", "json",
-                                     "--dsn", seed_db, "--api-url", api.url)
+        code, out, _ = await syncmon(
+            "check",
+            "--config",
+            str(config),
+            "--format",
+            "json",
+            "--dsn",
+            seed_db,
+            "--api-url",
+            api.url,
+        )
         alert = json.loads(out)["alerts"][0]
         assert (code, alert["state"]) == (0, "pending")
         assert "true for 1m of 2m" in alert["note"] or "true for 30s of 2m" in alert["note"]
-        await insert_operations(seed_db, [Op(s, "sync_push", 100, False)
-                                          for s in range(90, 200, 3)])
-        code, out, _ = await syncmon("check", "--config", str(config), "--format", "json",
-                                     "--dsn", seed_db, "--api-url", api.url)
+        await insert_operations(
+            seed_db, [Op(s, "sync_push", 100, False) for s in range(90, 200, 3)]
+        )
+        code, out, _ = await syncmon(
+            "check",
+            "--config",
+            str(config),
+            "--format",
+            "json",
+            "--dsn",
+            seed_db,
+            "--api-url",
+            api.url,
+        )
     assert (code, json.loads(out)["alerts"][0]["state"]) == (2, "firing")
 
 
 async def test_at_evaluates_the_past_without_endpoints(seed_db: str) -> None:
-    await insert_operations(seed_db, [Op(7200 + s, "sync_push", 100, False)
-                                      for s in range(5, 250, 5)])
+    await insert_operations(
+        seed_db, [Op(7200 + s, "sync_push", 100, False) for s in range(5, 250, 5)]
+    )
     async with EndpointServer(healthy_routes()) as api:
         _, now_report = await check_json(seed_db, api.url)
         assert now_report["alerts"][0]["state"] == "nodata"
@@ -145,8 +208,7 @@ async def test_at_evaluates_the_past_without_endpoints(seed_db: str) -> None:
         assert code == 2 and report["alerts"][0]["state"] == "firing"
         assert report["endpoints"] == []
         assert len(api.requests) == 4  # only the first run polled the endpoints
-        code, out, _ = await syncmon("check", "--config", SHIPPED, "--dsn", seed_db,
-                                     "--at=-2h")
+        code, out, _ = await syncmon("check", "--config", SHIPPED, "--dsn", seed_db, "--at=-2h")
     assert "not available with --at" in out
 
 
@@ -168,11 +230,19 @@ async def test_runs_in_a_different_zone_than_the_database(pg_server: PgServer) -
 
 async def test_invalid_config_exits_3_without_polling(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("alerts:\n  - name: a\n    condition: 'sync_failure_rate > 5'\n"
-                   "    serverity: critical\n")
+    bad.write_text(
+        "alerts:\n  - name: a\n    condition: 'sync_failure_rate > 5'\n    serverity: critical\n"
+    )
     async with EndpointServer(healthy_routes()) as api:
-        code, out, err = await syncmon("check", "--config", str(bad), "--api-url", api.url,
-                                       "--dsn", "postgresql://x@127.0.0.1:1/db")
+        code, out, err = await syncmon(
+            "check",
+            "--config",
+            str(bad),
+            "--api-url",
+            api.url,
+            "--dsn",
+            "postgresql://x@127.0.0.1:1/db",
+        )
         assert code == 3
         assert f"{bad}:3:38: condition: sync_failure_rate is a ratio" in err
         assert f"{bad}:4:5: unknown key 'serverity'; did you mean 'severity'?" in err
@@ -206,10 +276,16 @@ def assert_no_secrets(*texts: str) -> None:
 async def test_refused_database_is_unknown(tmp_path: Path) -> None:
     dsn = f"postgresql://mon:{SECRET}@127.0.0.1:1/metrics"
     async with EndpointServer(healthy_routes()) as api:
-        code, out, err = await syncmon("check", "--config", SHIPPED, "--format", "json",
-                                       "--api-url", api.url,
-                                       env={"SYNCMON_DATABASE_URL": dsn,
-                                            "SYNCMON_API_TOKEN": TOKEN})
+        code, out, err = await syncmon(
+            "check",
+            "--config",
+            SHIPPED,
+            "--format",
+            "json",
+            "--api-url",
+            api.url,
+            env={"SYNCMON_DATABASE_URL": dsn, "SYNCMON_API_TOKEN": TOKEN},
+        )
         assert api.requests[0][1]["authorization"] == f"Bearer {TOKEN}"
     assert code == 3
     report = json.loads(out)
@@ -227,8 +303,9 @@ async def test_wrong_password_is_unknown_and_masked(pg_server: PgServer) -> None
     netloc = f"postgres:{SECRET}@{parts.hostname}:{parts.port}"
     dsn = urlunsplit(parts._replace(netloc=netloc))
     for output_format in ("text", "json", "nagios"):
-        code, out, err = await syncmon("check", "--config", SHIPPED, "--format", output_format,
-                                       "--dsn", dsn)
+        code, out, err = await syncmon(
+            "check", "--config", SHIPPED, "--format", output_format, "--dsn", dsn
+        )
         assert code == 3, (output_format, out, err)
         assert "password authentication failed" in out
         assert_no_secrets(out, err)
@@ -242,11 +319,15 @@ async def test_no_textual_or_plotext_in_headless_commands(seed_db: str, tmp_path
         "code = main(sys.argv[1:])\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('textual', 'plotext',"
         " 'textual_plotext', 'rich')]\n"
-        "print('LOADED', sorted(loaded))\n")
-    for args in (["check", "--config", SHIPPED, "--dsn", seed_db],
-                 ["validate", SHIPPED]):
+        "print('LOADED', sorted(loaded))\n"
+    )
+    for args in (["check", "--config", SHIPPED, "--dsn", seed_db], ["validate", SHIPPED]):
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(probe), *args, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            str(probe),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, _ = await process.communicate()
         assert "LOADED []" in out.decode(), (args, out.decode()[-500:])

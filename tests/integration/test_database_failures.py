@@ -29,8 +29,7 @@ async def private_pg():  # type: ignore[no-untyped-def]
 async def test_restart_between_polls_is_invisible(private_pg: EmbeddedPostgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
-    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn),
-                                {})
+    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})
     async with Engine(settings) as engine:
         first = await engine.poll()
         assert first.display_metrics["sync_throughput"].samples == 12
@@ -43,8 +42,7 @@ async def test_restart_between_polls_is_invisible(private_pg: EmbeddedPostgres, 
 async def test_dead_database_is_error_then_recovers(private_pg: EmbeddedPostgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
-    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn),
-                                {})
+    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})
     async with Engine(settings) as engine:
         await engine.poll()
         private_pg.kill()

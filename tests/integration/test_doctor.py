@@ -20,10 +20,14 @@ from tests.integration.rows import Op, insert_operations
 
 pytestmark = pytest.mark.database
 
-PERF_INDEX = ("CREATE INDEX CONCURRENTLY idx_sync_performance_metrics_timestamp "
-              "ON sync_performance_metrics (timestamp);")
-CONFLICT_INDEX = ("CREATE INDEX CONCURRENTLY idx_conflict_resolution_history_timestamp "
-                  "ON conflict_resolution_history (timestamp);")
+PERF_INDEX = (
+    "CREATE INDEX CONCURRENTLY idx_sync_performance_metrics_timestamp "
+    "ON sync_performance_metrics (timestamp);"
+)
+CONFLICT_INDEX = (
+    "CREATE INDEX CONCURRENTLY idx_conflict_resolution_history_timestamp "
+    "ON conflict_resolution_history (timestamp);"
+)
 TABLES = "sync_health_metrics, conflict_resolution_history, sync_performance_metrics"
 
 
@@ -100,8 +104,7 @@ def test_doctor_exits_0_for_a_select_only_role_with_indexes(database, role, caps
     assert password not in output
 
 
-def test_doctor_warns_when_the_role_can_write_and_not_when_it_only_selects(
-        database, role, capsys):
+def test_doctor_warns_when_the_role_can_write_and_not_when_it_only_selects(database, role, capsys):
     name, password = role
     dsn = with_user(database, name, password)
     sql(database, f"GRANT SELECT, INSERT, DELETE ON {TABLES} TO {name}")
@@ -135,8 +138,7 @@ def test_doctor_reports_a_missing_table_and_a_missing_column(database, capsys):
 
 def test_doctor_exits_3_on_a_refused_connection_without_the_password(capsys):
     password = "refused-" + secrets.token_urlsafe(10)
-    code, output = run_doctor(f"postgresql://syncmon:{password}@127.0.0.1:{free_port()}/x",
-                              capsys)
+    code, output = run_doctor(f"postgresql://syncmon:{password}@127.0.0.1:{free_port()}/x", capsys)
     assert code == 3
     assert "connection refused" in output
     assert password not in output
@@ -151,23 +153,26 @@ def test_doctor_exits_3_on_a_wrong_password_without_printing_it(database, capsys
     assert password not in output
 
 
-def test_check_works_against_a_read_only_database(pg_server, database, tmp_path: Path,
-                                                  capsys):
+def test_check_works_against_a_read_only_database(pg_server, database, tmp_path: Path, capsys):
     """A replica or a database with default_transaction_read_only is all syncmon needs."""
-    asyncio.run(insert_operations(database, [Op(10.0 + i, "sync_pull", 100, i % 10 != 0)
-                                             for i in range(40)]))
+    asyncio.run(
+        insert_operations(
+            database, [Op(10.0 + i, "sync_pull", 100, i % 10 != 0) for i in range(40)]
+        )
+    )
     name = urlsplit(database).path.lstrip("/")
     sql(pg_server.admin_dsn, f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
     with pytest.raises(asyncpg.ReadOnlySQLTransactionError):  # really read-only now
         sql(database, "DELETE FROM sync_performance_metrics")
     config = tmp_path / "alerts.yaml"
-    config.write_text('alerts:\n  - name: "High Sync Failure Rate"\n'
-                      '    condition: "sync_failure_rate > 50%"\n    severity: "critical"\n')
+    config.write_text(
+        'alerts:\n  - name: "High Sync Failure Rate"\n'
+        '    condition: "sync_failure_rate > 50%"\n    severity: "critical"\n'
+    )
     code = main(["check", "--format", "json", "--config", str(config), "--dsn", database])
     report = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert not [e for e in report["errors"] if "database" in e.lower()
-                or "sync_performance" in e]
+    assert not [e for e in report["errors"] if "database" in e.lower() or "sync_performance" in e]
     assert report["metrics"]["sync_failure_rate"]["samples"] == 40
     assert report["metrics"]["sync_failure_rate"]["value"] == pytest.approx(0.1)
     _, output = run_doctor(database, capsys)

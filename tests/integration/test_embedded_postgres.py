@@ -23,8 +23,9 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_killed_owner_leaves_no_server_and_no_directory() -> None:
-    result = subprocess.run([sys.executable, "-c", OWNER], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", OWNER], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == -9
     root, pid = result.stdout.split()
     deadline = time.monotonic() + 20

@@ -29,12 +29,21 @@ async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None)
             await poller.close()
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"status": "pass"}, "up"), ({"status": "OK"}, "up"), ({"status": "UP"}, "up"),
-    ({"status": "healthy"}, "up"), ({"status": "warn"}, "degraded"),
-    ({"status": "Degraded"}, "degraded"), ({"status": "fail"}, "down"),
-    ({"status": "DOWN"}, "down"), ({"status": "error"}, "down"), ({"status": "unhealthy"}, "down"),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"status": "pass"}, "up"),
+        ({"status": "OK"}, "up"),
+        ({"status": "UP"}, "up"),
+        ({"status": "healthy"}, "up"),
+        ({"status": "warn"}, "degraded"),
+        ({"status": "Degraded"}, "degraded"),
+        ({"status": "fail"}, "down"),
+        ({"status": "DOWN"}, "down"),
+        ({"status": "error"}, "down"),
+        ({"status": "unhealthy"}, "down"),
+    ],
+)
 async def test_status_field_mapping(body: dict[str, str], status: str) -> None:
     result, _ = await poll_one(answer(200, body))
     assert result.status == status
@@ -48,11 +57,16 @@ async def test_nested_checks_are_kept() -> None:
     assert result.checks == checks
 
 
-@pytest.mark.parametrize(("raw", "note"), [
-    (b"", "empty body"), (b"<html>fine</html>", "not JSON"),
-    (b'{"healthy": true}', "no status field"), (b"\xff\xfe garbage \x00", "not JSON"),
-    (b"[1, 2, 3]", "no status field"),
-])
+@pytest.mark.parametrize(
+    ("raw", "note"),
+    [
+        (b"", "empty body"),
+        (b"<html>fine</html>", "not JSON"),
+        (b'{"healthy": true}', "no status field"),
+        (b"\xff\xfe garbage \x00", "not JSON"),
+        (b"[1, 2, 3]", "no status field"),
+    ],
+)
 async def test_bodies_not_understood_are_up_with_a_note(raw: bytes, note: str) -> None:
     result, _ = await poll_one(answer(200, raw=raw))
     assert result.status == "up"
@@ -68,8 +82,9 @@ async def test_non_2xx_is_down_with_the_status(code: int) -> None:
 
 
 async def test_redirect_is_not_followed() -> None:
-    redirect = answer(302, raw=b"", headers={**SECURITY_HEADERS,
-                                             "Location": "http://127.0.0.1:1/elsewhere"})
+    redirect = answer(
+        302, raw=b"", headers={**SECURITY_HEADERS, "Location": "http://127.0.0.1:1/elsewhere"}
+    )
     result, server = await poll_one(redirect)
     assert result.status == "down"
     assert "redirect to http://127.0.0.1:1/elsewhere (not followed)" in (result.error or "")
@@ -115,7 +130,10 @@ async def test_missing_security_headers_are_reported_not_an_error() -> None:
     result, _ = await poll_one(answer(200, {"status": "pass"}, headers=partial))
     assert result.status == "up"
     assert result.missing_security_headers == (
-        "Content-Security-Policy", "X-Frame-Options", "X-XSS-Protection")
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-XSS-Protection",
+    )
 
 
 async def test_all_headers_present_means_none_missing() -> None:
@@ -134,9 +152,16 @@ async def test_endpoints_are_polled_concurrently() -> None:
     routes["/api/health/redis"] = answer(200, {"status": "UP"}, delay=0.8)
     routes["/api/health/database"] = hang()
     async with EndpointServer(routes) as server:
-        poller = HealthPoller(server.url, {
-            "sync": "/api/health/sync", "plaid": "/api/health/plaid",
-            "database": "/api/health/database", "redis": "/api/health/redis"}, timeout=1.0)
+        poller = HealthPoller(
+            server.url,
+            {
+                "sync": "/api/health/sync",
+                "plaid": "/api/health/plaid",
+                "database": "/api/health/database",
+                "redis": "/api/health/redis",
+            },
+            timeout=1.0,
+        )
         started = time.monotonic()
         results = await poller.poll()
         elapsed = time.monotonic() - started

@@ -43,33 +43,44 @@ def assert_metrics(actual, expected) -> None:  # type: ignore[no-untyped-def]
 
 async def test_every_window_metric_is_exact(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(7)
-    ops = (random_operations(rng, 400, within=300, failure=0.07)
-           + random_operations(rng, 600, within=3600, failure=0.01)
-           + [Op(30, "plaid_link", 400, False, "ITEM_LOGIN_REQUIRED")])
+    ops = (
+        random_operations(rng, 400, within=300, failure=0.07)
+        + random_operations(rng, 600, within=3600, failure=0.01)
+        + [Op(30, "plaid_link", 400, False, "ITEM_LOGIN_REQUIRED")]
+    )
     await insert_operations(seed_db, ops)
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         for window in (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1)):
             snapshot = await engine.poll(PollRequest(display_window=window))
             assert snapshot.failed == {Source.ENDPOINTS: snapshot.failed[Source.ENDPOINTS]}
-            assert_metrics(snapshot.display_metrics,
-                           expected_metrics(ops, window.total_seconds()))
+            assert_metrics(snapshot.display_metrics, expected_metrics(ops, window.total_seconds()))
             assert snapshot.statements == 3
 
 
 async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
-    for name in ("sync_failure_rate", "plaid_error_rate", "error_rate", "avg_sync_duration",
-                 "p95_sync_duration", "conflict_auto_resolve_rate"):
+    for name in (
+        "sync_failure_rate",
+        "plaid_error_rate",
+        "error_rate",
+        "avg_sync_duration",
+        "p95_sync_duration",
+        "conflict_auto_resolve_rate",
+    ):
         assert metrics[name].value is None and metrics[name].samples == 0, name
     assert metrics["sync_throughput"].value == 0
 
 
 async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ops = [Op(20, "bank_link", 100, False), Op(20, "bank_link", 100, True),
-           Op(20, "plaid_tx", 100, False), Op(20, "sync_push", 100, True)]
+    ops = [
+        Op(20, "bank_link", 100, False),
+        Op(20, "bank_link", 100, True),
+        Op(20, "plaid_tx", 100, False),
+        Op(20, "sync_push", 100, True),
+    ]
     await insert_operations(seed_db, ops)
-    extra = "sources:\n  database:\n    plaid_operation_pattern: \"bank%'; DROP TABLE x; --\"\n"
+    extra = 'sources:\n  database:\n    plaid_operation_pattern: "bank%\'; DROP TABLE x; --"\n'
     async with Engine(settings_for(seed_db, tmp_path, extra)) as engine:
         metrics = (await engine.poll()).display_metrics
     assert metrics["plaid_error_rate"].samples == 0  # nothing matches the odd pattern literally
@@ -81,12 +92,20 @@ async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -
 
 
 async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    await insert_conflict_history(seed_db, [(10, True)] * 8 + [(10, False), (10, None)]
-                                  + [(900, False)] * 5)
-    await insert_health_readings(seed_db, [
-        (10, "offline_queue_size", 10), (20, "offline_queue_size", {"value": 20, "unit": "items"}),
-        (30, "offline_queue_size", {"state": "draining"}), (40, "offline_queue_size", "full"),
-        (50, "battery_level", 0.5), (4000, "battery_level", 0.1)])
+    await insert_conflict_history(
+        seed_db, [(10, True)] * 8 + [(10, False), (10, None)] + [(900, False)] * 5
+    )
+    await insert_health_readings(
+        seed_db,
+        [
+            (10, "offline_queue_size", 10),
+            (20, "offline_queue_size", {"value": 20, "unit": "items"}),
+            (30, "offline_queue_size", {"state": "draining"}),
+            (40, "offline_queue_size", "full"),
+            (50, "battery_level", 0.5),
+            (4000, "battery_level", 0.1),
+        ],
+    )
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
     auto = metrics["conflict_auto_resolve_rate"]
@@ -94,13 +113,18 @@ async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None
     queue = metrics["health.offline_queue_size"]
     assert (queue.value, queue.samples) == (15.0, 2)
     assert (metrics["health.battery_level"].value, metrics["health.battery_level"].samples) == (
-        0.5, 1)
+        0.5,
+        1,
+    )
 
 
 async def test_user_filter(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     alice = uuid.uuid4()
-    ops = [Op(10, "sync_push", 100, False, user_id=alice), Op(10, "sync_push", 300, True),
-           Op(10, "sync_push", 500, True, user_id=alice)]
+    ops = [
+        Op(10, "sync_push", 100, False, user_id=alice),
+        Op(10, "sync_push", 300, True),
+        Op(10, "sync_push", 500, True, user_id=alice),
+    ]
     await insert_operations(seed_db, ops)
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll(PollRequest(user_id=alice))).display_metrics
@@ -112,8 +136,10 @@ async def test_many_windows_and_history_cost_three_statements(seed_db: str, tmp_
     rules = "".join(
         f"  - {{name: r{i}, condition: 'error_rate > {i}%', severity: info,"
         f" window: {w}, for: {f}}}\n"
-        for i, (w, f) in enumerate([(w, f) for w in ("1m", "5m", "15m", "1h", "6h")
-                                    for f in ("0s", "2m", "10m", "30s")]))
+        for i, (w, f) in enumerate(
+            [(w, f) for w in ("1m", "5m", "15m", "1h", "6h") for f in ("0s", "2m", "10m", "30s")]
+        )
+    )
     path = tmp_path / "many.yaml"
     path.write_text("alerts:\n" + rules)
     settings = resolve_settings(Overrides(config=str(path), dsn=seed_db), {})
@@ -125,12 +151,16 @@ async def test_many_windows_and_history_cost_three_statements(seed_db: str, tmp_
 
 
 async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ops = [Op(90, "sync_push", 100, False, "timeout")] * 3 + [
-        Op(150, "sync_push", 100, False, "HTTP 503")] + [Op(30, "sync_pull", 200, True)] * 2
+    ops = (
+        [Op(90, "sync_push", 100, False, "timeout")] * 3
+        + [Op(150, "sync_push", 100, False, "HTTP 503")]
+        + [Op(30, "sync_pull", 200, True)] * 2
+    )
     await insert_operations(seed_db, ops)
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
-        snapshot = await engine.poll(PollRequest(chart_span=timedelta(minutes=10),
-                                                 chart_buckets=10, top_errors=5))
+        snapshot = await engine.poll(
+            PollRequest(chart_span=timedelta(minutes=10), chart_buckets=10, top_errors=5)
+        )
     assert snapshot.top_errors == [("timeout", 3), ("HTTP 503", 1)]
     assert snapshot.chart is not None
     totals = [b.sync_total if b else 0 for b in snapshot.chart.performance]
@@ -165,8 +195,9 @@ async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # t
 
 
 async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ops = ([Op(7200 + s, "sync_push", 100, False) for s in range(10, 250, 10)]
-           + [Op(s, "sync_push", 100, True) for s in range(10, 250, 10)])
+    ops = [Op(7200 + s, "sync_push", 100, False) for s in range(10, 250, 10)] + [
+        Op(s, "sync_push", 100, True) for s in range(10, 250, 10)
+    ]
     await insert_operations(seed_db, ops)
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         then = await engine.poll(PollRequest(at=datetime.now(UTC) - timedelta(hours=2)))
@@ -182,9 +213,11 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
         import asyncpg
 
         conn = await asyncpg.connect(dsn)
-        await conn.execute("CREATE TABLE sync_performance_metrics (id uuid, user_id uuid,"
-                           " operation_type text, duration_ms int, success bool,"
-                           " error_message text, timestamp timestamp)")
+        await conn.execute(
+            "CREATE TABLE sync_performance_metrics (id uuid, user_id uuid,"
+            " operation_type text, duration_ms int, success bool,"
+            " error_message text, timestamp timestamp)"
+        )
         await conn.close()
         db = MetricsDatabase(dsn)
         now = datetime.now(UTC)

@@ -27,13 +27,19 @@ pytestmark = [
     pytest.mark.alertmanager,
     # Skipped only where the binary is missing and nobody requires it; CI sets
     # SYNCMON_REQUIRE_ALERTMANAGER=1, so there a missing binary fails instead.
-    pytest.mark.skipif(ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
-                       reason="prometheus-alertmanager binary not installed "
-                              "(apt-get install prometheus-alertmanager)"),
+    pytest.mark.skipif(
+        ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
+        reason="prometheus-alertmanager binary not installed "
+        "(apt-get install prometheus-alertmanager)",
+    ),
 ]
 
-EXPECTED_LABELS = {"alertname": "High Sync Failure Rate", "severity": "critical",
-                   "team": "mobile", "service": "sync"}
+EXPECTED_LABELS = {
+    "alertname": "High Sync Failure Rate",
+    "severity": "critical",
+    "team": "mobile",
+    "service": "sync",
+}
 
 
 @pytest.fixture
@@ -49,7 +55,8 @@ def _parse(moment: str) -> datetime:
 
 
 async def test_firing_alert_arrives_with_identity_labels_and_resolves(
-        seed_db: str, alertmanager: Alertmanager, tmp_path) -> None:
+    seed_db: str, alertmanager: Alertmanager, tmp_path
+) -> None:
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     async with RunningWatcher(settings, alertmanagers=[alertmanager.url]) as running:
         await wait_until(lambda: "nodata" in running.out.kinds())
@@ -74,23 +81,24 @@ async def _no_alerts(alertmanager: Alertmanager) -> bool:
     return not await alertmanager.alerts()
 
 
-async def test_two_watchers_give_one_alert(seed_db: str, alertmanager: Alertmanager,
-                                           tmp_path) -> None:
+async def test_two_watchers_give_one_alert(
+    seed_db: str, alertmanager: Alertmanager, tmp_path
+) -> None:
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     await insert_operations(seed_db, ok=10, failed=10)
-    async with RunningWatcher(settings_for(config, seed_db), alertmanagers=[alertmanager.url]
-                              ) as first, \
-            RunningWatcher(settings_for(config, seed_db), alertmanagers=[alertmanager.url]
-                           ) as second:
-        await wait_until(lambda: all(r.watcher.alertmanagers[0].sent >= 2
-                                     for r in (first, second)))
+    async with (
+        RunningWatcher(settings_for(config, seed_db), alertmanagers=[alertmanager.url]) as first,
+        RunningWatcher(settings_for(config, seed_db), alertmanagers=[alertmanager.url]) as second,
+    ):
+        await wait_until(lambda: all(r.watcher.alertmanagers[0].sent >= 2 for r in (first, second)))
         alerts = await alertmanager.alerts()
     assert len(alerts) == 1
     assert alerts[0]["labels"] == EXPECTED_LABELS
 
 
-async def test_alertmanager_that_starts_late_still_receives_the_alert(seed_db: str,
-                                                                      tmp_path) -> None:
+async def test_alertmanager_that_starts_late_still_receives_the_alert(
+    seed_db: str, tmp_path
+) -> None:
     late = Alertmanager(port=free_port())
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     try:
@@ -106,7 +114,8 @@ async def test_alertmanager_that_starts_late_still_receives_the_alert(seed_db: s
 
 
 async def test_restart_does_not_page_again_and_keeps_starts_at(
-        seed_db: str, alertmanager: Alertmanager, tmp_path) -> None:
+    seed_db: str, alertmanager: Alertmanager, tmp_path
+) -> None:
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     async with RunningWatcher(settings, alertmanagers=[alertmanager.url]) as before:
         await wait_until(lambda: "nodata" in before.out.kinds())
@@ -137,14 +146,18 @@ async def test_restart_keeps_pending_time(seed_db: str, tmp_path) -> None:
 
 
 async def test_silence_is_created_and_expired_for_the_dashboards_acknowledge(
-        alertmanager: Alertmanager) -> None:
+    alertmanager: Alertmanager,
+) -> None:
     from syncmon.sinks.alertmanager import AlertmanagerClient
 
     client = AlertmanagerClient(alertmanager.url)
     try:
         silence_id = await client.create_silence(
-            EXPECTED_LABELS, ends_at=datetime.now(UTC) + timedelta(hours=1),
-            created_by="alice", comment="acked in syncmon")
+            EXPECTED_LABELS,
+            ends_at=datetime.now(UTC) + timedelta(hours=1),
+            created_by="alice",
+            comment="acked in syncmon",
+        )
         async with httpx.AsyncClient() as http:
             url = f"{alertmanager.url}/api/v2/silence/{silence_id}"
             silence = (await http.get(url)).json()

@@ -34,7 +34,8 @@ def private_pg() -> Iterator[EmbeddedPostgres]:
 
 
 async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_interval(
-        private_pg: EmbeddedPostgres, tmp_path) -> None:
+    private_pg: EmbeddedPostgres, tmp_path
+) -> None:
     private_pg.psql("CREATE DATABASE metrics")
     dsn = private_pg.dsn_for("metrics")
     conn = await asyncpg.connect(dsn)
@@ -59,8 +60,13 @@ async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_i
 
         await asyncio.to_thread(private_pg.start)
         back = time.monotonic()
-        await wait_until(lambda: watcher.last_snapshot is not None and not any(
-            s in watcher.last_snapshot.failed for s in DATABASE_SOURCES), timeout=5)
+        await wait_until(
+            lambda: (
+                watcher.last_snapshot is not None
+                and not any(s in watcher.last_snapshot.failed for s in DATABASE_SOURCES)
+            ),
+            timeout=5,
+        )
         recovered_after = time.monotonic() - back
         cycles = watcher.stats.cycles
         await wait_until(lambda: watcher.stats.cycles >= cycles + 3)
@@ -72,7 +78,8 @@ async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_i
 
 
 async def test_a_blocked_query_is_cut_at_the_cycle_budget_and_the_connection_recovers(
-        seed_db: str, tmp_path) -> None:
+    seed_db: str, tmp_path
+) -> None:
     """A table locked by someone else: the cycle is bounded, rules are blind (error), and the
     very next cycle after the lock goes reads again."""
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
@@ -94,7 +101,12 @@ async def test_a_blocked_query_is_cut_at_the_cycle_budget_and_the_connection_rec
             await transaction.rollback()
         finally:
             await locker.close()
-        await wait_until(lambda: watcher.last_snapshot is not None and not any(
-            s in watcher.last_snapshot.failed for s in DATABASE_SOURCES), timeout=3)
+        await wait_until(
+            lambda: (
+                watcher.last_snapshot is not None
+                and not any(s in watcher.last_snapshot.failed for s in DATABASE_SOURCES)
+            ),
+            timeout=3,
+        )
         assert watcher.alerts.trackers["High Sync Failure Rate"].firing
     assert running.out.kinds() == ["nodata", "firing", "error"]

@@ -24,17 +24,39 @@ from tests.integration.watch_support import (
 )
 
 pytestmark = pytest.mark.database
-EVENT_FIELDS = {"ts", "event", "rule", "severity", "value", "threshold", "condition", "labels",
-                "annotations"}
+EVENT_FIELDS = {
+    "ts",
+    "event",
+    "rule",
+    "severity",
+    "value",
+    "threshold",
+    "condition",
+    "labels",
+    "annotations",
+}
 
 
 def _spawn(config, dsn: str, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCMON_")}
     env["SYNCMON_DATABASE_URL"] = dsn  # not on the command line: flags show in `ps`
     return subprocess.Popen(
-        [sys.executable, "-m", "syncmon", "watch", "--config", str(config),
-         "--interval", "200ms", *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "syncmon",
+            "watch",
+            "--config",
+            str(config),
+            "--interval",
+            "200ms",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 async def _metrics(port: int) -> str:
@@ -58,11 +80,13 @@ def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, float, str,
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-async def test_watch_process_exits_0_within_2s_on_signal(seed_db: str, tmp_path,
-                                                        signum: int) -> None:
+async def test_watch_process_exits_0_within_2s_on_signal(
+    seed_db: str, tmp_path, signum: int
+) -> None:
     port = free_port()
-    process = _spawn(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db,
-                     "--metrics-port", str(port))
+    process = _spawn(
+        write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, "--metrics-port", str(port)
+    )
     try:
         await wait_until(lambda: _metrics(port), timeout=15)
         await insert_operations(seed_db, ok=10, failed=10)
@@ -81,18 +105,27 @@ async def test_watch_process_exits_0_within_2s_on_signal(seed_db: str, tmp_path,
 
 
 async def _firing_in(port: int) -> bool:
-    return ('syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical"} 1.0'
-            in await _metrics(port))
+    return (
+        'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical"} 1.0'
+        in await _metrics(port)
+    )
 
 
-async def test_metrics_pass_promtool_and_never_show_the_password(
-        seed_db: str, tmp_path) -> None:
+async def test_metrics_pass_promtool_and_never_show_the_password(seed_db: str, tmp_path) -> None:
     await insert_operations(seed_db, ok=18, failed=2)
     port = free_port()
-    process = _spawn(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db,
-                     "--metrics-port", str(port), "--webhook", f"http://127.0.0.1:{free_port()}/x",
-                     "--alertmanager", f"http://127.0.0.1:{free_port()}",
-                     "--api-url", f"http://127.0.0.1:{free_port()}")
+    process = _spawn(
+        write_config(tmp_path, FAILURE_RULE.format(for_="0s")),
+        seed_db,
+        "--metrics-port",
+        str(port),
+        "--webhook",
+        f"http://127.0.0.1:{free_port()}/x",
+        "--alertmanager",
+        f"http://127.0.0.1:{free_port()}",
+        "--api-url",
+        f"http://127.0.0.1:{free_port()}",
+    )
     try:
         text = await wait_until(lambda: _metrics(port), timeout=15)
         await asyncio.sleep(0.5)
@@ -111,16 +144,32 @@ async def test_metrics_pass_promtool_and_never_show_the_password(
     promtool = shutil.which("promtool")
     assert promtool or not REQUIRE_TOOLS, "promtool is required in CI (.ci/run installs it)"
     if promtool:  # CI installs it; elsewhere the rest of the test still runs
-        check = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
-                               capture_output=True, check=False)
+        check = subprocess.run(
+            [promtool, "check", "metrics"], input=text, text=True, capture_output=True, check=False
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
 
 async def test_bad_flags_exit_3_without_polling(tmp_path) -> None:
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     result = subprocess.run(
-        [sys.executable, "-m", "syncmon", "watch", "--config", str(config), "--resend", "soon",
-         "--webhook", "ftp://nope"], capture_output=True, text=True, timeout=20, check=False)
+        [
+            sys.executable,
+            "-m",
+            "syncmon",
+            "watch",
+            "--config",
+            str(config),
+            "--resend",
+            "soon",
+            "--webhook",
+            "ftp://nope",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
     assert result.returncode == 3
     assert "--resend" in result.stderr
     assert result.stdout == ""

@@ -93,8 +93,9 @@ async def test_a_rejected_event_is_not_retried_forever() -> None:
 
 
 @pytest.mark.database
-async def test_events_reach_a_webhook_that_was_down_when_they_happened(seed_db: str,
-                                                                       tmp_path) -> None:
+async def test_events_reach_a_webhook_that_was_down_when_they_happened(
+    seed_db: str, tmp_path
+) -> None:
     server = FlakyReceiver()  # not started yet: connection refused
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     try:
@@ -117,8 +118,7 @@ async def test_a_hanging_webhook_never_delays_evaluation(seed_db: str, tmp_path)
     server.start()
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     try:
-        async with RunningWatcher(settings, webhooks=[server.url], receiver_timeout=3.0
-                                  ) as running:
+        async with RunningWatcher(settings, webhooks=[server.url], receiver_timeout=3.0) as running:
             await wait_until(lambda: "nodata" in running.out.kinds())
             cycles, started = running.watcher.stats.cycles, time.monotonic()
             await asyncio.sleep(1.5)

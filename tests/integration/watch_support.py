@@ -52,23 +52,40 @@ def write_config(directory: Path, text: str) -> Path:
     return path
 
 
-def settings_for(config: Path, dsn: str | None, *, api_url: str | None = None,
-                 interval: str = "200ms") -> Settings:
+def settings_for(
+    config: Path, dsn: str | None, *, api_url: str | None = None, interval: str = "200ms"
+) -> Settings:
     return resolve_settings(Overrides(str(config), api_url, dsn, interval), env={})
 
 
-async def insert_operations(dsn: str, *, ok: int = 0, failed: int = 0,
-                            operation_type: str = "sync_data", ago: timedelta = timedelta(0)
-                            ) -> None:
+async def insert_operations(
+    dsn: str,
+    *,
+    ok: int = 0,
+    failed: int = 0,
+    operation_type: str = "sync_data",
+    ago: timedelta = timedelta(0),
+) -> None:
     """Rows stamped NOW() - ago, as the app writes them."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = [(uuid.uuid4(), operation_type, 100, i >= failed,
-                 "boom" if i < failed else None, ago.total_seconds()) for i in range(ok + failed)]
+        rows = [
+            (
+                uuid.uuid4(),
+                operation_type,
+                100,
+                i >= failed,
+                "boom" if i < failed else None,
+                ago.total_seconds(),
+            )
+            for i in range(ok + failed)
+        ]
         await conn.executemany(
             "INSERT INTO sync_performance_metrics (user_id, operation_type, duration_ms, "
             "success, error_message, timestamp) VALUES ($1, $2, $3, $4, $5, "
-            "(NOW() - make_interval(secs => $6))::timestamp)", rows)
+            "(NOW() - make_interval(secs => $6))::timestamp)",
+            rows,
+        )
     finally:
         await conn.close()
 
@@ -81,8 +98,9 @@ async def delete_failures(dsn: str) -> None:
         await conn.close()
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0,
-                     step: float = 0.05) -> Any:
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.05
+) -> Any:
     """Poll a (sync or async) predicate until truthy; fail with the last value."""
     deadline = time.monotonic() + timeout
     value: Any = None
@@ -115,16 +133,23 @@ class Alertmanager:
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = Path(tempfile.mkdtemp(prefix="syncmon-am-"))
         (self.root / "am.yml").write_text(
-            'route: {receiver: "null"}\nreceivers: [{name: "null"}]\n')
+            'route: {receiver: "null"}\nreceivers: [{name: "null"}]\n'
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = open(self.root / "am.log", "ab")  # noqa: SIM115 - kept open for the process
         self.process = subprocess.Popen(
-            [ALERTMANAGER_BINARY, f"--config.file={self.root / 'am.yml'}",
-             f"--storage.path={self.root / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                ALERTMANAGER_BINARY,
+                f"--config.file={self.root / 'am.yml'}",
+                f"--storage.path={self.root / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -213,11 +238,15 @@ class RunningWatcher:
 
         defaults: dict[str, Any] = {
             "interval": settings.interval or timedelta(milliseconds=200),
-            "resend": timedelta(seconds=1), "receiver_timeout": 1.0,
-            "retry": RetryPolicy(initial=0.05, cap=0.5), "source_timeout": 2.0}
+            "resend": timedelta(seconds=1),
+            "receiver_timeout": 1.0,
+            "retry": RetryPolicy(initial=0.05, cap=0.5),
+            "source_timeout": 2.0,
+        }
         self.out = Lines()
-        self.watcher = Watcher(Engine(settings), WatchOptions(**{**defaults, **options}),
-                               out=self.out)
+        self.watcher = Watcher(
+            Engine(settings), WatchOptions(**{**defaults, **options}), out=self.out
+        )
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 

@@ -14,8 +14,9 @@ TOKEN = "ui-test-token-7f3a"
 @pytest.fixture
 async def backend(seed_db: str) -> AsyncIterator[DemoBackend]:
     """A demo backend (HTTP API with a bearer token) on a fresh database, no live traffic."""
-    demo = DemoBackend(dsn=seed_db, live=False, seed=7, history_hours=1, token=TOKEN,
-                       initial_conflicts=3)
+    demo = DemoBackend(
+        dsn=seed_db, live=False, seed=7, history_hours=1, token=TOKEN, initial_conflicts=3
+    )
     await demo.start()
     try:
         yield demo

@@ -29,41 +29,87 @@ def frozen_clock() -> datetime:
 
 def endpoints() -> list[EndpointResult]:
     return [
-        EndpointResult("sync", "http://api.example/api/health/sync", "up", 42.0, 200, None,
-                       polled_at=FROZEN),
-        EndpointResult("plaid", "http://api.example/api/health/plaid", "down", 5003.0, 503,
-                       "HTTP 503 Service Unavailable", polled_at=FROZEN),
-        EndpointResult("database", "http://api.example/api/health/database", "degraded", 180.0,
-                       200, "status 'warn'", polled_at=FROZEN),
-        EndpointResult("redis", "http://api.example/api/health/redis", "up", 7.0, 200, None,
-                       ("X-Frame-Options",), polled_at=FROZEN),
+        EndpointResult(
+            "sync", "http://api.example/api/health/sync", "up", 42.0, 200, None, polled_at=FROZEN
+        ),
+        EndpointResult(
+            "plaid",
+            "http://api.example/api/health/plaid",
+            "down",
+            5003.0,
+            503,
+            "HTTP 503 Service Unavailable",
+            polled_at=FROZEN,
+        ),
+        EndpointResult(
+            "database",
+            "http://api.example/api/health/database",
+            "degraded",
+            180.0,
+            200,
+            "status 'warn'",
+            polled_at=FROZEN,
+        ),
+        EndpointResult(
+            "redis",
+            "http://api.example/api/health/redis",
+            "up",
+            7.0,
+            200,
+            None,
+            ("X-Frame-Options",),
+            polled_at=FROZEN,
+        ),
     ]
 
 
 def bucket(i: int) -> PerformanceAggregates:
     total = 100 + int(20 * math.sin(i / 6))
     failed = 1 + (9 if 40 <= i < 50 else i % 3)
-    return PerformanceAggregates(sync_total=total, sync_failed=failed, plaid_total=30,
-                                 plaid_failed=i % 2, sync_avg_ms=500 + 300 * math.sin(i / 9) ** 2,
-                                 sync_p95_ms=1400 + 900 * math.sin(i / 7) ** 2)
+    return PerformanceAggregates(
+        sync_total=total,
+        sync_failed=failed,
+        plaid_total=30,
+        plaid_failed=i % 2,
+        sync_avg_ms=500 + 300 * math.sin(i / 9) ** 2,
+        sync_p95_ms=1400 + 900 * math.sin(i / 7) ** 2,
+    )
 
 
 def snapshot(request: PollRequest) -> Snapshot:
     window = request.display_window
     seconds = int(window.total_seconds())
-    perf = PerformanceAggregates(sync_total=600, sync_failed=48, plaid_total=150,
-                                 plaid_failed=2, sync_avg_ms=612.0, sync_p95_ms=1830.0)
-    values = [*performance_metrics(perf, seconds),
-              *conflict_metrics(ConflictAggregates(total=40, auto_resolved=30), seconds),
-              *endpoint_metrics(EndpointAggregates(4, 1, 1, 42.0 + 5003.0 + 180.0 + 7.0, 4),
-                                seconds)]
-    snap = Snapshot(FROZEN, True, window, endpoints=endpoints(),
-                    top_errors=[("HTTP 503 Service Unavailable from upstream sync-gateway", 31),
-                                ("ECONNRESET while streaming changeset", 9),
-                                ("version conflict: remote version 14 > local version 12", 4)])
+    perf = PerformanceAggregates(
+        sync_total=600,
+        sync_failed=48,
+        plaid_total=150,
+        plaid_failed=2,
+        sync_avg_ms=612.0,
+        sync_p95_ms=1830.0,
+    )
+    values = [
+        *performance_metrics(perf, seconds),
+        *conflict_metrics(ConflictAggregates(total=40, auto_resolved=30), seconds),
+        *endpoint_metrics(EndpointAggregates(4, 1, 1, 42.0 + 5003.0 + 180.0 + 7.0, 4), seconds),
+    ]
+    snap = Snapshot(
+        FROZEN,
+        True,
+        window,
+        endpoints=endpoints(),
+        top_errors=[
+            ("HTTP 503 Service Unavailable from upstream sync-gateway", 31),
+            ("ECONNRESET while streaming changeset", 9),
+            ("version conflict: remote version 14 > local version 12", 4),
+        ],
+    )
     snap.metrics[window_key(window)] = {v.name: v for v in values}
-    snap.chart = ChartSeries(FROZEN - timedelta(hours=1), timedelta(minutes=1),
-                             [bucket(i) for i in range(60)], [None] * 60)
+    snap.chart = ChartSeries(
+        FROZEN - timedelta(hours=1),
+        timedelta(minutes=1),
+        [bucket(i) for i in range(60)],
+        [None] * 60,
+    )
     return snap
 
 
@@ -82,14 +128,28 @@ class FixedEngine:
 
 
 CONFLICTS = [
-    Conflict("0b6f1c1e-0000-4000-8000-000000000001", "6a2c8f0e-5b7d-4e71-9d3a-1f0e2d3c4b5a",
-             "transaction", "txn_81f2", FROZEN - timedelta(minutes=42), 4,
-             {"amount": 18.5, "category": "Groceries", "pending": False},
-             {"amount": 18.5, "category": "Dining", "pending": True},
-             {"amount": 18.5, "category": "Groceries", "pending": True}),
-    Conflict("0b6f1c1e-0000-4000-8000-000000000002", "b1d0e7a4-9c3f-4d2e-8a1b-7c6d5e4f3a2b",
-             "budget", "bud_19", FROZEN - timedelta(minutes=7), 2,
-             {"limit": 400, "name": "Food"}, {"limit": 450, "name": "Food"}, None),
+    Conflict(
+        "0b6f1c1e-0000-4000-8000-000000000001",
+        "6a2c8f0e-5b7d-4e71-9d3a-1f0e2d3c4b5a",
+        "transaction",
+        "txn_81f2",
+        FROZEN - timedelta(minutes=42),
+        4,
+        {"amount": 18.5, "category": "Groceries", "pending": False},
+        {"amount": 18.5, "category": "Dining", "pending": True},
+        {"amount": 18.5, "category": "Groceries", "pending": True},
+    ),
+    Conflict(
+        "0b6f1c1e-0000-4000-8000-000000000002",
+        "b1d0e7a4-9c3f-4d2e-8a1b-7c6d5e4f3a2b",
+        "budget",
+        "bud_19",
+        FROZEN - timedelta(minutes=7),
+        2,
+        {"limit": 400, "name": "Food"},
+        {"limit": 450, "name": "Food"},
+        None,
+    ),
 ]
 
 
@@ -101,8 +161,9 @@ class FixedConflicts:
     async def list_open(self) -> ConflictList:
         return ConflictList(list(CONFLICTS))
 
-    async def resolve(self, conflict: Conflict, resolution: Resolution, *, note: str,
-                      merged: object) -> ResolveOutcome:
+    async def resolve(
+        self, conflict: Conflict, resolution: Resolution, *, note: str, merged: object
+    ) -> ResolveOutcome:
         return ResolveOutcome(OutcomeKind.RESOLVED, "resolved")
 
     async def close(self) -> None:

@@ -28,10 +28,22 @@ dashboard:
 """
 
 
-def make_settings(api_url: str | None, dsn: str | None, *, token: str | None = None,
-                  health_timeout: float = 5.0, rules: str = RULES) -> Settings:
-    return Settings(config=load_config_text(rules, "<test>", {}), api_url=api_url,
-                    api_token=token, dsn=dsn, interval=None, health_timeout=health_timeout)
+def make_settings(
+    api_url: str | None,
+    dsn: str | None,
+    *,
+    token: str | None = None,
+    health_timeout: float = 5.0,
+    rules: str = RULES,
+) -> Settings:
+    return Settings(
+        config=load_config_text(rules, "<test>", {}),
+        api_url=api_url,
+        api_token=token,
+        dsn=dsn,
+        interval=None,
+        health_timeout=health_timeout,
+    )
 
 
 def screen_text(app: App[object]) -> str:
@@ -45,8 +57,12 @@ def terminal_output(app: App[object]) -> str:
     return update.render_segments(app.console)
 
 
-async def wait_for(pilot: Pilot[object], predicate: Callable[[], bool], timeout: float = 15.0,
-                   what: str = "condition") -> None:
+async def wait_for(
+    pilot: Pilot[object],
+    predicate: Callable[[], bool],
+    timeout: float = 15.0,
+    what: str = "condition",
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -29,8 +29,12 @@ pytestmark = pytest.mark.database
 
 
 def app_for(backend: DemoBackend, **options: object) -> SyncmonApp:
-    settings = make_settings(backend.api_url, backend.dsn, token=TOKEN,
-                             health_timeout=float(options.pop("health_timeout", 5.0)))
+    settings = make_settings(
+        backend.api_url,
+        backend.dsn,
+        token=TOKEN,
+        health_timeout=float(options.pop("health_timeout", 5.0)),
+    )
     return create_app(settings, flash=False, **options)
 
 
@@ -54,8 +58,7 @@ class FakeAlertmanager:
         return Response.json(200, {})
 
 
-async def test_a_acknowledges_until_the_alert_resolves_with_a_silence(backend: DemoBackend
-                                                                      ) -> None:
+async def test_a_acknowledges_until_the_alert_resolves_with_a_silence(backend: DemoBackend) -> None:
     alertmanager = FakeAlertmanager()
     await alertmanager.server.start()
     try:
@@ -77,8 +80,7 @@ async def test_a_acknowledges_until_the_alert_resolves_with_a_silence(backend: D
 
             backend.set_endpoint("sync", "up")
             await pilot.press("r")
-            await wait_for(pilot, lambda: tracker.state is not AlertState.FIRING,
-                           what="resolved")
+            await wait_for(pilot, lambda: tracker.state is not AlertState.FIRING, what="resolved")
             await wait_for(pilot, lambda: alertmanager.expired == ["sil-1"], what="expiry")
             assert "acked by" not in screen_text(app)
             assert "Endpoint Down" not in app.acks
@@ -91,8 +93,11 @@ async def test_a_on_a_quiet_alert_only_explains(backend: DemoBackend) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1)
         await pilot.press("a")
-        await wait_for(pilot, lambda: any("select a firing alert" in n.message
-                                          for n in app._notifications), what="notice")
+        await wait_for(
+            pilot,
+            lambda: any("select a firing alert" in n.message for n in app._notifications),
+            what="notice",
+        )
         assert "acked by" not in screen_text(app)
 
 
@@ -161,13 +166,15 @@ async def test_failed_source_keeps_its_data_marked_stale(backend: DemoBackend) -
         assert "STALE" in screen_text(app).split("\n")[1]  # the header says so too
 
 
-async def test_hostile_error_message_is_shown_literally_and_harmlessly(backend: DemoBackend
-                                                                       ) -> None:
+async def test_hostile_error_message_is_shown_literally_and_harmlessly(
+    backend: DemoBackend,
+) -> None:
     hostile = "[bold red]boom[/] [@click=app.quit]x[/] \x1b]0;pwned\x07 \x1b[2J end"
     backend.set_error_message_override(hostile)
     await backend.write_traffic_tick()
-    backend.add_conflict(entity_id="[@click=app.quit]u\x1b]0;pwned\x07",
-                         detected_at="2000-01-01T00:00:00Z")
+    backend.add_conflict(
+        entity_id="[@click=app.quit]u\x1b]0;pwned\x07", detected_at="2000-01-01T00:00:00Z"
+    )
     app = app_for(backend)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for_text(pilot, "[@click=app.quit]x[/]")

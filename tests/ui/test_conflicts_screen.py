@@ -29,8 +29,11 @@ async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
     screen = app.screen
     assert isinstance(screen, ConflictsScreen)
-    await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == count,
-                   what=f"{count} conflicts listed")
+    await wait_for(
+        pilot,
+        lambda: screen.query_one(DataTable).row_count == count,
+        what=f"{count} conflicts listed",
+    )
     return screen
 
 
@@ -54,8 +57,11 @@ def oldest_first(backend: DemoBackend) -> list[dict]:
     def moment(conflict: dict) -> tuple[datetime, str]:
         """The API gives whole seconds; ties are listed by id."""
         value = conflict["detected_at"]
-        when = value if isinstance(value, datetime) else \
-            datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        when = (
+            value
+            if isinstance(value, datetime)
+            else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        )
         return when.replace(microsecond=0), conflict["id"]
 
     return sorted(backend.open_conflicts(), key=moment)
@@ -75,11 +81,13 @@ async def test_list_is_oldest_first_with_user_entity_and_age(backend: DemoBacken
         await wait_for(pilot, lambda: not isinstance(app.screen, ConflictsScreen))
 
 
-async def test_enter_shows_three_sides_with_differing_fields_marked(backend: DemoBackend
-                                                                    ) -> None:
-    backend.add_conflict(local={"amount": 10, "memo": "same"},
-                         remote={"amount": 12, "memo": "same"},
-                         base={"amount": 9, "memo": "same"}, detected_at="2020-01-01T00:00:00Z")
+async def test_enter_shows_three_sides_with_differing_fields_marked(backend: DemoBackend) -> None:
+    backend.add_conflict(
+        local={"amount": 10, "memo": "same"},
+        remote={"amount": 12, "memo": "same"},
+        base={"amount": 9, "memo": "same"},
+        detected_at="2020-01-01T00:00:00Z",
+    )
     app = app_for(backend)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_first(pilot, app, 4)
@@ -92,8 +100,9 @@ async def test_enter_shows_three_sides_with_differing_fields_marked(backend: Dem
         assert "local" in text and "remote" in text and "base" in text
 
 
-async def test_keep_local_sends_one_post_with_version_and_bearer_token(backend: DemoBackend
-                                                                       ) -> None:
+async def test_keep_local_sends_one_post_with_version_and_bearer_token(
+    backend: DemoBackend,
+) -> None:
     app = app_for(backend)
     async with app.run_test(size=(120, 30)) as pilot:
         conflict = oldest_first(backend)[0]
@@ -122,8 +131,13 @@ async def test_keep_remote_then_409_names_who_resolved_it(backend: DemoBackend) 
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             answer = await client.post(
                 f"{backend.api_url}/api/v1/sync/conflicts/{conflict['id']}/resolve",
-                json={"resolution": "keep_remote", "version": conflict["version"],
-                      "resolved_by": "alice", "note": ""})
+                json={
+                    "resolution": "keep_remote",
+                    "version": conflict["version"],
+                    "resolved_by": "alice",
+                    "note": "",
+                },
+            )
             assert answer.status_code == 200
         await confirm(pilot, app, "r")
         await wait_for_text(pilot, "already resolved by alice")

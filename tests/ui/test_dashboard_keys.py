@@ -17,8 +17,9 @@ pytestmark = pytest.mark.database
 
 
 def app_for(backend: DemoBackend, **options: object):
-    return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), flash=False,
-                      **options)
+    return create_app(
+        make_settings(backend.api_url, backend.dsn, token=TOKEN), flash=False, **options
+    )
 
 
 async def test_main_screen_shows_every_panel(backend: DemoBackend) -> None:
@@ -91,9 +92,15 @@ async def test_w_charts_span_the_window_when_longer_than_an_hour(backend: DemoBa
         await wait_for(pilot, lambda: app.polls >= 1)
         for _ in range(3):
             await pilot.press("w")
-        await wait_for(pilot, lambda: app.model.chart is not None and
-                       len(app.model.chart.performance) * app.model.chart.step.total_seconds()
-                       == 6 * 3600, what="6h chart")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.model.chart is not None
+                and len(app.model.chart.performance) * app.model.chart.step.total_seconds()
+                == 6 * 3600
+            ),
+            what="6h chart",
+        )
         await wait_for_text(pilot, "hours ago")
 
 
@@ -140,7 +147,8 @@ async def test_command_palette_runs_dashboard_commands(backend: DemoBackend) -> 
 
 
 async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
-        backend: DemoBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend: DemoBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import timedelta
 
     from syncmon.engine import Engine
@@ -160,5 +168,8 @@ async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
         assert len(charted) == 1, "the chart came with every poll"
         assert "failure rate %" in screen_text(app)  # still drawn from the kept chart
         await pilot.press("r")
-        await wait_for(pilot, lambda: sum(r.chart_span is not None for r in requests) == 2,
-                       what="r fetches the chart again")
+        await wait_for(
+            pilot,
+            lambda: sum(r.chart_span is not None for r in requests) == 2,
+            what="r fetches the chart again",
+        )

@@ -26,8 +26,13 @@ def utc(monkeypatch: pytest.MonkeyPatch):
 
 
 def fixed_app() -> SyncmonApp:
-    return create_app(make_settings(API, DSN), engine=FixedEngine(),
-                      conflicts=FixedConflicts(), clock=frozen_clock, flash=False)  # type: ignore[arg-type]
+    return create_app(
+        make_settings(API, DSN),
+        engine=FixedEngine(),
+        conflicts=FixedConflicts(),
+        clock=frozen_clock,
+        flash=False,
+    )  # type: ignore[arg-type]
 
 
 async def first_poll(pilot) -> None:

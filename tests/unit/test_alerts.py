@@ -23,27 +23,44 @@ T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
 
 
-def rule(condition: str = "sync_failure_rate > 5%", *, for_: timedelta = timedelta(0),
-         keep: timedelta = timedelta(0), min_samples: int | None = None) -> AlertRule:
-    return AlertRule("r", condition, parse_condition(condition), Severity.CRITICAL,
-                     for_=for_, keep_firing_for=keep, min_samples=min_samples)
+def rule(
+    condition: str = "sync_failure_rate > 5%",
+    *,
+    for_: timedelta = timedelta(0),
+    keep: timedelta = timedelta(0),
+    min_samples: int | None = None,
+) -> AlertRule:
+    return AlertRule(
+        "r",
+        condition,
+        parse_condition(condition),
+        Severity.CRITICAL,
+        for_=for_,
+        keep_firing_for=keep,
+        min_samples=min_samples,
+    )
 
 
-def mv(name: str, value: float | None, samples: int = 100, unit: Unit = Unit.RATIO
-       ) -> MetricValue:
+def mv(name: str, value: float | None, samples: int = 100, unit: Unit = Unit.RATIO) -> MetricValue:
     return MetricValue(name, value, unit, samples, 300)
 
 
 def obs(verdict: Verdict, value: float | None = 0.1) -> Observation:
-    return Observation(verdict, value, 0.05, Unit.RATIO, 100,
-                       "db down" if verdict is Verdict.ERROR else None)
+    return Observation(
+        verdict, value, 0.05, Unit.RATIO, 100, "db down" if verdict is Verdict.ERROR else None
+    )
 
 
-TRUE, FALSE, NODATA, ERROR = (obs(Verdict.TRUE), obs(Verdict.FALSE, 0.01),
-                              obs(Verdict.NODATA, None), obs(Verdict.ERROR, None))
+TRUE, FALSE, NODATA, ERROR = (
+    obs(Verdict.TRUE),
+    obs(Verdict.FALSE, 0.01),
+    obs(Verdict.NODATA, None),
+    obs(Verdict.ERROR, None),
+)
 
 
 # -- observe ---------------------------------------------------------------------------------
+
 
 def test_observe_true_false_with_values_and_samples() -> None:
     r = rule()
@@ -58,13 +75,14 @@ def test_fewer_than_min_samples_is_nodata_not_false() -> None:
     result = observe(r, {"sync_failure_rate": mv("sync_failure_rate", 1.0, 9)})
     assert result.verdict is Verdict.NODATA
     assert "9 samples, 10 needed" in (result.reason or "")
-    assert observe(rule(min_samples=5),
-                   {"sync_failure_rate": mv("sync_failure_rate", 1.0, 9)}).verdict is Verdict.TRUE
+    assert (
+        observe(rule(min_samples=5), {"sync_failure_rate": mv("sync_failure_rate", 1.0, 9)}).verdict
+        is Verdict.TRUE
+    )
 
 
 def test_zero_samples_is_nodata_even_with_min_samples_zero() -> None:
-    result = observe(rule(min_samples=0),
-                     {"sync_failure_rate": mv("sync_failure_rate", None, 0)})
+    result = observe(rule(min_samples=0), {"sync_failure_rate": mv("sync_failure_rate", None, 0)})
     assert result.verdict is Verdict.NODATA
 
 
@@ -79,8 +97,11 @@ def test_failed_source_is_error_and_unavailable_is_nodata() -> None:
     failed = observe(r, {}, {Source.PERFORMANCE: "database: connection refused"})
     assert failed.verdict is Verdict.ERROR
     assert failed.reason == "database: connection refused"
-    other = observe(r, {"sync_failure_rate": mv("sync_failure_rate", 0.5)},
-                    {Source.CONFLICTS: "conflicts table missing"})
+    other = observe(
+        r,
+        {"sync_failure_rate": mv("sync_failure_rate", 0.5)},
+        {Source.CONFLICTS: "conflicts table missing"},
+    )
     assert other.verdict is Verdict.TRUE  # a failure elsewhere does not touch this rule
     ep = observe(rule("endpoints_down > 0"), {}, None, {Source.ENDPOINTS: "not with --at"})
     assert ep.verdict is Verdict.NODATA
@@ -88,14 +109,21 @@ def test_failed_source_is_error_and_unavailable_is_nodata() -> None:
 
 def test_compound_condition_uses_first_comparison_for_value() -> None:
     r = rule("sync_failure_rate > 5% and error_rate > 1%")
-    values = {"sync_failure_rate": mv("sync_failure_rate", 0.07),
-              "error_rate": mv("error_rate", 0.02, 30)}
+    values = {
+        "sync_failure_rate": mv("sync_failure_rate", 0.07),
+        "error_rate": mv("error_rate", 0.02, 30),
+    }
     result = observe(r, values)
     assert (result.verdict, result.value, result.threshold, result.samples) == (
-        Verdict.TRUE, 0.07, 0.05, 30)
+        Verdict.TRUE,
+        0.07,
+        0.05,
+        30,
+    )
 
 
 # -- check: stateless `for` ------------------------------------------------------------------
+
 
 def test_history_offsets_step_is_min_of_for_and_30s() -> None:
     assert history_offsets(rule()) == [timedelta(0)]
@@ -126,6 +154,7 @@ def test_check_notes_that_endpoint_rules_ignore_for() -> None:
 
 # -- the state machine -----------------------------------------------------------------------
 
+
 def run(tracker: AlertTracker, steps: list[tuple[int, Observation]]) -> list[list[str]]:
     return [[e.kind for e in tracker.update(o, T0 + t * S)] for t, o in steps]
 
@@ -133,14 +162,23 @@ def run(tracker: AlertTracker, steps: list[tuple[int, Observation]]) -> list[lis
 def test_for_zero_fires_at_once_and_resolves() -> None:
     t = AlertTracker(rule())
     assert run(t, [(0, FALSE), (30, TRUE), (60, TRUE), (90, FALSE), (120, FALSE)]) == [
-        [], ["firing"], [], ["resolved"], []]
+        [],
+        ["firing"],
+        [],
+        ["resolved"],
+        [],
+    ]
     assert t.state is AlertState.INACTIVE
 
 
 def test_pending_then_firing_after_for() -> None:
     t = AlertTracker(rule(for_=60 * S))
     assert run(t, [(0, TRUE), (30, TRUE), (60, TRUE), (90, TRUE)]) == [
-        ["pending"], [], ["firing"], []]
+        ["pending"],
+        [],
+        ["firing"],
+        [],
+    ]
     assert t.firing_since == T0 + 60 * S
 
 
@@ -160,13 +198,21 @@ def test_flapping_condition_with_for_never_fires() -> None:
 def test_keep_firing_for_holds_through_a_short_dip() -> None:
     t = AlertTracker(rule(keep=60 * S))
     assert run(t, [(0, TRUE), (30, FALSE), (59, FALSE), (60, FALSE)]) == [
-        ["firing"], [], [], ["resolved"]]
+        ["firing"],
+        [],
+        [],
+        ["resolved"],
+    ]
 
 
 def test_firing_alert_stays_firing_while_in_error() -> None:
     t = AlertTracker(rule())
     assert run(t, [(0, TRUE), (30, ERROR), (60, ERROR), (90, TRUE)]) == [
-        ["firing"], ["error"], [], []]
+        ["firing"],
+        ["error"],
+        [],
+        [],
+    ]
     assert t.state is AlertState.FIRING
     assert t.error is None
 
@@ -183,8 +229,7 @@ def test_non_firing_rule_shows_error_and_keeps_pending_time() -> None:
 
 def test_firing_alert_that_turns_nodata_resolves() -> None:
     t = AlertTracker(rule())
-    assert run(t, [(0, TRUE), (30, NODATA), (60, NODATA)]) == [["firing"], ["resolved"],
-                                                                ["nodata"]]
+    assert run(t, [(0, TRUE), (30, NODATA), (60, NODATA)]) == [["firing"], ["resolved"], ["nodata"]]
     assert t.state is AlertState.NODATA
 
 
@@ -204,10 +249,13 @@ def test_events_carry_when_firing_started() -> None:
     assert resolved.started_at == T0 + 30 * S
 
 
-@pytest.mark.parametrize(("true_for", "state", "next_events"),
-                         [(30, AlertState.PENDING, ["firing"]), (60, AlertState.FIRING, [])])
+@pytest.mark.parametrize(
+    ("true_for", "state", "next_events"),
+    [(30, AlertState.PENDING, ["firing"]), (60, AlertState.FIRING, [])],
+)
 def test_restore_resumes_from_history_without_repaging(
-        true_for: int, state: AlertState, next_events: list[str]) -> None:
+    true_for: int, state: AlertState, next_events: list[str]
+) -> None:
     t = AlertTracker(rule(for_=60 * S))
     now = T0 + 300 * S
     t.restore(now - true_for * S, now)

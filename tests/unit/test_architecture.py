@@ -11,10 +11,13 @@ IO_OR_UI = ("textual", "plotext", "textual_plotext", "rich", "httpx", "asyncpg",
 
 
 def loaded_after(import_line: str, prefixes: tuple[str, ...]) -> list[str]:
-    code = (f"import sys\n{import_line}\n"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {prefixes!r}))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        f"import sys\n{import_line}\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {prefixes!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return eval(result.stdout)  # a printed list of module names
 
 
@@ -24,7 +27,8 @@ def test_core_imports_no_io_and_no_ui() -> None:
     assert loaded_after(line, IO_OR_UI) == []
 
 
-@pytest.mark.parametrize("module", ["syncmon.engine", "syncmon.headless.check",
-                                    "syncmon.headless.report", "syncmon.cli"])
+@pytest.mark.parametrize(
+    "module", ["syncmon.engine", "syncmon.headless.check", "syncmon.headless.report", "syncmon.cli"]
+)
 def test_headless_modules_never_load_textual(module: str) -> None:
     assert loaded_after(f"import {module}", ("textual", "plotext", "textual_plotext")) == []

@@ -25,8 +25,12 @@ def test_seed_condition_parses_to_a_ratio_threshold() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ms"),
-    [("avg_sync_duration > 5s", 5000), ("avg_sync_duration > 250ms", 250),
-     ("p95_sync_duration > 2m", 120_000), ("api_response_time > 0.5s", 500)],
+    [
+        ("avg_sync_duration > 5s", 5000),
+        ("avg_sync_duration > 250ms", 250),
+        ("p95_sync_duration > 2m", 120_000),
+        ("api_response_time > 0.5s", 500),
+    ],
 )
 def test_duration_units_convert_to_milliseconds(text: str, ms: float) -> None:
     condition = parse_condition(text)
@@ -36,9 +40,20 @@ def test_duration_units_convert_to_milliseconds(text: str, ms: float) -> None:
 
 @pytest.mark.parametrize(
     ("op", "value", "expected"),
-    [(">", 0.06, True), (">", 0.05, False), (">=", 0.05, True), (">=", 0.049, False),
-     ("<", 0.04, True), ("<", 0.05, False), ("<=", 0.05, True), ("<=", 0.051, False),
-     ("==", 0.05, True), ("==", 0.0500001, False), ("!=", 0.05, False), ("!=", 0.06, True)],
+    [
+        (">", 0.06, True),
+        (">", 0.05, False),
+        (">=", 0.05, True),
+        (">=", 0.049, False),
+        ("<", 0.04, True),
+        ("<", 0.05, False),
+        ("<=", 0.05, True),
+        ("<=", 0.051, False),
+        ("==", 0.05, True),
+        ("==", 0.0500001, False),
+        ("!=", 0.05, False),
+        ("!=", 0.06, True),
+    ],
 )
 def test_every_operator(op: str, value: float, expected: bool) -> None:
     condition = parse_condition(f"error_rate {op} 5%")
@@ -52,7 +67,8 @@ def test_equality_tolerates_float_representation() -> None:
 
 def test_and_binds_tighter_than_or() -> None:
     condition = parse_condition(
-        "endpoints_down > 0 or sync_failure_rate > 5% and sync_throughput > 10")
+        "endpoints_down > 0 or sync_failure_rate > 5% and sync_throughput > 10"
+    )
     assert isinstance(condition, AnyOf)
     assert isinstance(condition.parts[1], AllOf)
     values = {"endpoints_down": 0, "sync_failure_rate": 0.5, "sync_throughput": 5}
@@ -60,7 +76,10 @@ def test_and_binds_tighter_than_or() -> None:
     values["sync_throughput"] = 50
     assert evaluate(condition, values) is True
     assert [c.metric.name for c in comparisons(condition)] == [
-        "endpoints_down", "sync_failure_rate", "sync_throughput"]
+        "endpoints_down",
+        "sync_failure_rate",
+        "sync_throughput",
+    ]
 
 
 def test_keywords_are_case_insensitive() -> None:

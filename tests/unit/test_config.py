@@ -63,12 +63,18 @@ def test_shipped_alerts_yaml_is_valid_and_has_spec_rules() -> None:
     assert conditions["endpoints_down > 0"].severity is Severity.CRITICAL
     assert conditions["endpoints_down > 0"].for_ == timedelta(minutes=1)
     assert conditions["api_response_time > 500ms"].severity is Severity.WARNING
-    assert set(config.targets) == {"sync_success_rate", "conflict_auto_resolve_rate",
-                                   "avg_sync_duration", "api_response_time", "error_rate"}
+    assert set(config.targets) == {
+        "sync_success_rate",
+        "conflict_auto_resolve_rate",
+        "avg_sync_duration",
+        "api_response_time",
+        "error_rate",
+    }
 
 
 def test_all_optional_fields() -> None:
-    config = load_config_text(textwrap.dedent("""
+    config = load_config_text(
+        textwrap.dedent("""
         alerts:
           - name: x
             condition: "error_rate > 1% or endpoints_down > 0"
@@ -79,10 +85,17 @@ def test_all_optional_fields() -> None:
             min_samples: 3
             labels: {team: mobile}
             annotations: {runbook_url: "https://runbooks/x"}
-        """), "a.yaml", {})
+        """),
+        "a.yaml",
+        {},
+    )
     r = config.rules[0]
     assert (r.window, r.for_, r.keep_firing_for, r.min_samples) == (
-        timedelta(minutes=15), timedelta(minutes=2), timedelta(seconds=90), 3)
+        timedelta(minutes=15),
+        timedelta(minutes=2),
+        timedelta(seconds=90),
+        3,
+    )
     assert r.labels == {"team": "mobile"}
     assert r.annotations["runbook_url"] == "https://runbooks/x"
 
@@ -94,123 +107,216 @@ def test_empty_file_is_a_valid_config_without_rules() -> None:
 # -- malformed files: each problem is FILE:LINE:COLUMN: message -------------------------------
 
 MALFORMED = [
-    ("typo in a key", """
+    (
+        "typo in a key",
+        """
         alerts:
           - name: a
             condition: "error_rate > 1%"
             serverity: critical
-        """, ["alerts.yaml:5:5: unknown key 'serverity'; did you mean 'severity'?",
-              "alerts.yaml:3:5: missing required key 'severity'"]),
-    ("unknown metric", """
+        """,
+        [
+            "alerts.yaml:5:5: unknown key 'serverity'; did you mean 'severity'?",
+            "alerts.yaml:3:5: missing required key 'severity'",
+        ],
+    ),
+    (
+        "unknown metric",
+        """
         alerts:
           - name: a
             condition: "sync_falure_rate > 5%"
             severity: critical
-        """, ["alerts.yaml:4:17: condition: unknown metric 'sync_falure_rate'; "
-              "did you mean 'sync_failure_rate'?"]),
-    ("ratio without %", """
+        """,
+        [
+            "alerts.yaml:4:17: condition: unknown metric 'sync_falure_rate'; "
+            "did you mean 'sync_failure_rate'?"
+        ],
+    ),
+    (
+        "ratio without %",
+        """
         alerts:
           - {name: a, condition: "sync_failure_rate > 5", severity: critical}
-        """, ["alerts.yaml:3:48: condition: sync_failure_rate is a ratio"]),
-    ("duration with %", """
+        """,
+        ["alerts.yaml:3:48: condition: sync_failure_rate is a ratio"],
+    ),
+    (
+        "duration with %",
+        """
         alerts:
           - name: a
             condition: avg_sync_duration > 5%
             severity: warning
-        """, ["alerts.yaml:4:37: condition: unit '%' does not fit avg_sync_duration"]),
-    ("duplicate names", """
+        """,
+        ["alerts.yaml:4:37: condition: unit '%' does not fit avg_sync_duration"],
+    ),
+    (
+        "duplicate names",
+        """
         alerts:
           - {name: same, condition: "error_rate > 1%", severity: info}
           - {name: same, condition: "error_rate > 2%", severity: info}
-        """, ["alerts.yaml:4:12: duplicate rule name 'same' (first used at line 3)"]),
-    ("YAML syntax error", """
+        """,
+        ["alerts.yaml:4:12: duplicate rule name 'same' (first used at line 3)"],
+    ),
+    (
+        "YAML syntax error",
+        """
         alerts:
           - name: "unterminated
             severity: critical
-        """, ["alerts.yaml:5:1: YAML syntax error"]),
-    ("python tag", """
+        """,
+        ["alerts.yaml:5:1: YAML syntax error"],
+    ),
+    (
+        "python tag",
+        """
         alerts:
           - name: !!python/object/apply:os.system ["echo pwned"]
             condition: "error_rate > 1%"
             severity: info
-        """, ["alerts.yaml:3:11: the YAML tag !!python/object/apply:os.system is not allowed"]),
-    ("bad duration", """
+        """,
+        ["alerts.yaml:3:11: the YAML tag !!python/object/apply:os.system is not allowed"],
+    ),
+    (
+        "bad duration",
+        """
         alerts:
           - {name: a, condition: "error_rate > 1%", severity: info, for: 5 minutes}
-        """, ["alerts.yaml:3:66: for: invalid duration '5 minutes'"]),
-    ("zero window", """
+        """,
+        ["alerts.yaml:3:66: for: invalid duration '5 minutes'"],
+    ),
+    (
+        "zero window",
+        """
         alerts:
           - {name: a, condition: "error_rate > 1%", severity: info, window: 0s}
-        """, ["alerts.yaml:3:69: window: must be longer than 0s"]),
-    ("missing condition", """
+        """,
+        ["alerts.yaml:3:69: window: must be longer than 0s"],
+    ),
+    (
+        "missing condition",
+        """
         alerts:
           - name: a
             severity: info
-        """, ["alerts.yaml:3:5: missing required key 'condition'"]),
-    ("bad severity", """
+        """,
+        ["alerts.yaml:3:5: missing required key 'condition'"],
+    ),
+    (
+        "bad severity",
+        """
         alerts:
           - {name: a, condition: "error_rate > 1%", severity: page}
-        """, ["alerts.yaml:3:55: severity: must be 'critical', 'warning' or 'info'"]),
-    ("alerts not a list", """
+        """,
+        ["alerts.yaml:3:55: severity: must be 'critical', 'warning' or 'info'"],
+    ),
+    (
+        "alerts not a list",
+        """
         alerts:
           name: a
-        """, ["alerts.yaml:3:3: alerts: must be a valid list (got a mapping)"]),
-    ("duplicate key", """
+        """,
+        ["alerts.yaml:3:3: alerts: must be a valid list (got a mapping)"],
+    ),
+    (
+        "duplicate key",
+        """
         alerts:
           - name: a
             name: b
             condition: "error_rate > 1%"
             severity: info
-        """, ["alerts.yaml:4:5: duplicate key 'name' (the first one is at line 3)"]),
-    ("unset environment variable", """
+        """,
+        ["alerts.yaml:4:5: duplicate key 'name' (the first one is at line 3)"],
+    ),
+    (
+        "unset environment variable",
+        """
         sources:
           database:
             dsn: "${DB_URL}"
-        """, ["alerts.yaml:4:10: environment variable DB_URL is not set"]),
-    ("bad target", """
+        """,
+        ["alerts.yaml:4:10: environment variable DB_URL is not set"],
+    ),
+    (
+        "bad target",
+        """
         targets:
           sync_success_rate: "> 99"
-        """, ["alerts.yaml:3:27: target for sync_success_rate: sync_success_rate is a ratio"]),
-    ("unknown top-level key", """
+        """,
+        ["alerts.yaml:3:27: target for sync_success_rate: sync_success_rate is a ratio"],
+    ),
+    (
+        "unknown top-level key",
+        """
         alert:
           - {name: a, condition: "error_rate > 1%", severity: info}
-        """, ["alerts.yaml:2:1: unknown key 'alert'; did you mean 'alerts'?"]),
-    ("negative min_samples", """
+        """,
+        ["alerts.yaml:2:1: unknown key 'alert'; did you mean 'alerts'?"],
+    ),
+    (
+        "negative min_samples",
+        """
         alerts:
           - {name: a, condition: "error_rate > 1%", severity: info, min_samples: -1}
-        """, ["alerts.yaml:3:74: min_samples: Input should be greater than or equal to 0"]),
-    ("bad label name", """
+        """,
+        ["alerts.yaml:3:74: min_samples: Input should be greater than or equal to 0"],
+    ),
+    (
+        "bad label name",
+        """
         alerts:
           - name: a
             condition: "error_rate > 1%"
             severity: info
             labels: {alertname: x}
-        """, ["alerts.yaml:6:13: labels: label 'alertname' is set by syncmon itself"]),
-    ("unknown time zone", """
+        """,
+        ["alerts.yaml:6:13: labels: label 'alertname' is set by syncmon itself"],
+    ),
+    (
+        "unknown time zone",
+        """
         sources:
           database: {timestamp_timezone: Mars/Olympus}
-        """, ["alerts.yaml:3:34: sources.database.timestamp_timezone: unknown time zone"]),
-    ("not a mapping", """
+        """,
+        ["alerts.yaml:3:34: sources.database.timestamp_timezone: unknown time zone"],
+    ),
+    (
+        "not a mapping",
+        """
         - just
         - a list
-        """, ["alerts.yaml:2:1: the file must be a mapping"]),
-    ("trailing and", """
+        """,
+        ["alerts.yaml:2:1: the file must be a mapping"],
+    ),
+    (
+        "trailing and",
+        """
         alerts:
           - {name: a, condition: "error_rate > 1% and", severity: info}
-        """, ["alerts.yaml:3:46: condition: expected a metric name after 'and'/'or'"]),
-    ("merge key", """
+        """,
+        ["alerts.yaml:3:46: condition: expected a metric name after 'and'/'or'"],
+    ),
+    (
+        "merge key",
+        """
         base: &b {severity: info}
         alerts:
           - <<: *b
             name: a
             condition: "error_rate > 1%"
-        """, ["alerts.yaml:4:5: keys must be plain names"]),
+        """,
+        ["alerts.yaml:4:5: keys must be plain names"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "text", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_config_reports_file_line_column(label: str, text: str,
-                                                   expected: list[str]) -> None:
+def test_malformed_config_reports_file_line_column(
+    label: str, text: str, expected: list[str]
+) -> None:
     found = problems(text)
     for message in expected:
         assert any(p.startswith(message) for p in found), (message, found)
@@ -232,11 +338,15 @@ def test_all_problems_are_reported_at_once() -> None:
 
 
 def test_env_interpolation_with_default_and_secret_masking() -> None:
-    config = load_config_text(textwrap.dedent("""
+    config = load_config_text(
+        textwrap.dedent("""
         sources:
           api: {base_url: "${API:-https://api.example.com}"}
           database: {dsn: "postgresql://mon:${DB_PASSWORD}@db/metrics"}
-        """), "a.yaml", {"DB_PASSWORD": "hunter2-secret"})
+        """),
+        "a.yaml",
+        {"DB_PASSWORD": "hunter2-secret"},
+    )
     assert config.model.sources.api.base_url == "https://api.example.com"
     assert config.model.sources.database.dsn == "postgresql://mon:hunter2-secret@db/metrics"
     assert "hunter2-secret" not in redact("error near hunter2-secret")
@@ -244,18 +354,27 @@ def test_env_interpolation_with_default_and_secret_masking() -> None:
 
 def test_precedence_flag_over_environment_over_file(tmp_path: Path) -> None:
     path = tmp_path / "alerts.yaml"
-    path.write_text("sources:\n  api: {base_url: 'http://file'}\n"
-                    "  database: {dsn: 'postgresql://file/db'}\n  interval: 10s\n")
+    path.write_text(
+        "sources:\n  api: {base_url: 'http://file'}\n"
+        "  database: {dsn: 'postgresql://file/db'}\n  interval: 10s\n"
+    )
     env = {"SYNCMON_API_URL": "http://env", "SYNCMON_DATABASE_URL": "postgresql://env/db"}
     only_file = resolve_settings(Overrides(config=str(path)), {})
     assert (only_file.api_url, only_file.dsn) == ("http://file", "postgresql://file/db")
     assert only_file.interval == timedelta(seconds=10)
     from_env = resolve_settings(Overrides(config=str(path)), env)
     assert (from_env.api_url, from_env.dsn) == ("http://env", "postgresql://env/db")
-    flags = resolve_settings(Overrides(config=str(path), api_url="http://flag",
-                                       dsn="postgresql://flag/db", interval="2s"), env)
+    flags = resolve_settings(
+        Overrides(
+            config=str(path), api_url="http://flag", dsn="postgresql://flag/db", interval="2s"
+        ),
+        env,
+    )
     assert (flags.api_url, flags.dsn, flags.interval) == (
-        "http://flag", "postgresql://flag/db", timedelta(seconds=2))
+        "http://flag",
+        "postgresql://flag/db",
+        timedelta(seconds=2),
+    )
 
 
 def test_config_file_from_environment_variable(tmp_path: Path) -> None:

@@ -23,9 +23,19 @@ from syncmon.redaction import mask_dsn, redact, register_secret
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("250ms", 0.25), ("30s", 30), ("5m", 300),
-                                               ("1.5h", 5400), ("2d", 172800), (" 5m ", 300),
-                                               ("2h30m", 9000), ("1m30s", 90)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("250ms", 0.25),
+        ("30s", 30),
+        ("5m", 300),
+        ("1.5h", 5400),
+        ("2d", 172800),
+        (" 5m ", 300),
+        ("2h30m", 9000),
+        ("1m30s", 90),
+    ],
+)
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
@@ -38,7 +48,12 @@ def test_parse_duration_rejects(text: str) -> None:
 
 def test_format_duration() -> None:
     assert [format_duration(timedelta(seconds=s)) for s in (0.2, 45, 300, 5400, 90061)] == [
-        "200ms", "45s", "5m", "1h30m", "1d1h"]
+        "200ms",
+        "45s",
+        "5m",
+        "1h30m",
+        "1d1h",
+    ]
 
 
 def test_time_points_relative_and_rfc3339() -> None:
@@ -50,30 +65,43 @@ def test_time_points_relative_and_rfc3339() -> None:
     assert parse_time_point("2026-11-27T03:12:00Z", now=NOW).utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize(("text", "why"), [("2026-11-27T03:12:00", "UTC offset"),
-                                           ("yesterday", "RFC 3339"), ("-2x", "relative"),
-                                           ("2030-01-01T00:00:00Z", "future")])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-11-27T03:12:00", "UTC offset"),
+        ("yesterday", "RFC 3339"),
+        ("-2x", "relative"),
+        ("2030-01-01T00:00:00Z", "future"),
+    ],
+)
 def test_time_points_rejected_with_reason(text: str, why: str) -> None:
     with pytest.raises(DurationError, match=why):
         parse_time_point(text, now=NOW)
 
 
-@pytest.mark.parametrize(("dsn", "masked"), [
-    ("postgresql://mon:s3cr3t@db.example:5432/metrics",
-     "postgresql://mon:***@db.example:5432/metrics"),
-    ("postgres://mon@db/metrics", "postgres://mon@db/metrics"),
-    ("host=db user=mon password=s3cr3t dbname=m", "host=db user=mon password=*** dbname=m"),
-    ("postgresql://db/m?user=mon&password=s3cr3t", "postgresql://db/m?user=mon&password=***"),
-])
+@pytest.mark.parametrize(
+    ("dsn", "masked"),
+    [
+        (
+            "postgresql://mon:s3cr3t@db.example:5432/metrics",
+            "postgresql://mon:***@db.example:5432/metrics",
+        ),
+        ("postgres://mon@db/metrics", "postgres://mon@db/metrics"),
+        ("host=db user=mon password=s3cr3t dbname=m", "host=db user=mon password=*** dbname=m"),
+        ("postgresql://db/m?user=mon&password=s3cr3t", "postgresql://db/m?user=mon&password=***"),
+    ],
+)
 def test_mask_dsn(dsn: str, masked: str) -> None:
     assert mask_dsn(dsn) == masked
 
 
 def test_redact_removes_registered_secrets_and_password_shapes() -> None:
     register_secret("tok-abcdef-123")
-    text = ("GET with Authorization: Bearer tok-abcdef-123 failed; "
-            "ConnectionParameters(user='mon', password='pw-in-repr', database='m') "
-            "dsn=postgresql://mon:pw2@h/db")
+    text = (
+        "GET with Authorization: Bearer tok-abcdef-123 failed; "
+        "ConnectionParameters(user='mon', password='pw-in-repr', database='m') "
+        "dsn=postgresql://mon:pw2@h/db"
+    )
     cleaned = redact(text)
     for secret in ("tok-abcdef-123", "pw-in-repr", "pw2"):
         assert secret not in cleaned
@@ -91,8 +119,14 @@ def test_sanitize_replaces_control_characters_visibly() -> None:
 
 
 def test_performance_metrics_from_aggregates() -> None:
-    agg = PerformanceAggregates(sync_total=200, sync_failed=12, plaid_total=50, plaid_failed=2,
-                                sync_avg_ms=850.0, sync_p95_ms=2400.0)
+    agg = PerformanceAggregates(
+        sync_total=200,
+        sync_failed=12,
+        plaid_total=50,
+        plaid_failed=2,
+        sync_avg_ms=850.0,
+        sync_p95_ms=2400.0,
+    )
     m = {v.name: v for v in performance_metrics(agg, 300)}
     assert m["sync_failure_rate"].value == pytest.approx(0.06)
     assert m["sync_success_rate"].value == pytest.approx(0.94)
@@ -106,8 +140,14 @@ def test_performance_metrics_from_aggregates() -> None:
 
 def test_zero_samples_give_null_never_zero() -> None:
     m = {v.name: v for v in performance_metrics(PerformanceAggregates(), 300)}
-    for name in ("sync_failure_rate", "sync_success_rate", "plaid_error_rate", "error_rate",
-                 "avg_sync_duration", "p95_sync_duration"):
+    for name in (
+        "sync_failure_rate",
+        "sync_success_rate",
+        "plaid_error_rate",
+        "error_rate",
+        "avg_sync_duration",
+        "p95_sync_duration",
+    ):
         assert m[name].value is None and m[name].samples == 0, name
     assert conflict_metrics(ConflictAggregates(), 300)[0].value is None
     assert endpoint_metrics(EndpointAggregates(0, 0, 0), 300)[0].value is None
@@ -134,9 +174,11 @@ def test_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-un
         "fields = cu._ConnectionParameters._fields\n"
         "params = cu._ConnectionParameters(*[None] * len(fields))._replace("
         "user='mon', password='pw-in-params-2', database='m')\n"
-        "raise RuntimeError(f'cannot connect with {params!r} using pw-registered-1')\n")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            check=False)
+        "raise RuntimeError(f'cannot connect with {params!r} using pw-registered-1')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1
     assert "RuntimeError: cannot connect" in result.stderr
     assert "pw-in-params-2" not in result.stderr
@@ -148,8 +190,9 @@ def test_log_lines_are_redacted() -> None:
 
     from syncmon.redaction import RedactingFormatter
 
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1,
-                               "db postgresql://mon:pw-log-3@h/db failed", None, None)
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "db postgresql://mon:pw-log-3@h/db failed", None, None
+    )
     assert "pw-log-3" not in RedactingFormatter("%(message)s").format(record)
 
 

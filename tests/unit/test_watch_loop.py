@@ -21,20 +21,27 @@ START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
 def _rules(for_: str = "1m") -> tuple[AlertRule, ...]:
-    return load_config_text(f"""
+    return load_config_text(
+        f"""
 alerts:
   - name: "High Sync Failure Rate"
     condition: "sync_failure_rate > 5%"
     severity: "critical"
     for: {for_}
-""", "alerts.yaml").rules
+""",
+        "alerts.yaml",
+    ).rules
 
 
 class ScriptedEngine:
     """Each poll is one step of a script; the clock advances `step` per poll (simulated time)."""
 
-    def __init__(self, rules: tuple[AlertRule, ...], script: Callable[[int], float | str],
-                 step: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(
+        self,
+        rules: tuple[AlertRule, ...],
+        script: Callable[[int], float | str],
+        step: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.rules = rules
         self.script = script
         self.step = step
@@ -58,8 +65,8 @@ class ScriptedEngine:
                 return snapshot
             assert isinstance(outcome, float)
             snapshot.metrics[window_key(timedelta(minutes=5))] = {
-                "sync_failure_rate": MetricValue("sync_failure_rate", outcome, Unit.RATIO, 100,
-                                                 300)}
+                "sync_failure_rate": MetricValue("sync_failure_rate", outcome, Unit.RATIO, 100, 300)
+            }
             return snapshot
         finally:
             self.active -= 1
@@ -89,8 +96,9 @@ async def test_steady_condition_with_for_1m_fires_after_a_minute() -> None:
     # The first poll restores from history (pending since 03:00, no line: nothing to page);
     # it fires exactly `for` later.
     assert [(e["event"], e["ts"][11:19]) for e in events] == [("firing", "03:01:00")]
-    assert watcher.alerts.trackers["High Sync Failure Rate"].firing_since == \
-        START + timedelta(minutes=1)
+    assert watcher.alerts.trackers["High Sync Failure Rate"].firing_since == START + timedelta(
+        minutes=1
+    )
 
 
 async def test_database_down_while_firing_reports_error_never_resolved() -> None:
@@ -104,8 +112,7 @@ async def test_database_down_while_firing_reports_error_never_resolved() -> None
 async def test_a_hung_poll_is_cut_at_the_cycle_budget_and_the_loop_goes_on() -> None:
     engine = ScriptedEngine(_rules("0s"), lambda n: {0: 0.0, 2: "hang"}.get(n, 0.5))
     started = time.monotonic()
-    watcher, events = await _run(engine, 5, interval=timedelta(milliseconds=50),
-                                 source_timeout=0.1)
+    watcher, events = await _run(engine, 5, interval=timedelta(milliseconds=50), source_timeout=0.1)
     assert time.monotonic() - started < 2
     assert [e["event"] for e in events] == ["firing", "error"]  # blind, still firing
     assert watcher.stats.overruns == 1
@@ -144,9 +151,11 @@ async def test_alertmanager_state_follows_firing_and_resolution() -> None:
     script = {0: 0.0, 1: 0.5, 2: 0.5}
     engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.0))
     seen: list[tuple[dict[str, ActiveAlert], list[ActiveAlert]]] = []
-    watcher = Watcher(engine, WatchOptions(interval=timedelta(milliseconds=1),
-                                           alertmanagers=["http://127.0.0.1:9"]),
-                      out=io.StringIO())
+    watcher = Watcher(
+        engine,
+        WatchOptions(interval=timedelta(milliseconds=1), alertmanagers=["http://127.0.0.1:9"]),
+        out=io.StringIO(),
+    )
     watcher.alertmanagers[0].update = lambda f, r: seen.append((f, r))  # type: ignore[method-assign]
     await watcher.run(asyncio.Event(), max_cycles=4)
     _, (first, none), (second, _), (third, resolved) = seen

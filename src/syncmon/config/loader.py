@@ -47,8 +47,16 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     data = loaded.data
     if not isinstance(data, dict):
         pos = loaded.position(())
-        raise ConfigInvalid([Problem(filename, pos.line, pos.column,
-                                     "the file must be a mapping with keys such as 'alerts:'")])
+        raise ConfigInvalid(
+            [
+                Problem(
+                    filename,
+                    pos.line,
+                    pos.column,
+                    "the file must be a mapping with keys such as 'alerts:'",
+                )
+            ]
+        )
     model: ConfigModel | None = None
     try:
         model = ConfigModel.model_validate(data)
@@ -107,9 +115,15 @@ def _duplicate_names(data: dict[str, Any], loaded: LoadedYaml, filename: str) ->
         if name in seen:
             pos = loaded.position(("alerts", index, "name"))
             first = loaded.position(("alerts", seen[name], "name"))
-            problems.append(Problem(filename, pos.line, pos.column,
-                                    f"duplicate rule name {name!r} (first used at line "
-                                    f"{first.line}); names must be unique"))
+            problems.append(
+                Problem(
+                    filename,
+                    pos.line,
+                    pos.column,
+                    f"duplicate rule name {name!r} (first used at line "
+                    f"{first.line}); names must be unique",
+                )
+            )
         else:
             seen[name] = index
     return problems
@@ -137,8 +151,14 @@ def _targets(
             path: Path = ("targets", metric, KEY) if in_key else ("targets", metric)
             pos = loaded.position(path)
             offset = exc.offset if in_key else exc.offset - len(metric) - 1 + int(pos.quoted)
-            problems.append(Problem(filename, pos.line, pos.column + max(0, offset),
-                                    f"target for {metric}: {exc.message}"))
+            problems.append(
+                Problem(
+                    filename,
+                    pos.line,
+                    pos.column + max(0, offset),
+                    f"target for {metric}: {exc.message}",
+                )
+            )
     return targets, problems
 
 
@@ -154,8 +174,11 @@ def _problems_from(exc: ValidationError, loaded: LoadedYaml, filename: str) -> l
             key = loc[-1]
             valid = _field_names(loc[:-1])
             close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else (
-                f"; valid keys: {', '.join(valid)}" if valid else "")
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else (f"; valid keys: {', '.join(valid)}" if valid else "")
+            )
             pos = loaded.position((*loc, KEY))
             message = f"unknown key {key!r}{hint}"
         elif kind == "missing":

@@ -63,8 +63,9 @@ def parse_condition_field(text: str) -> Condition:
     try:
         return parse_condition(text)
     except ConditionError as exc:
-        raise PydanticCustomError("condition", "{message}",
-                                  {"message": exc.message, "offset": exc.offset}) from None
+        raise PydanticCustomError(
+            "condition", "{message}", {"message": exc.message, "offset": exc.offset}
+        ) from None
 
 
 class Strict(BaseModel):
@@ -76,16 +77,24 @@ class RuleModel(Strict):
 
     name: StrictStr = Field(min_length=1, description="Unique name; also Alertmanager's alertname")
     condition: Annotated[StrictStr, AfterValidator(parse_condition_field)] = Field(
-        description="METRIC OP NUMBER[UNIT], joined by and/or")
+        description="METRIC OP NUMBER[UNIT], joined by and/or"
+    )
     severity: Literal["critical", "warning", "info"]
-    window: PositiveDuration = Field("5m", validate_default=True,
-                                     description="how far back metrics are computed")
-    for_: Duration = Field("0s", alias="for", validate_default=True,
-                           description="how long the condition must hold before firing")
-    keep_firing_for: Duration = Field("0s", validate_default=True,
-                                      description="how long to keep firing once it stops holding")
-    min_samples: StrictInt | None = Field(None, ge=0,
-                                          description="fewer samples than this means nodata")
+    window: PositiveDuration = Field(
+        "5m", validate_default=True, description="how far back metrics are computed"
+    )
+    for_: Duration = Field(
+        "0s",
+        alias="for",
+        validate_default=True,
+        description="how long the condition must hold before firing",
+    )
+    keep_firing_for: Duration = Field(
+        "0s", validate_default=True, description="how long to keep firing once it stops holding"
+    )
+    min_samples: StrictInt | None = Field(
+        None, ge=0, description="fewer samples than this means nodata"
+    )
     labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
 
@@ -95,10 +104,12 @@ class RuleModel(Strict):
         for key in labels:
             if not _LABEL_NAME.match(key):
                 raise PydanticCustomError(
-                    "label", "label name '{key}' must match [a-zA-Z_][a-zA-Z0-9_]*", {"key": key})
+                    "label", "label name '{key}' must match [a-zA-Z_][a-zA-Z0-9_]*", {"key": key}
+                )
             if key in _RESERVED_LABELS:
                 raise PydanticCustomError(
-                    "label", "label '{key}' is set by syncmon itself", {"key": key})
+                    "label", "label '{key}' is set by syncmon itself", {"key": key}
+                )
         return labels
 
 
@@ -106,10 +117,12 @@ class ApiModel(Strict):
     """The sync API whose health endpoints and conflicts API syncmon uses."""
 
     base_url: StrictStr | None = Field(None, description="e.g. https://api.example.com")
-    timeout: PositiveDuration = Field("5s", validate_default=True,
-                                      description="per health poll (the seed's 5 s)")
-    conflicts_timeout: PositiveDuration = Field("15s", validate_default=True,
-                                                description="conflicts API (the seed's 15 s)")
+    timeout: PositiveDuration = Field(
+        "5s", validate_default=True, description="per health poll (the seed's 5 s)"
+    )
+    conflicts_timeout: PositiveDuration = Field(
+        "15s", validate_default=True, description="conflicts API (the seed's 15 s)"
+    )
     endpoints: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_ENDPOINTS))
     verify_tls: StrictBool = True
     ca_bundle: StrictStr | None = None
@@ -127,7 +140,8 @@ class ApiModel(Strict):
         for name, path in endpoints.items():
             if not path.startswith("/"):
                 raise PydanticCustomError(
-                    "path", "endpoint '{name}': the path must start with /", {"name": name})
+                    "path", "endpoint '{name}': the path must start with /", {"name": name}
+                )
         return endpoints
 
 
@@ -138,17 +152,21 @@ def _zone(value: str | None) -> str | None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise PydanticCustomError(
-            "zone", "unknown time zone '{zone}': use an IANA name such as UTC or "
-            "Europe/Berlin", {"zone": value}) from None
+            "zone",
+            "unknown time zone '{zone}': use an IANA name such as UTC or Europe/Berlin",
+            {"zone": value},
+        ) from None
     return value
 
 
 class DatabaseModel(Strict):
     dsn: StrictStr | None = Field(None, description="postgresql://user@host/db; prefer ${ENV}")
     timestamp_timezone: Annotated[StrictStr | None, AfterValidator(_zone)] = Field(
-        None, description="zone the writers' NOW() ran in; default: the database's TimeZone")
-    plaid_operation_pattern: StrictStr = Field("plaid%", min_length=1,
-                                               description="SQL LIKE pattern of Plaid operations")
+        None, description="zone the writers' NOW() ran in; default: the database's TimeZone"
+    )
+    plaid_operation_pattern: StrictStr = Field(
+        "plaid%", min_length=1, description="SQL LIKE pattern of Plaid operations"
+    )
 
 
 class SourcesModel(Strict):
@@ -160,8 +178,9 @@ class SourcesModel(Strict):
 class DashboardModel(Strict):
     """Dashboard preferences (a syncmon extension of SPEC §5)."""
 
-    resolved_by: StrictStr | None = Field(None, min_length=1,
-                                          description="name sent with manual resolutions")
+    resolved_by: StrictStr | None = Field(
+        None, min_length=1, description="name sent with manual resolutions"
+    )
     refresh: PositiveDuration = Field("5s", validate_default=True)
 
 

@@ -90,8 +90,11 @@ class _Builder:
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         self.result.positions[path] = Position(mark.line + 1, mark.column + 1, quoted)
         if node.tag not in _SAFE_TAGS:
-            self.problem(mark, f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is "
-                               "not allowed: syncmon loads YAML safely (plain values only)")
+            self.problem(
+                mark,
+                f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is "
+                "not allowed: syncmon loads YAML safely (plain values only)",
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self.build_mapping(node, path)
@@ -111,13 +114,18 @@ class _Builder:
         for key_node, value_node in node.value:
             merge = key_node.tag == "tag:yaml.org,2002:merge"
             if not isinstance(key_node, yaml.ScalarNode) or merge:
-                self.problem(key_node.start_mark, "keys must be plain names (no merge keys, "
-                                                  "lists or maps as keys)")
+                self.problem(
+                    key_node.start_mark,
+                    "keys must be plain names (no merge keys, lists or maps as keys)",
+                )
                 continue
             key = str(key_node.value)
             if key in result:
-                self.problem(key_node.start_mark, f"duplicate key {key!r} (the first one is "
-                             f"at line {self.result.positions[(*path, key, KEY)].line})")
+                self.problem(
+                    key_node.start_mark,
+                    f"duplicate key {key!r} (the first one is "
+                    f"at line {self.result.positions[(*path, key, KEY)].line})",
+                )
                 continue
             mark = key_node.start_mark
             self.result.positions[(*path, key, KEY)] = Position(mark.line + 1, mark.column + 1)
@@ -130,9 +138,11 @@ class _Builder:
             value = self.env.get(name)
             if value is None or (value == "" and default is not None):
                 if default is None:
-                    self.problem(node.start_mark,
-                                 f"environment variable {name} is not set (write "
-                                 f"${{{name}:-default}} to give a default)")
+                    self.problem(
+                        node.start_mark,
+                        f"environment variable {name} is not set (write "
+                        f"${{{name}:-default}} to give a default)",
+                    )
                     return ""
                 value = default
             if _SECRET_NAME.search(name):
@@ -170,8 +180,10 @@ def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) ->
     try:
         builder.result.data = builder.build(node, ())
     except _TooBig:
-        builder.problem(node.start_mark, f"the file has more than {_MAX_NODES} values; "
-                                         "is it really a syncmon config?")
+        builder.problem(
+            node.start_mark,
+            f"the file has more than {_MAX_NODES} values; is it really a syncmon config?",
+        )
     except RecursionError:
         builder.problem(node.start_mark, "the file is nested too deeply")
     return builder.result

@@ -143,8 +143,9 @@ def check_verdict(
     true_since = evaluated_at - offsets[run - 1]
     if run == len(offsets):
         return CheckVerdict(AlertState.FIRING, now_obs, true_since, "; ".join(notes))
-    notes.insert(0, f"condition true for {format_duration(offsets[run - 1])} of "
-                    f"{format_duration(rule.for_)}")
+    notes.insert(
+        0, f"condition true for {format_duration(offsets[run - 1])} of {format_duration(rule.for_)}"
+    )
     return CheckVerdict(AlertState.PENDING, now_obs, true_since, "; ".join(notes))
 
 

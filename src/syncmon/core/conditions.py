@@ -95,8 +95,13 @@ def _tokenize(text: str) -> Iterator[_Token]:
         if kind == "space":
             continue
         if kind == "number":
-            yield _Token("number", match.group("number"), match.start(), match.group("unit"),
-                         match.start("unit") if match.group("unit") else 0)
+            yield _Token(
+                "number",
+                match.group("number"),
+                match.start(),
+                match.group("unit"),
+                match.start("unit") if match.group("unit") else 0,
+            )
         elif kind == "word" and match.group().lower() in ("and", "or"):
             yield _Token(match.group().lower(), match.group(), match.start())
         else:
@@ -123,12 +128,14 @@ class _Parser:
     def parse(self) -> Condition:
         if not self.tokens:
             raise ConditionError(
-                "empty condition: expected METRIC OP NUMBER, e.g. sync_failure_rate > 5%", 0)
+                "empty condition: expected METRIC OP NUMBER, e.g. sync_failure_rate > 5%", 0
+            )
         condition = self.parse_or()
         extra = self.peek()
         if extra is not None:
             raise ConditionError(
-                f"unexpected {extra.text!r}: join comparisons with 'and' or 'or'", extra.offset)
+                f"unexpected {extra.text!r}: join comparisons with 'and' or 'or'", extra.offset
+            )
         return condition
 
     def parse_or(self) -> Condition:
@@ -159,11 +166,13 @@ class _Parser:
         op = self.take()
         if op is None:
             raise ConditionError(
-                f"expected an operator (> >= < <= == !=) after {word.text!r}", self.end_offset())
+                f"expected an operator (> >= < <= == !=) after {word.text!r}", self.end_offset()
+            )
         if op.kind != "op" or op.text == "=":
             hint = " (use == for equality)" if op.text == "=" else ""
             raise ConditionError(
-                f"expected an operator (> >= < <= == !=), found {op.text!r}{hint}", op.offset)
+                f"expected an operator (> >= < <= == !=), found {op.text!r}{hint}", op.offset
+            )
         number = self.take()
         if number is None:
             raise ConditionError(f"expected a number after {op.text!r}", self.end_offset())
@@ -172,7 +181,7 @@ class _Parser:
         threshold = self._threshold(metric, number)
         assert start is not None
         end = number.offset + len(number.text) + len(number.unit or "")
-        return Comparison(metric, op.text, threshold, self.text[start.offset:end])
+        return Comparison(metric, op.text, threshold, self.text[start.offset : end])
 
     def _threshold(self, metric: MetricDef, token: _Token) -> float:
         allowed = _UNITS_FOR[metric.unit]
@@ -183,14 +192,16 @@ class _Parser:
                 raise ConditionError(
                     f"{metric.name} is a {_unit_word(metric.unit)}: the threshold needs a unit "
                     f"({', '.join(allowed)}), e.g. {example}",
-                    token.offset + len(token.text))
+                    token.offset + len(token.text),
+                )
             return value
         if token.unit not in allowed:
             expected = f"use {' or '.join(allowed)}" if allowed else "write a plain number"
             raise ConditionError(
                 f"unit {token.unit!r} does not fit {metric.name}, a {_unit_word(metric.unit)}: "
                 f"{expected}",
-                token.unit_offset)
+                token.unit_offset,
+            )
         return value * _UNIT_SCALE[token.unit]
 
 

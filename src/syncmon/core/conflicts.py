@@ -33,8 +33,9 @@ class Conflict:
             raise ValueError("a conflict must be a JSON object")
         try:
             detected = data.get("detected_at")
-            detected_at = (datetime.fromisoformat(str(detected).replace("Z", "+00:00"))
-                           if detected else None)
+            detected_at = (
+                datetime.fromisoformat(str(detected).replace("Z", "+00:00")) if detected else None
+            )
             version = data["version"]
             if not isinstance(version, int) or isinstance(version, bool):
                 raise ValueError("version must be an integer")
@@ -43,9 +44,17 @@ class Conflict:
                 raise ValueError("local and remote must be JSON objects")
             if base is not None and not isinstance(base, dict):
                 raise ValueError("base must be a JSON object or null")
-            return cls(str(data["id"]), str(data.get("user_id", "")),
-                       str(data.get("entity_type", "")), str(data.get("entity_id", "")),
-                       detected_at, version, local, remote, base)
+            return cls(
+                str(data["id"]),
+                str(data.get("user_id", "")),
+                str(data.get("entity_type", "")),
+                str(data.get("entity_id", "")),
+                detected_at,
+                version,
+                local,
+                remote,
+                base,
+            )
         except KeyError as exc:
             raise ValueError(f"missing field {exc.args[0]!r}") from None
 
@@ -83,15 +92,22 @@ class FieldDiff:
 _MISSING = object()
 
 
-def diff_documents(local: dict[str, Any], remote: dict[str, Any],
-                   base: dict[str, Any] | None) -> list[FieldDiff]:
+def diff_documents(
+    local: dict[str, Any], remote: dict[str, Any], base: dict[str, Any] | None
+) -> list[FieldDiff]:
     """Field-by-field comparison of the three sides, keys in a stable order."""
     keys = list(dict.fromkeys([*local, *remote, *(base or {})]))
     rows = []
     for key in keys:
         lv, rv = local.get(key, _MISSING), remote.get(key, _MISSING)
         bv = (base or {}).get(key, _MISSING)
-        rows.append(FieldDiff(key, None if lv is _MISSING else lv,
-                              None if rv is _MISSING else rv,
-                              None if bv is _MISSING else bv, lv != rv))
+        rows.append(
+            FieldDiff(
+                key,
+                None if lv is _MISSING else lv,
+                None if rv is _MISSING else rv,
+                None if bv is _MISSING else bv,
+                lv != rv,
+            )
+        )
     return rows

@@ -21,8 +21,11 @@ def parse_duration(text: str) -> timedelta:
         raise DurationError(
             f"invalid duration {text!r}: expected a number and a unit (ms, s, m, h, d), e.g. 5m"
         )
-    return timedelta(seconds=sum(float(number) * _SECONDS_PER_UNIT[unit]
-                                 for number, unit in _PARTS.findall(text)))
+    return timedelta(
+        seconds=sum(
+            float(number) * _SECONDS_PER_UNIT[unit] for number, unit in _PARTS.findall(text)
+        )
+    )
 
 
 def format_duration(value: timedelta | float) -> str:

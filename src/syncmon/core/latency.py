@@ -13,8 +13,9 @@ class LatencyLog:
     a daemon polling every second for a month holds 8,640 buckets, not millions of samples.
     """
 
-    def __init__(self, bucket: timedelta = timedelta(seconds=10),
-                 horizon: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, bucket: timedelta = timedelta(seconds=10), horizon: timedelta = timedelta(hours=24)
+    ) -> None:
         self.bucket_seconds = bucket.total_seconds()
         self.horizon = horizon
         self._buckets: deque[list[float]] = deque()  # [bucket index, sum ms, count]

@@ -49,28 +49,58 @@ HEALTH_PREFIX = "health."
 CATALOGUE: dict[str, MetricDef] = {
     m.name: m
     for m in (
-        MetricDef("sync_failure_rate", Unit.RATIO, Source.PERFORMANCE,
-                  "failed sync operations / sync operations"),
-        MetricDef("sync_success_rate", Unit.RATIO, Source.PERFORMANCE,
-                  "1 - sync_failure_rate"),
-        MetricDef("plaid_error_rate", Unit.RATIO, Source.PERFORMANCE,
-                  "failed Plaid operations / Plaid operations"),
-        MetricDef("error_rate", Unit.RATIO, Source.PERFORMANCE,
-                  "failed operations / all operations"),
-        MetricDef("avg_sync_duration", Unit.MS, Source.PERFORMANCE,
-                  "mean duration of sync operations"),
-        MetricDef("p95_sync_duration", Unit.MS, Source.PERFORMANCE,
-                  "95th percentile (continuous) of sync operation duration"),
-        MetricDef("sync_throughput", Unit.PER_MIN, Source.PERFORMANCE,
-                  "sync operations per minute"),
-        MetricDef("conflict_auto_resolve_rate", Unit.RATIO, Source.CONFLICTS,
-                  "auto-resolved conflicts / all resolved conflicts"),
-        MetricDef("api_response_time", Unit.MS, Source.ENDPOINTS,
-                  "mean latency of this process's health polls in the window"),
-        MetricDef("endpoints_down", Unit.COUNT, Source.ENDPOINTS,
-                  "health endpoints whose latest poll is down"),
-        MetricDef("endpoints_insecure", Unit.COUNT, Source.ENDPOINTS,
-                  "health endpoints missing a required security header"),
+        MetricDef(
+            "sync_failure_rate",
+            Unit.RATIO,
+            Source.PERFORMANCE,
+            "failed sync operations / sync operations",
+        ),
+        MetricDef("sync_success_rate", Unit.RATIO, Source.PERFORMANCE, "1 - sync_failure_rate"),
+        MetricDef(
+            "plaid_error_rate",
+            Unit.RATIO,
+            Source.PERFORMANCE,
+            "failed Plaid operations / Plaid operations",
+        ),
+        MetricDef(
+            "error_rate", Unit.RATIO, Source.PERFORMANCE, "failed operations / all operations"
+        ),
+        MetricDef(
+            "avg_sync_duration", Unit.MS, Source.PERFORMANCE, "mean duration of sync operations"
+        ),
+        MetricDef(
+            "p95_sync_duration",
+            Unit.MS,
+            Source.PERFORMANCE,
+            "95th percentile (continuous) of sync operation duration",
+        ),
+        MetricDef(
+            "sync_throughput", Unit.PER_MIN, Source.PERFORMANCE, "sync operations per minute"
+        ),
+        MetricDef(
+            "conflict_auto_resolve_rate",
+            Unit.RATIO,
+            Source.CONFLICTS,
+            "auto-resolved conflicts / all resolved conflicts",
+        ),
+        MetricDef(
+            "api_response_time",
+            Unit.MS,
+            Source.ENDPOINTS,
+            "mean latency of this process's health polls in the window",
+        ),
+        MetricDef(
+            "endpoints_down",
+            Unit.COUNT,
+            Source.ENDPOINTS,
+            "health endpoints whose latest poll is down",
+        ),
+        MetricDef(
+            "endpoints_insecure",
+            Unit.COUNT,
+            Source.ENDPOINTS,
+            "health endpoints missing a required security header",
+        ),
     )
 }
 
@@ -95,8 +125,12 @@ def lookup_metric(name: str) -> MetricDef:
     if name in CATALOGUE:
         return CATALOGUE[name]
     if name.startswith(HEALTH_PREFIX) and len(name) > len(HEALTH_PREFIX):
-        return MetricDef(name, Unit.NUMBER, Source.HEALTH_TABLE,
-                         f"mean numeric reading of {name[len(HEALTH_PREFIX):]!r}")
+        return MetricDef(
+            name,
+            Unit.NUMBER,
+            Source.HEALTH_TABLE,
+            f"mean numeric reading of {name[len(HEALTH_PREFIX) :]!r}",
+        )
     raise UnknownMetricError(name)
 
 
@@ -176,32 +210,72 @@ def performance_metrics(agg: PerformanceAggregates, window_seconds: int) -> list
     all_total = agg.sync_total + agg.plaid_total
     return [
         MetricValue("sync_failure_rate", failure, Unit.RATIO, agg.sync_total, w),
-        MetricValue("sync_success_rate", None if failure is None else 1.0 - failure,
-                    Unit.RATIO, agg.sync_total, w),
-        MetricValue("plaid_error_rate", _ratio(agg.plaid_failed, agg.plaid_total),
-                    Unit.RATIO, agg.plaid_total, w),
-        MetricValue("error_rate", _ratio(agg.sync_failed + agg.plaid_failed, all_total),
-                    Unit.RATIO, all_total, w),
-        MetricValue("avg_sync_duration", agg.sync_avg_ms if agg.sync_total else None,
-                    Unit.MS, agg.sync_total, w),
-        MetricValue("p95_sync_duration", agg.sync_p95_ms if agg.sync_total else None,
-                    Unit.MS, agg.sync_total, w),
-        MetricValue("sync_throughput", agg.sync_total / (w / 60) if w else None,
-                    Unit.PER_MIN, agg.sync_total, w),
+        MetricValue(
+            "sync_success_rate",
+            None if failure is None else 1.0 - failure,
+            Unit.RATIO,
+            agg.sync_total,
+            w,
+        ),
+        MetricValue(
+            "plaid_error_rate",
+            _ratio(agg.plaid_failed, agg.plaid_total),
+            Unit.RATIO,
+            agg.plaid_total,
+            w,
+        ),
+        MetricValue(
+            "error_rate",
+            _ratio(agg.sync_failed + agg.plaid_failed, all_total),
+            Unit.RATIO,
+            all_total,
+            w,
+        ),
+        MetricValue(
+            "avg_sync_duration",
+            agg.sync_avg_ms if agg.sync_total else None,
+            Unit.MS,
+            agg.sync_total,
+            w,
+        ),
+        MetricValue(
+            "p95_sync_duration",
+            agg.sync_p95_ms if agg.sync_total else None,
+            Unit.MS,
+            agg.sync_total,
+            w,
+        ),
+        MetricValue(
+            "sync_throughput",
+            agg.sync_total / (w / 60) if w else None,
+            Unit.PER_MIN,
+            agg.sync_total,
+            w,
+        ),
     ]
 
 
 def conflict_metrics(agg: ConflictAggregates, window_seconds: int) -> list[MetricValue]:
     return [
-        MetricValue("conflict_auto_resolve_rate", _ratio(agg.auto_resolved, agg.total),
-                    Unit.RATIO, agg.total, window_seconds)
+        MetricValue(
+            "conflict_auto_resolve_rate",
+            _ratio(agg.auto_resolved, agg.total),
+            Unit.RATIO,
+            agg.total,
+            window_seconds,
+        )
     ]
 
 
 def health_table_metrics(readings: list[HealthReading], window_seconds: int) -> list[MetricValue]:
     return [
-        MetricValue(HEALTH_PREFIX + r.metric_type, r.mean if r.numeric_samples else None,
-                    Unit.NUMBER, r.numeric_samples, window_seconds)
+        MetricValue(
+            HEALTH_PREFIX + r.metric_type,
+            r.mean if r.numeric_samples else None,
+            Unit.NUMBER,
+            r.numeric_samples,
+            window_seconds,
+        )
         for r in readings
     ]
 
@@ -209,10 +283,25 @@ def health_table_metrics(readings: list[HealthReading], window_seconds: int) -> 
 def endpoint_metrics(agg: EndpointAggregates, window_seconds: int) -> list[MetricValue]:
     samples = agg.latency_samples
     return [
-        MetricValue("api_response_time", agg.latency_sum_ms / samples if samples else None,
-                    Unit.MS, samples, window_seconds),
-        MetricValue("endpoints_down", float(agg.down) if agg.polled else None,
-                    Unit.COUNT, agg.polled, window_seconds),
-        MetricValue("endpoints_insecure", float(agg.insecure) if agg.polled else None,
-                    Unit.COUNT, agg.polled, window_seconds),
+        MetricValue(
+            "api_response_time",
+            agg.latency_sum_ms / samples if samples else None,
+            Unit.MS,
+            samples,
+            window_seconds,
+        ),
+        MetricValue(
+            "endpoints_down",
+            float(agg.down) if agg.polled else None,
+            Unit.COUNT,
+            agg.polled,
+            window_seconds,
+        ),
+        MetricValue(
+            "endpoints_insecure",
+            float(agg.insecure) if agg.polled else None,
+            Unit.COUNT,
+            agg.polled,
+            window_seconds,
+        ),
     ]

@@ -65,9 +65,15 @@ class EndpointOverride:
 class DemoApi:
     """The request handler; `active_incidents` says what the schedule is doing right now."""
 
-    def __init__(self, *, store: ConflictStore, db: DemoDatabase, rng: random.Random,
-                 token: str | None = None,
-                 active_incidents: Callable[[], frozenset[Kind]] = frozenset) -> None:
+    def __init__(
+        self,
+        *,
+        store: ConflictStore,
+        db: DemoDatabase,
+        rng: random.Random,
+        token: str | None = None,
+        active_incidents: Callable[[], frozenset[Kind]] = frozenset,
+    ) -> None:
         self.store = store
         self.db = db
         self.rng = rng
@@ -92,8 +98,14 @@ class DemoApi:
         """The next `count` resolve requests answer `status` and change nothing."""
         self._failures_left, self._failure_status = count, status
 
-    def set_endpoint(self, name: str, status: str = "up", latency_ms: float | None = None,
-                     *, output: str | None = None) -> None:
+    def set_endpoint(
+        self,
+        name: str,
+        status: str = "up",
+        latency_ms: float | None = None,
+        *,
+        output: str | None = None,
+    ) -> None:
         """Pin an endpoint's state (over the incident schedule) until `reset_endpoints()`."""
         if name not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {name!r}; one of {', '.join(ENDPOINTS)}")
@@ -122,7 +134,8 @@ class DemoApi:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         expected = (self.token or "").encode()
         return scheme.lower() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode(), expected)
+            credentials.strip().encode(), expected
+        )
 
     def _record(self, request: Request) -> RecordedRequest | None:
         if request.method != "POST" or not _RESOLVE_PATH.match(request.path):
@@ -131,8 +144,9 @@ class DemoApi:
             body = request.json()
         except ValueError:
             body = None
-        recorded = RecordedRequest(request.method, request.path, dict(request.headers), body,
-                                   request.body)
+        recorded = RecordedRequest(
+            request.method, request.path, dict(request.headers), body, request.body
+        )
         self.resolve_requests.append(recorded)
         return recorded
 
@@ -141,6 +155,7 @@ class DemoApi:
     def _health_handler(self, name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
             return await self._health(name)
+
         return handler
 
     def _scheduled_status(self, name: str, kinds: frozenset[Kind]) -> str:
@@ -158,9 +173,15 @@ class DemoApi:
         status = override.status if override else self._scheduled_status(name, kinds)
         if status == "hang":
             await asyncio.Event().wait()  # until the client gives up or the server stops
-        latency = override.latency_ms if override and override.latency_ms is not None else (
-            lognormal_ms(self.rng, 1800, 0.2, 4000) if Kind.SLOW_HEALTH in kinds
-            else lognormal_ms(self.rng, 9, 0.6, 60))
+        latency = (
+            override.latency_ms
+            if override and override.latency_ms is not None
+            else (
+                lognormal_ms(self.rng, 1800, 0.2, 4000)
+                if Kind.SLOW_HEALTH in kinds
+                else lognormal_ms(self.rng, 9, 0.6, 60)
+            )
+        )
         await asyncio.sleep(latency / 1000)
         db_ms: float | None = None
         if name == "database":
@@ -169,22 +190,38 @@ class DemoApi:
             except Exception as exc:  # the database's own outage is what this endpoint reports
                 log.debug("database ping failed: %s", exc)
                 status = override.status if override else "down"
-        return health_response(name, status, rng=self.rng, kinds=kinds, db_ms=db_ms,
-                               output=override.output if override else None,
-                               started=self._started)
+        return health_response(
+            name,
+            status,
+            rng=self.rng,
+            kinds=kinds,
+            db_ms=db_ms,
+            output=override.output if override else None,
+            started=self._started,
+        )
 
     # -- conflicts -----------------------------------------------------------------------
 
     async def _index(self, request: Request) -> Response:
-        return Response.json(200, {"service": "syncmon demo backend",
-                                   "health": list(HEALTH_PATHS.values()),
-                                   "conflicts": "/api/v1/sync/conflicts"})
+        return Response.json(
+            200,
+            {
+                "service": "syncmon demo backend",
+                "health": list(HEALTH_PATHS.values()),
+                "conflicts": "/api/v1/sync/conflicts",
+            },
+        )
 
     async def _list_conflicts(self, request: Request) -> Response:
         status = request.query_value("status", "open")
         if status not in ("open", "resolved", "all"):
-            return Response.json(422, {"error": "invalid status filter",
-                                       "detail": "status must be open, resolved or all"})
+            return Response.json(
+                422,
+                {
+                    "error": "invalid status filter",
+                    "detail": "status must be open, resolved or all",
+                },
+            )
         user_id = request.query_value("user_id") or None
         return Response.json(200, {"conflicts": self.store.listing(status, user_id)})
 
@@ -208,23 +245,29 @@ class DemoApi:
             return Response.json(422, {"error": "body is not valid JSON", "detail": str(exc)})
         decision = parse_decision(payload)
         if isinstance(decision, list):
-            return Response.json(422, {"error": "invalid resolution request",
-                                       "detail": decision})
+            return Response.json(422, {"error": "invalid resolution request", "detail": decision})
         try:
             outcome = await self.store.resolve(conflict_id, decision, self.db.insert_resolution)
         except Exception:
             log.exception("could not record the resolution of %s", conflict_id)
             return error_response(503, "could not record the resolution; nothing was changed")
         if isinstance(outcome, Resolved):
-            return Response.json(200, {"status": "resolved",
-                                       "resolution_id": str(outcome.resolution_id)})
+            return Response.json(
+                200, {"status": "resolved", "resolution_id": str(outcome.resolution_id)}
+            )
         if isinstance(outcome, AlreadyResolved):
-            return Response.json(409, {"error": "conflict already resolved",
-                                       "resolved_by": outcome.resolved_by,
-                                       "resolved_at": rfc3339(outcome.resolved_at)})
+            return Response.json(
+                409,
+                {
+                    "error": "conflict already resolved",
+                    "resolved_by": outcome.resolved_by,
+                    "resolved_at": rfc3339(outcome.resolved_at),
+                },
+            )
         if isinstance(outcome, VersionMismatch):
-            return Response.json(409, {"error": "version mismatch",
-                                       "current_version": outcome.current_version})
+            return Response.json(
+                409, {"error": "version mismatch", "current_version": outcome.current_version}
+            )
         return error_response(404, "no such conflict")
 
 

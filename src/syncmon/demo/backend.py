@@ -35,10 +35,19 @@ class DemoBackend:
     started and no schema created. `timezone` is the embedded cluster's `TimeZone`.
     """
 
-    def __init__(self, *, timezone: str = "UTC", history_hours: float = 24, live: bool = True,
-                 seed: int | None = None, token: str | None = None,
-                 bin_dir: Path | None = None, dsn: str | None = None, port: int = 0,
-                 initial_conflicts: int = 6) -> None:
+    def __init__(
+        self,
+        *,
+        timezone: str = "UTC",
+        history_hours: float = 24,
+        live: bool = True,
+        seed: int | None = None,
+        token: str | None = None,
+        bin_dir: Path | None = None,
+        dsn: str | None = None,
+        port: int = 0,
+        initial_conflicts: int = 6,
+    ) -> None:
         self.timezone = timezone
         self.history_hours = history_hours
         self.live = live
@@ -71,8 +80,7 @@ class DemoBackend:
         dsn = self._given_dsn
         if dsn is None:
             # No password: trust auth on 127.0.0.1, so the DSN we print holds no secret.
-            self._pg = EmbeddedPostgres(bin_dir=self.bin_dir, password="",
-                                        timezone=self.timezone)
+            self._pg = EmbeddedPostgres(bin_dir=self.bin_dir, password="", timezone=self.timezone)
             await asyncio.to_thread(self._pg.start)
             dsn = self._pg.dsn
         self._db = DemoDatabase(dsn)
@@ -86,12 +94,22 @@ class DemoBackend:
                 await load_history(conn, self.workload, hours=self.history_hours)
         for _ in range(self.initial_conflicts):
             self.store.add()
-        self._api = DemoApi(store=self.store, db=self._db, rng=self.rng, token=self.token,
-                            active_incidents=self.clock.active)
+        self._api = DemoApi(
+            store=self.store,
+            db=self._db,
+            rng=self.rng,
+            token=self.token,
+            active_incidents=self.clock.active,
+        )
         self._http = HttpServer(self._api, port=self.port)
         await self._http.start()
-        self._traffic = LiveTraffic(db=self._db, store=self.store, workload=self.workload,
-                                    clock=self.clock, utc_offset=_as_timedelta(offset))
+        self._traffic = LiveTraffic(
+            db=self._db,
+            store=self.store,
+            workload=self.workload,
+            clock=self.clock,
+            utc_offset=_as_timedelta(offset),
+        )
         if self.live:
             self.clock.restart()  # the schedule counts from now, not from construction
             self._traffic_task = asyncio.create_task(self._traffic.run(), name="demo-traffic")
@@ -148,8 +166,14 @@ class DemoBackend:
     def fail_next_resolves(self, count: int, status: int = 503) -> None:
         self.api.fail_next_resolves(count, status)
 
-    def set_endpoint(self, name: str, status: str = "up", latency_ms: float | None = None,
-                     *, output: str | None = None) -> None:
+    def set_endpoint(
+        self,
+        name: str,
+        status: str = "up",
+        latency_ms: float | None = None,
+        *,
+        output: str | None = None,
+    ) -> None:
         self.api.set_endpoint(name, status, latency_ms, output=output)
 
     def reset_endpoints(self) -> None:
@@ -164,8 +188,9 @@ class DemoBackend:
     def clear_conflicts(self) -> None:
         self.store.conflicts.clear()
 
-    def bump_conflict_version(self, conflict_id: str,
-                              remote_changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    def bump_conflict_version(
+        self, conflict_id: str, remote_changes: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return self.store.bump_version(conflict_id, remote_changes)
 
     def set_error_message_override(self, text: str | None) -> None:

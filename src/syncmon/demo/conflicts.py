@@ -21,8 +21,17 @@ from syncmon.demo import fake_data as fd
 from syncmon.demo.workload import Resolution, manual_resolution_row
 
 RESOLUTIONS = ("keep_local", "keep_remote", "merge")
-CONFLICT_FIELDS = ("id", "user_id", "entity_type", "entity_id", "detected_at", "version",
-                   "local", "remote", "base")
+CONFLICT_FIELDS = (
+    "id",
+    "user_id",
+    "entity_type",
+    "entity_id",
+    "detected_at",
+    "version",
+    "local",
+    "remote",
+    "base",
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,9 @@ def parse_decision(payload: Any) -> Decision | list[dict[str, str]]:
         problem("merged", "only allowed with resolution 'merge'")
     if problems:
         return problems
-    return Decision(resolution=resolution, version=version, resolved_by=resolved_by,
-                    merged=merged, note=note)
+    return Decision(
+        resolution=resolution, version=version, resolved_by=resolved_by, merged=merged, note=note
+    )
 
 
 @dataclass
@@ -123,10 +133,15 @@ class ConflictStore:
         kind = kind if kind in ("transaction", "budget", "account") else "transaction"
         local, remote, base = fd.conflict_documents(self.rng, kind, now)
         doc: dict[str, Any] = {
-            "id": str(fd.new_uuid(self.rng)), "user_id": str(self.rng.choice(self.users)),
-            "entity_type": kind, "entity_id": fd.entity_id(self.rng, kind),
+            "id": str(fd.new_uuid(self.rng)),
+            "user_id": str(self.rng.choice(self.users)),
+            "entity_type": kind,
+            "entity_id": fd.entity_id(self.rng, kind),
             "detected_at": now - timedelta(seconds=self.rng.uniform(0, 5)),
-            "version": self.rng.randint(2, 9), "local": local, "remote": remote, "base": base,
+            "version": self.rng.randint(2, 9),
+            "local": local,
+            "remote": remote,
+            "base": base,
         }
         doc.update(fields)
         if isinstance(doc["detected_at"], datetime):
@@ -142,19 +157,28 @@ class ConflictStore:
 
     def listing(self, status: str = "open", user_id: str | None = None) -> list[dict[str, Any]]:
         wanted = {"open": (True,), "resolved": (False,), "all": (True, False)}[status]
-        return [c.public() for c in self.conflicts.values()
-                if c.is_open in wanted and (user_id is None or c.doc["user_id"] == user_id)]
+        return [
+            c.public()
+            for c in self.conflicts.values()
+            if c.is_open in wanted and (user_id is None or c.doc["user_id"] == user_id)
+        ]
 
     def open_ids(self) -> list[str]:
         return [cid for cid, c in self.conflicts.items() if c.is_open]
 
-    def bump_version(self, conflict_id: str, remote_changes: dict[str, Any] | None = None,
-                     ) -> dict[str, Any]:
+    def bump_version(
+        self,
+        conflict_id: str,
+        remote_changes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The device pushed again: a new remote document and version (stale clients get 409)."""
         stored = self.conflicts[conflict_id]
         stored.doc["version"] += 1
-        stored.doc["remote"] = {**stored.doc["remote"], **(remote_changes or {}),
-                                "updated_at": fd.rfc3339(datetime.now(UTC))}
+        stored.doc["remote"] = {
+            **stored.doc["remote"],
+            **(remote_changes or {}),
+            "updated_at": fd.rfc3339(datetime.now(UTC)),
+        }
         return copy.deepcopy(stored.doc)
 
     def forget_resolved(self, keep: int = 200) -> None:
@@ -163,8 +187,9 @@ class ConflictStore:
         for cid in resolved[:-keep] if len(resolved) > keep else []:
             del self.conflicts[cid]
 
-    async def resolve(self, conflict_id: str, decision: Decision,
-                      write_history: HistoryWriter) -> Outcome:
+    async def resolve(
+        self, conflict_id: str, decision: Decision, write_history: HistoryWriter
+    ) -> Outcome:
         async with self._lock:
             stored = self.conflicts.get(conflict_id)
             if stored is None:
@@ -176,11 +201,18 @@ class ConflictStore:
                 return VersionMismatch(stored.doc["version"])
             resolution_id = uuid.uuid4()
             row = manual_resolution_row(
-                uuid.UUID(stored.doc["user_id"]), uuid.UUID(conflict_id),
-                resolution=decision.resolution, merged=decision.merged,
-                resolved_by=decision.resolved_by, note=decision.note, version=decision.version,
-                extra={"entity_type": stored.doc["entity_type"],
-                       "entity_id": stored.doc["entity_id"]})
+                uuid.UUID(stored.doc["user_id"]),
+                uuid.UUID(conflict_id),
+                resolution=decision.resolution,
+                merged=decision.merged,
+                resolved_by=decision.resolved_by,
+                note=decision.note,
+                version=decision.version,
+                extra={
+                    "entity_type": stored.doc["entity_type"],
+                    "entity_id": stored.doc["entity_id"],
+                },
+            )
             await write_history(resolution_id, row)
             stored.resolved_by, stored.resolved_at = decision.resolved_by, datetime.now(UTC)
             stored.resolution_id = resolution_id

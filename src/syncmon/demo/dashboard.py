@@ -42,8 +42,7 @@ async def _run(timezone: str, config: Config) -> int:
     from syncmon.ui.app import create_app
 
     token = os.environ.get(ENV_TOKEN) or None
-    print("syncmon demo: starting an embedded PostgreSQL and 24 h of history…",
-          file=sys.stderr)
+    print("syncmon demo: starting an embedded PostgreSQL and 24 h of history…", file=sys.stderr)
     backend = DemoBackend(timezone=timezone, token=token)
     try:
         await backend.start()

@@ -55,24 +55,40 @@ class DemoDatabase:
         if rows:
             async with self._pool().acquire() as conn:
                 await conn.copy_records_to_table(
-                    "sync_performance_metrics", records=rows,
-                    columns=["user_id", "operation_type", "duration_ms", "success",
-                             "error_message"])
+                    "sync_performance_metrics",
+                    records=rows,
+                    columns=[
+                        "user_id",
+                        "operation_type",
+                        "duration_ms",
+                        "success",
+                        "error_message",
+                    ],
+                )
 
     async def insert_readings(self, rows: Sequence[HealthReading]) -> None:
         if rows:
             async with self._pool().acquire() as conn:
                 await conn.copy_records_to_table(
-                    "sync_health_metrics", records=rows,
-                    columns=["user_id", "sync_session_id", "metric_type", "metric_value"])
+                    "sync_health_metrics",
+                    records=rows,
+                    columns=["user_id", "sync_session_id", "metric_type", "metric_value"],
+                )
 
     async def insert_resolutions(self, rows: Sequence[Resolution]) -> None:
         if rows:
             async with self._pool().acquire() as conn:
                 await conn.copy_records_to_table(
-                    "conflict_resolution_history", records=rows,
-                    columns=["user_id", "conflict_id", "resolution_type", "resolution_data",
-                             "auto_resolved"])
+                    "conflict_resolution_history",
+                    records=rows,
+                    columns=[
+                        "user_id",
+                        "conflict_id",
+                        "resolution_type",
+                        "resolution_data",
+                        "auto_resolved",
+                    ],
+                )
 
     async def insert_resolution(self, resolution_id: uuid.UUID, row: Resolution) -> None:
         await self._pool().execute(_INSERT_RESOLUTION, resolution_id, *row)

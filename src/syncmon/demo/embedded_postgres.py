@@ -35,10 +35,14 @@ def pgserver_bin_dir() -> Path:
 def system_bin_dir() -> Path | None:
     """The newest /usr/lib/postgresql/N/bin that has a server, if any."""
     root = Path("/usr/lib/postgresql")
-    candidates = sorted(
-        (p / "bin" for p in root.glob("*") if (p / "bin" / "postgres").exists()),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-    ) if root.exists() else []
+    candidates = (
+        sorted(
+            (p / "bin" for p in root.glob("*") if (p / "bin" / "postgres").exists()),
+            key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        )
+        if root.exists()
+        else []
+    )
     return candidates[-1] if candidates else None
 
 
@@ -99,9 +103,15 @@ class EmbeddedPostgres:
     def start(self) -> None:
         if not self._initialised:
             self._initdb()
-        options = ["-h 127.0.0.1", f"-p {self.port}", f"-k {self.socket_dir}",
-                   f"-c timezone={self.timezone}", "-c fsync=off",
-                   "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options = [
+            "-h 127.0.0.1",
+            f"-p {self.port}",
+            f"-k {self.socket_dir}",
+            f"-c timezone={self.timezone}",
+            "-c fsync=off",
+            "-c synchronous_commit=off",
+            "-c full_page_writes=off",
+        ]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
         self._pg_ctl("-w", "-t", "60", "-o", " ".join(options), "-l", str(self.log_file), "start")
         self._start_reaper()
@@ -113,11 +123,21 @@ class EmbeddedPostgres:
         import sys
 
         self._reaper = subprocess.Popen(
-            [sys.executable, "-m", "syncmon.demo.pg_reaper", str(self.bin_dir / "pg_ctl"),
-             str(self.data_dir), str(self.root), self._run_as or "",
-             "keep" if self.keep_data_on_exit else "delete"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "syncmon.demo.pg_reaper",
+                str(self.bin_dir / "pg_ctl"),
+                str(self.data_dir),
+                str(self.root),
+                self._run_as or "",
+                "keep" if self.keep_data_on_exit else "delete",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def _stop_reaper(self) -> None:
         reaper: subprocess.Popen[bytes] | None = getattr(self, "_reaper", None)
@@ -179,9 +199,26 @@ class EmbeddedPostgres:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL through psql over the socket (for setup, not for syncmon itself)."""
         result = subprocess.run(
-            [str(self.bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-q", "-At",
-             "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-d", database],
-            input=sql, text=True, capture_output=True, check=False,
+            [
+                str(self.bin_dir / "psql"),
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-At",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+            ],
+            input=sql,
+            text=True,
+            capture_output=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr.strip()}")
@@ -198,11 +235,25 @@ class EmbeddedPostgres:
         pwfile.write_text(self.password + "\n")
         if self._run_as:
             shutil.chown(pwfile, self._run_as, self._run_as)
-        auth = ["--auth-host=scram-sha-256", "--auth-local=trust"] if self.password else [
-            "--auth=trust"]
+        auth = (
+            ["--auth-host=scram-sha-256", "--auth-local=trust"]
+            if self.password
+            else ["--auth=trust"]
+        )
         try:
-            self._run([str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                       "--encoding=UTF8", "--locale=C", f"--pwfile={pwfile}", *auth])
+            self._run(
+                [
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    f"--pwfile={pwfile}",
+                    *auth,
+                ]
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         self._initialised = True
@@ -239,14 +290,22 @@ class EmbeddedPostgres:
     def _run(self, command: list[str], check: bool = True) -> None:
         # Output goes to files: pg_ctl's children keep pipes open and would hang a capture.
         with tempfile.TemporaryFile("w+") as out:
-            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                    user=self._run_as, check=False, cwd=self.root,
-                                    start_new_session=True)
+            result = subprocess.run(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                user=self._run_as,
+                check=False,
+                cwd=self.root,
+                start_new_session=True,
+            )
             if check and result.returncode != 0:
                 out.seek(0)
                 log = self.log_file.read_text() if self.log_file.exists() else ""
                 raise RuntimeError(
-                    f"{Path(command[0]).name} failed ({result.returncode}): {out.read()}\n{log}")
+                    f"{Path(command[0]).name} failed ({result.returncode}): {out.read()}\n{log}"
+                )
 
 
 def _children(pid: int) -> list[int]:

@@ -14,8 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SYNC_OPERATIONS = (("sync_push", 0.38), ("sync_pull", 0.34), ("sync_full", 0.06),
-                   ("conflict_check", 0.22))
+SYNC_OPERATIONS = (
+    ("sync_push", 0.38),
+    ("sync_pull", 0.34),
+    ("sync_full", 0.06),
+    ("conflict_check", 0.22),
+)
 PLAID_OPERATIONS = (("plaid_transactions", 0.6), ("plaid_balance", 0.3), ("plaid_link", 0.1))
 PLAID_SHARE = 0.22  # of all operations
 
@@ -43,11 +47,19 @@ PLAID_OUTAGE_ERRORS = (
     "Plaid RATE_LIMIT_EXCEEDED: too many requests for this item",
 )
 AUTO_RESOLUTIONS = ("last_write_wins", "field_merge", "server_wins", "client_wins")
-MANUAL_RESOLUTIONS = {"keep_local": "manual_keep_local", "keep_remote": "manual_keep_remote",
-                      "merge": "manual_merge"}
+MANUAL_RESOLUTIONS = {
+    "keep_local": "manual_keep_local",
+    "keep_remote": "manual_keep_remote",
+    "merge": "manual_merge",
+}
 COLLEAGUES = ("maria.gonzalez", "dev.patel", "sam.okafor", "lena.fischer")
-HEALTH_METRIC_TYPES = ("offline_queue_size", "sync_lag_ms", "battery_level",
-                       "pending_uploads", "network_quality")
+HEALTH_METRIC_TYPES = (
+    "offline_queue_size",
+    "sync_lag_ms",
+    "battery_level",
+    "pending_uploads",
+    "network_quality",
+)
 
 
 def weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
@@ -111,30 +123,58 @@ def _flip(rng: random.Random, current: Any) -> Any:
 
 _SHAPES: dict[str, tuple[Callable[[random.Random], dict[str, Any]], dict[str, Edit]]] = {
     "transaction": (
-        lambda rng: {"amount": round(rng.uniform(3, 250), 2), "currency": "USD",
-                     "merchant": rng.choice(_MERCHANTS), "category": rng.choice(_CATEGORIES),
-                     "note": rng.choice(_NOTES), "pending": False},
-        {"amount": _new_amount, "category": _pick_other(_CATEGORIES),
-         "note": _pick_other(_NOTES), "pending": _flip},
+        lambda rng: {
+            "amount": round(rng.uniform(3, 250), 2),
+            "currency": "USD",
+            "merchant": rng.choice(_MERCHANTS),
+            "category": rng.choice(_CATEGORIES),
+            "note": rng.choice(_NOTES),
+            "pending": False,
+        },
+        {
+            "amount": _new_amount,
+            "category": _pick_other(_CATEGORIES),
+            "note": _pick_other(_NOTES),
+            "pending": _flip,
+        },
     ),
     "budget": (
-        lambda rng: {"name": rng.choice(_BUDGETS), "limit": rng.choice((150, 200, 300, 450)),
-                     "period": "monthly", "rollover": False, "alert_at_percent": 80},
-        {"limit": _pick_other((150, 175, 200, 250, 300, 350, 450, 500)), "rollover": _flip,
-         "alert_at_percent": _pick_other((75, 80, 90, 100)),
-         "period": _pick_other(("monthly", "weekly"))},
+        lambda rng: {
+            "name": rng.choice(_BUDGETS),
+            "limit": rng.choice((150, 200, 300, 450)),
+            "period": "monthly",
+            "rollover": False,
+            "alert_at_percent": 80,
+        },
+        {
+            "limit": _pick_other((150, 175, 200, 250, 300, 350, 450, 500)),
+            "rollover": _flip,
+            "alert_at_percent": _pick_other((75, 80, 90, 100)),
+            "period": _pick_other(("monthly", "weekly")),
+        },
     ),
     "account": (
-        lambda rng: {"nickname": rng.choice(_NICKNAMES), "hidden": False,
-                     "color": rng.choice(_COLORS), "include_in_net_worth": True},
-        {"nickname": _pick_other(_NICKNAMES), "hidden": _flip, "color": _pick_other(_COLORS),
-         "include_in_net_worth": _flip},
+        lambda rng: {
+            "nickname": rng.choice(_NICKNAMES),
+            "hidden": False,
+            "color": rng.choice(_COLORS),
+            "include_in_net_worth": True,
+        },
+        {
+            "nickname": _pick_other(_NICKNAMES),
+            "hidden": _flip,
+            "color": _pick_other(_COLORS),
+            "include_in_net_worth": _flip,
+        },
     ),
 }
 
 
-def conflict_documents(rng: random.Random, entity_type: str, now: datetime,
-                       ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+def conflict_documents(
+    rng: random.Random,
+    entity_type: str,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """(local, remote, base): each side edits fields of base; one field both edit differently."""
     make_base, edits = _SHAPES[entity_type]
     base = make_base(rng)
@@ -145,7 +185,7 @@ def conflict_documents(rng: random.Random, entity_type: str, now: datetime,
     contested = fields[0]
     local[contested] = edits[contested](rng, base[contested])
     remote[contested] = edits[contested](rng, local[contested])
-    for field in fields[1:1 + rng.randint(0, 2)]:
+    for field in fields[1 : 1 + rng.randint(0, 2)]:
         side = local if rng.random() < 0.5 else remote
         side[field] = edits[field](rng, base[field])
     local["updated_at"] = rfc3339(now - timedelta(seconds=rng.uniform(30, 600)))
@@ -168,12 +208,16 @@ def health_reading(rng: random.Random, metric_type: str, *, stressed: bool = Fal
     if metric_type == "offline_queue_size":
         return poisson(rng, 40 if stressed else 3)
     if metric_type == "sync_lag_ms":
-        return {"value": lognormal_ms(rng, 9000 if stressed else 800, 0.6, 60_000),
-                "p95": lognormal_ms(rng, 20000 if stressed else 2500, 0.4, 120_000)}
+        return {
+            "value": lognormal_ms(rng, 9000 if stressed else 800, 0.6, 60_000),
+            "p95": lognormal_ms(rng, 20000 if stressed else 2500, 0.4, 120_000),
+        }
     if metric_type == "battery_level":
         return {"value": round(rng.uniform(0.08, 1.0), 2), "charging": rng.random() < 0.3}
     if metric_type == "pending_uploads":
         return poisson(rng, 12 if stressed else 1)
     # Free-form diagnostics from older app versions: not a number, still worth showing.
-    return {"effective_type": rng.choice(("4g", "wifi", "3g", "offline")),
-            "rtt_ms_bucket": rng.choice(("<100", "100-300", ">300"))}
+    return {
+        "effective_type": rng.choice(("4g", "wifi", "3g", "offline")),
+        "rtt_ms_bucket": rng.choice(("<100", "100-300", ">300")),
+    }

@@ -35,13 +35,15 @@ class HistoryBatch:
 def past_kinds(minutes_before_start: float) -> frozenset[Kind]:
     """The past incidents under way this many minutes before the demo started."""
     return frozenset(
-        p.kind for p in PAST_INCIDENTS
+        p.kind
+        for p in PAST_INCIDENTS
         if p.hours_ago * 60 - p.duration_min < minutes_before_start <= p.hours_ago * 60
     )
 
 
-def generate_history(workload: Workload, *, end: datetime, hours: float,
-                     utc_offset: timedelta) -> HistoryBatch:
+def generate_history(
+    workload: Workload, *, end: datetime, hours: float, utc_offset: timedelta
+) -> HistoryBatch:
     """Rows for the `hours` before `end` (aware); `utc_offset` only shapes the daily rhythm."""
     rng, batch = workload.rng, HistoryBatch()
     minutes = int(hours * 60)
@@ -57,8 +59,7 @@ def generate_history(workload: Workload, *, end: datetime, hours: float,
 
         for op in workload.operations(profile, fd.poisson(rng, rate)):
             batch.operations.append((*op, stamp()))
-        for reading in workload.health_readings(fd.poisson(rng, rate / 14),
-                                                stressed=bool(kinds)):
+        for reading in workload.health_readings(fd.poisson(rng, rate / 14), stressed=bool(kinds)):
             batch.readings.append((*reading, stamp()))
         conflicts = fd.poisson(rng, profile.conflicts_per_min * rate / 105)
         for resolution in workload.resolutions(profile, conflicts):
@@ -91,8 +92,9 @@ FROM demo_resolutions;
 """
 
 
-async def load_history(conn: asyncpg.Connection, workload: Workload, *,
-                       hours: float) -> HistoryBatch:
+async def load_history(
+    conn: asyncpg.Connection, workload: Workload, *, hours: float
+) -> HistoryBatch:
     """Write `hours` of history ending at the database's `now()`; returns what was written."""
     now, local_now = await conn.fetchrow("SELECT now(), localtimestamp")
     offset = timedelta(minutes=round((local_now - now.replace(tzinfo=None)).total_seconds() / 60))
@@ -103,6 +105,11 @@ async def load_history(conn: asyncpg.Connection, workload: Workload, *,
         await conn.copy_records_to_table("demo_readings", records=batch.readings)
         await conn.copy_records_to_table("demo_resolutions", records=batch.resolutions)
         await conn.execute(_MOVE)
-    log.info("history: %d operations, %d health readings, %d conflict resolutions over %g h",
-             len(batch.operations), len(batch.readings), len(batch.resolutions), hours)
+    log.info(
+        "history: %d operations, %d health readings, %d conflict resolutions over %g h",
+        len(batch.operations),
+        len(batch.readings),
+        len(batch.resolutions),
+        hours,
+    )
     return batch

@@ -55,8 +55,14 @@ class Response:
     body: bytes = b""
 
     @classmethod
-    def json(cls, status: int, payload: Any, *, headers: Mapping[str, str] | None = None,
-             content_type: str = "application/json") -> Response:
+    def json(
+        cls,
+        status: int,
+        payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Response:
         merged = {"Content-Type": content_type, **(headers or {})}
         return cls(status, merged, json.dumps(payload).encode())
 
@@ -96,8 +102,9 @@ class Router:
 
 
 def _with_params(request: Request, params: dict[str, str]) -> Request:
-    return Request(request.method, request.path, request.query, request.headers, request.body,
-                   params)
+    return Request(
+        request.method, request.path, request.query, request.headers, request.body, params
+    )
 
 
 class BadRequest(Exception):
@@ -111,9 +118,16 @@ class BadRequest(Exception):
 class HttpServer:
     """Serve `handler` on `host:port` (port 0 picks a free one; read `port` after start)."""
 
-    def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0,
-                 max_body: int = MAX_BODY_BYTES, read_timeout: float = 10.0,
-                 default_headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = MAX_BODY_BYTES,
+        read_timeout: float = 10.0,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
@@ -128,8 +142,9 @@ class HttpServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port,
-                                                  limit=MAX_HEADER_BYTES)
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, limit=MAX_HEADER_BYTES
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -210,9 +225,13 @@ class HttpServer:
                 raise BadRequest(413, f"request body over {self.max_body} bytes")
             body = await reader.readexactly(length)
         parts = urlsplit(target)
-        return Request(method=method, path=unquote(parts.path) or "/",
-                       query=parse_qs(parts.query, keep_blank_values=True),
-                       headers=headers, body=body)
+        return Request(
+            method=method,
+            path=unquote(parts.path) or "/",
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=headers,
+            body=body,
+        )
 
     def _encode(self, response: Response, *, head_only: bool) -> bytes:
         try:

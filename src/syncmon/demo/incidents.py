@@ -39,18 +39,38 @@ class Incident:
 CYCLE_S = 18 * 60
 
 SCHEDULE: tuple[Incident, ...] = (
-    Incident(Kind.SYNC_FAILURES, "sync failure spike (22% of sync operations fail)",
-             20, 160, "sync_failure_rate > 5%"),
-    Incident(Kind.CONFLICT_BURST, "burst of sync conflicts (about a dozen in 30 s)",
-             45, 30, None),
-    Incident(Kind.PLAID_OUTAGE, "Plaid outage (45% of Plaid calls fail, /plaid warns)",
-             120, 150, "plaid_error_rate > 2%"),
-    Incident(Kind.REDIS_DOWN, "Redis down (/api/health/redis answers 503)",
-             210, 150, "endpoints_down > 0 for 1m"),
-    Incident(Kind.SLOW_SYNCS, "slow sync period (median sync ~11 s)",
-             300, 180, "avg_sync_duration > 5s"),
-    Incident(Kind.SLOW_HEALTH, "slow health endpoints (~1.8 s per request)",
-             360, 200, "api_response_time > 500ms"),
+    Incident(
+        Kind.SYNC_FAILURES,
+        "sync failure spike (22% of sync operations fail)",
+        20,
+        160,
+        "sync_failure_rate > 5%",
+    ),
+    Incident(Kind.CONFLICT_BURST, "burst of sync conflicts (about a dozen in 30 s)", 45, 30, None),
+    Incident(
+        Kind.PLAID_OUTAGE,
+        "Plaid outage (45% of Plaid calls fail, /plaid warns)",
+        120,
+        150,
+        "plaid_error_rate > 2%",
+    ),
+    Incident(
+        Kind.REDIS_DOWN,
+        "Redis down (/api/health/redis answers 503)",
+        210,
+        150,
+        "endpoints_down > 0 for 1m",
+    ),
+    Incident(
+        Kind.SLOW_SYNCS, "slow sync period (median sync ~11 s)", 300, 180, "avg_sync_duration > 5s"
+    ),
+    Incident(
+        Kind.SLOW_HEALTH,
+        "slow health endpoints (~1.8 s per request)",
+        360,
+        200,
+        "api_response_time > 500ms",
+    ),
 )
 
 

@@ -17,9 +17,13 @@ def main(argv: list[str]) -> int:
     pg_ctl, data_dir, root, run_as, keep = argv
     sys.stdin.buffer.read()
     if (Path(data_dir) / "postmaster.pid").exists():
-        subprocess.run([pg_ctl, "-D", data_dir, "-m", "immediate", "-w", "-t", "30", "stop"],
-                       user=run_as or None, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [pg_ctl, "-D", data_dir, "-m", "immediate", "-w", "-t", "30", "stop"],
+            user=run_as or None,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
     if keep != "keep":
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -16,11 +16,16 @@ from syncmon.demo.backend import DemoBackend
 from syncmon.demo.incidents import CYCLE_S, SCHEDULE
 
 
-def serve_only(*, timezone: str = "UTC", port: int = 0, token: str | None = None,
-               seed: int | None = None) -> int:
+def serve_only(
+    *, timezone: str = "UTC", port: int = 0, token: str | None = None, seed: int | None = None
+) -> int:
     """Run until interrupted; 0 after a clean stop, 1 if the backend could not start."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     try:
         return asyncio.run(_serve(timezone=timezone, port=port, token=token, seed=seed))
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown

@@ -28,8 +28,15 @@ MAX_OPEN_CONFLICTS = 30
 class LiveTraffic:
     """`run()` until cancelled; `tick()` writes one second's worth (tests call it directly)."""
 
-    def __init__(self, *, db: DemoDatabase, store: ConflictStore, workload: Workload,
-                 clock: IncidentClock, utc_offset: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self,
+        *,
+        db: DemoDatabase,
+        store: ConflictStore,
+        workload: Workload,
+        clock: IncidentClock,
+        utc_offset: timedelta = timedelta(0),
+    ) -> None:
         self.db = db
         self.store = store
         self.workload = workload
@@ -59,11 +66,15 @@ class LiveTraffic:
         per_second = operations_per_minute(local.hour + local.minute / 60) / 60
         operations = self.workload.operations(profile, fd.poisson(self.rng, per_second))
         if self.error_message_override is not None and all(op[3] for op in operations):
-            forced = Profile(sync_failure_p=1.0, plaid_failure_p=1.0,
-                             error_message_override=self.error_message_override)
+            forced = Profile(
+                sync_failure_p=1.0,
+                plaid_failure_p=1.0,
+                error_message_override=self.error_message_override,
+            )
             operations.append(self.workload.operation(forced))
-        readings = self.workload.health_readings(fd.poisson(self.rng, per_second / 14),
-                                                 stressed=bool(kinds))
+        readings = self.workload.health_readings(
+            fd.poisson(self.rng, per_second / 14), stressed=bool(kinds)
+        )
         auto_rate = profile.conflicts_per_min * profile.auto_share * per_second * 60 / 105 / 60
         autos = [self.workload.auto_resolution() for _ in range(fd.poisson(self.rng, auto_rate))]
         await self.db.insert_operations(operations)
@@ -90,11 +101,14 @@ class LiveTraffic:
         if stored is None or not stored.is_open:
             return
         resolution = self.rng.choice(("keep_local", "keep_remote", "merge"))
-        merged = ({**stored.doc["remote"], **stored.doc["local"]}
-                  if resolution == "merge" else None)
-        decision = Decision(resolution=resolution, version=stored.doc["version"],
-                            resolved_by=self.rng.choice(fd.COLLEAGUES), merged=merged,
-                            note="resolved from the admin console")
+        merged = {**stored.doc["remote"], **stored.doc["local"]} if resolution == "merge" else None
+        decision = Decision(
+            resolution=resolution,
+            version=stored.doc["version"],
+            resolved_by=self.rng.choice(fd.COLLEAGUES),
+            merged=merged,
+            note="resolved from the admin console",
+        )
         await self.store.resolve(conflict_id, decision, self.db.insert_resolution)
 
     def _log_transitions(self, kinds: frozenset[Kind]) -> None:

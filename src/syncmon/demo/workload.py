@@ -24,8 +24,15 @@ HealthReading = tuple[uuid.UUID, uuid.UUID, str, str]
 # (user_id, conflict_id, resolution_type, resolution_data as JSON text, auto_resolved)
 Resolution = tuple[uuid.UUID, uuid.UUID, str, str, bool]
 
-_MEDIAN_MS = {"sync_push": 450, "sync_pull": 380, "sync_full": 1900, "conflict_check": 120,
-              "plaid_transactions": 900, "plaid_balance": 600, "plaid_link": 1500}
+_MEDIAN_MS = {
+    "sync_push": 450,
+    "sync_pull": 380,
+    "sync_full": 1900,
+    "conflict_check": 120,
+    "plaid_transactions": 900,
+    "plaid_balance": 600,
+    "plaid_link": 1500,
+}
 SYNC_TIMEOUT_MS = 30_000  # the seed's `timeouts.sync`
 
 
@@ -46,8 +53,9 @@ class Profile:
     error_message_override: str | None = None
 
     @classmethod
-    def for_incidents(cls, kinds: Collection[Kind], *,
-                      error_message_override: str | None = None) -> Profile:
+    def for_incidents(
+        cls, kinds: Collection[Kind], *, error_message_override: str | None = None
+    ) -> Profile:
         return cls(
             sync_failure_p=0.22 if Kind.SYNC_FAILURES in kinds else 0.005,
             plaid_failure_p=0.45 if Kind.PLAID_OUTAGE in kinds else 0.0025,
@@ -77,8 +85,9 @@ class Workload:
             op = fd.weighted(rng, fd.SYNC_OPERATIONS)
             failed = rng.random() < profile.sync_failure_p
             errors = fd.SYNC_SPIKE_ERRORS if profile.sync_failure_p > 0.1 else fd.SYNC_ERRORS
-            duration = fd.lognormal_ms(rng, _MEDIAN_MS[op] * profile.sync_slowdown, 0.55,
-                                       SYNC_TIMEOUT_MS)
+            duration = fd.lognormal_ms(
+                rng, _MEDIAN_MS[op] * profile.sync_slowdown, 0.55, SYNC_TIMEOUT_MS
+            )
             if duration >= SYNC_TIMEOUT_MS and rng.random() < 0.3:
                 failed, errors = True, (fd.SYNC_ERRORS[0],)
         if not failed:
@@ -107,8 +116,13 @@ class Workload:
         rng = self.rng
         strategy = rng.choice(fd.AUTO_RESOLUTIONS)
         kind = fd.entity_type(rng)
-        data = {"strategy": strategy, "entity_type": kind, "entity_id": fd.entity_id(rng, kind),
-                "fields": rng.randint(1, 4), "version": rng.randint(2, 40)}
+        data = {
+            "strategy": strategy,
+            "entity_type": kind,
+            "entity_id": fd.entity_id(rng, kind),
+            "fields": rng.randint(1, 4),
+            "version": rng.randint(2, 40),
+        }
         return (rng.choice(self.users), fd.new_uuid(rng), strategy, json.dumps(data), True)
 
     def resolutions(self, profile: Profile, count: int) -> list[Resolution]:
@@ -117,20 +131,40 @@ class Workload:
             if self.rng.random() < profile.auto_share:
                 rows.append(self.auto_resolution())
             else:
-                rows.append(manual_resolution_row(
-                    self.rng.choice(self.users), fd.new_uuid(self.rng),
-                    resolution=self.rng.choice(tuple(fd.MANUAL_RESOLUTIONS)),
-                    merged=None, resolved_by=self.rng.choice(fd.COLLEAGUES), note=None,
-                    version=self.rng.randint(1, 12)))
+                rows.append(
+                    manual_resolution_row(
+                        self.rng.choice(self.users),
+                        fd.new_uuid(self.rng),
+                        resolution=self.rng.choice(tuple(fd.MANUAL_RESOLUTIONS)),
+                        merged=None,
+                        resolved_by=self.rng.choice(fd.COLLEAGUES),
+                        note=None,
+                        version=self.rng.randint(1, 12),
+                    )
+                )
         return rows
 
 
-def manual_resolution_row(user_id: uuid.UUID, conflict_id: uuid.UUID, *, resolution: str,
-                          merged: dict[str, object] | None, resolved_by: str, note: str | None,
-                          version: int, extra: dict[str, object] | None = None) -> Resolution:
+def manual_resolution_row(
+    user_id: uuid.UUID,
+    conflict_id: uuid.UUID,
+    *,
+    resolution: str,
+    merged: dict[str, object] | None,
+    resolved_by: str,
+    note: str | None,
+    version: int,
+    extra: dict[str, object] | None = None,
+) -> Resolution:
     """The `conflict_resolution_history` row for an engineer's decision."""
     if resolution == "merge" and merged is None:
         merged = {}
-    data = {"resolution": resolution, "merged": merged, "resolved_by": resolved_by,
-            "note": note, "version": version, **(extra or {})}
+    data = {
+        "resolution": resolution,
+        "merged": merged,
+        "resolved_by": resolved_by,
+        "note": note,
+        "version": version,
+        **(extra or {}),
+    }
     return (user_id, conflict_id, fd.MANUAL_RESOLUTIONS[resolution], json.dumps(data), False)

@@ -29,8 +29,13 @@ async def evaluate(settings: Settings, at: datetime | None = None) -> CheckRepor
     return build_report(settings.rules, snapshot, check_verdicts(settings.rules, snapshot))
 
 
-def run_check(settings: Settings, *, output_format: str = "text", at: datetime | None = None,
-              out: TextIO | None = None) -> int:
+def run_check(
+    settings: Settings,
+    *,
+    output_format: str = "text",
+    at: datetime | None = None,
+    out: TextIO | None = None,
+) -> int:
     report = asyncio.run(evaluate(settings, at))
     print(RENDERERS[output_format](report), file=out or sys.stdout)
     return int(report.exit_code)

@@ -40,12 +40,14 @@ class CannotConnect(Exception):
     """The database could not be reached or refused us; the message is secret-free."""
 
 
-def run_doctor(settings: Settings, *, out: TextIO | None = None,
-               err: TextIO | None = None) -> int:
+def run_doctor(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if not settings.dsn:
-        print("syncmon doctor: no database configured (--dsn, SYNCMON_DATABASE_URL or "
-              "sources.database.dsn)", file=err)
+        print(
+            "syncmon doctor: no database configured (--dsn, SYNCMON_DATABASE_URL or "
+            "sources.database.dsn)",
+            file=err,
+        )
         return DoctorExit.UNREACHABLE
     try:
         catalog = asyncio.run(_gather(settings.dsn, settings.timestamp_timezone))
@@ -73,31 +75,48 @@ def render(masked_dsn: str, sections: list[Section]) -> str:
             lines += _wrap(finding.text, f"  {finding.level.value:<7}")
             for detail in finding.details:
                 # SQL is printed whole so it can be copied; prose is wrapped.
-                lines += ([_INDENT + detail] if detail.endswith(";") else _wrap(detail, _INDENT))
+                lines += [_INDENT + detail] if detail.endswith(";") else _wrap(detail, _INDENT)
         lines.append("")
     if counts[Level.WARN] or counts[Level.ADVICE]:
-        lines.append(f"{counts[Level.WARN]} warning(s), {counts[Level.ADVICE]} advice: "
-                     "see WARN and ADVICE above (exit 1)")
+        lines.append(
+            f"{counts[Level.WARN]} warning(s), {counts[Level.ADVICE]} advice: "
+            "see WARN and ADVICE above (exit 1)"
+        )
     else:
         lines.append("Everything syncmon needs is in place (exit 0)")
     return "\n".join(lines)
 
 
 def _wrap(text: str, first_prefix: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first_prefix, subsequent_indent=_INDENT,
-                         break_on_hyphens=False, break_long_words=False)
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first_prefix,
+        subsequent_indent=_INDENT,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
     try:
         conn = await asyncpg.connect(
-            dsn, timeout=CONNECT_TIMEOUT,
-            server_settings={"application_name": "syncmon-doctor",
-                             # doctor never changes the database; make it a guarantee
-                             "default_transaction_read_only": "on",
-                             "statement_timeout": STATEMENT_TIMEOUT})
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-            ValueError) as exc:
+            dsn,
+            timeout=CONNECT_TIMEOUT,
+            server_settings={
+                "application_name": "syncmon-doctor",
+                # doctor never changes the database; make it a guarantee
+                "default_transaction_read_only": "on",
+                "statement_timeout": STATEMENT_TIMEOUT,
+            },
+        )
+    except (
+        TimeoutError,
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        ValueError,
+    ) as exc:
         raise CannotConnect(explain_database_error(exc)) from None
     try:
         return await read_catalog(conn, TABLE_NAMES, timestamp_timezone)
@@ -108,5 +127,3 @@ async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
             await asyncio.wait_for(conn.close(), timeout=2)
         except (TimeoutError, OSError, asyncpg.PostgresError):
             conn.terminate()
-
-

@@ -19,14 +19,32 @@ _VARCHAR50 = "character varying(50)"
 _TS = "timestamp without time zone"
 EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     "sync_health_metrics": {
-        "id": "uuid", "user_id": "uuid", "sync_session_id": "uuid", "metric_type": _VARCHAR50,
-        "metric_value": "jsonb", "timestamp": _TS, "created_at": _TS},
+        "id": "uuid",
+        "user_id": "uuid",
+        "sync_session_id": "uuid",
+        "metric_type": _VARCHAR50,
+        "metric_value": "jsonb",
+        "timestamp": _TS,
+        "created_at": _TS,
+    },
     "conflict_resolution_history": {
-        "id": "uuid", "user_id": "uuid", "conflict_id": "uuid", "resolution_type": _VARCHAR50,
-        "resolution_data": "jsonb", "auto_resolved": "boolean", "timestamp": _TS},
+        "id": "uuid",
+        "user_id": "uuid",
+        "conflict_id": "uuid",
+        "resolution_type": _VARCHAR50,
+        "resolution_data": "jsonb",
+        "auto_resolved": "boolean",
+        "timestamp": _TS,
+    },
     "sync_performance_metrics": {
-        "id": "uuid", "user_id": "uuid", "operation_type": _VARCHAR50, "duration_ms": "integer",
-        "success": "boolean", "error_message": "text", "timestamp": _TS},
+        "id": "uuid",
+        "user_id": "uuid",
+        "operation_type": _VARCHAR50,
+        "duration_ms": "integer",
+        "success": "boolean",
+        "error_message": "text",
+        "timestamp": _TS,
+    },
 }
 TABLE_NAMES = tuple(EXPECTED_COLUMNS)
 # The columns syncmon's own queries read: without them it cannot compute that table's metrics.
@@ -34,7 +52,8 @@ READ_COLUMNS: dict[str, frozenset[str]] = {
     "sync_health_metrics": frozenset({"timestamp", "user_id", "metric_type", "metric_value"}),
     "conflict_resolution_history": frozenset({"timestamp", "user_id", "auto_resolved"}),
     "sync_performance_metrics": frozenset(
-        {"timestamp", "user_id", "operation_type", "duration_ms", "success", "error_message"}),
+        {"timestamp", "user_id", "operation_type", "duration_ms", "success", "error_message"}
+    ),
 }
 
 BRIN_MIN_ROWS = 5_000_000  # about ten million and up: below, a B-tree is small enough
@@ -89,22 +108,33 @@ def examine(catalog: Catalog, timestamp_timezone: str | None) -> list[Section]:
 
 def _server_findings(section: Section, server: ServerFacts) -> None:
     role = "standby (read replica)" if server.standby else "primary"
-    section.add(Level.OK, f"PostgreSQL {server.version} ({role}), database "
-                          f"\"{server.database}\", role \"{server.role}\"")
+    section.add(
+        Level.OK,
+        f'PostgreSQL {server.version} ({role}), database "{server.database}", role "{server.role}"',
+    )
 
 
 def _timezone_findings(section: Section, catalog: Catalog, override: str | None) -> None:
     zone = catalog.server.timezone
     if override and catalog.zone_error:
-        section.add(Level.WARN, f"database.timestamp_timezone \"{override}\" is not a time zone "
-                                f"PostgreSQL knows ({catalog.zone_error}); syncmon's queries "
-                                "will fail until it is fixed")
+        section.add(
+            Level.WARN,
+            f'database.timestamp_timezone "{override}" is not a time zone '
+            f"PostgreSQL knows ({catalog.zone_error}); syncmon's queries "
+            "will fail until it is fixed",
+        )
     elif override:
-        section.add(Level.OK, f"timestamps are read in {override} (database.timestamp_timezone); "
-                              f"the database TimeZone is {zone}")
+        section.add(
+            Level.OK,
+            f"timestamps are read in {override} (database.timestamp_timezone); "
+            f"the database TimeZone is {zone}",
+        )
     else:
-        section.add(Level.OK, f"database TimeZone is {zone}: timestamps are read in {zone} "
-                              "(set database.timestamp_timezone if the writers use another)")
+        section.add(
+            Level.OK,
+            f"database TimeZone is {zone}: timestamps are read in {zone} "
+            "(set database.timestamp_timezone if the writers use another)",
+        )
     now = catalog.local_now
     if now is None:
         return
@@ -113,16 +143,22 @@ def _timezone_findings(section: Section, catalog: Catalog, override: str | None)
             continue
         if table.last > now + FUTURE_SLACK:
             ahead = _age(table.last - now)
-            section.add(Level.WARN, f"the newest row of {table.name} is {ahead} in the future "
-                                    f"in {override or zone}: the writers' zone differs, so set "
-                                    "database.timestamp_timezone to the zone their NOW() uses")
+            section.add(
+                Level.WARN,
+                f"the newest row of {table.name} is {ahead} in the future "
+                f"in {override or zone}: the writers' zone differs, so set "
+                "database.timestamp_timezone to the zone their NOW() uses",
+            )
 
 
 def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> None:
     if not table.exists:
-        section.add(Level.WARN, f"missing table: {table.name} does not exist (or is not on the "
-                                "search_path); syncmon cannot compute its metrics",
-                    "create it with the seed's DDL (Database Setup section)")
+        section.add(
+            Level.WARN,
+            f"missing table: {table.name} does not exist (or is not on the "
+            "search_path); syncmon cannot compute its metrics",
+            "create it with the seed's DDL (Database Setup section)",
+        )
         return
     _describe_size(section, table, catalog)
     if not _columns_ok(section, table):
@@ -135,7 +171,8 @@ def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> No
             f"{_count(rows)} rows: consider time-based partitioning "
             "(PARTITION BY RANGE (timestamp), one partition per month or week) so old data is "
             "dropped by DETACH/DROP instead of DELETE and indexes stay small; and/or a rollup "
-            "table of per-minute aggregates for long windows and charts (docs/scaling.md)")
+            "table of per-minute aggregates for long windows and charts (docs/scaling.md)",
+        )
 
 
 def _describe_size(section: Section, table: TableFacts, catalog: Catalog) -> None:
@@ -150,15 +187,25 @@ def _describe_size(section: Section, table: TableFacts, catalog: Catalog) -> Non
     section.add(Level.INFO, f"{rows_text}, {size} with indexes{kind}")
     rate = _rows_per_day(table)
     if rate is not None:
-        source = {"index": "from min/max via the index", "scan": "from min/max",
-                  "statistics": "from statistics"}[table.range_source or "statistics"]
-        section.add(Level.INFO, f"≈{_count(rate)} rows/day since {table.first:%Y-%m-%d %H:%M} "
-                                f"({source})")
+        source = {
+            "index": "from min/max via the index",
+            "scan": "from min/max",
+            "statistics": "from statistics",
+        }[table.range_source or "statistics"]
+        section.add(
+            Level.INFO, f"≈{_count(rate)} rows/day since {table.first:%Y-%m-%d %H:%M} ({source})"
+        )
     now = catalog.local_now
-    if now and table.last and table.range_source != "statistics" and now - table.last > timedelta(
-            hours=1):
-        section.add(Level.INFO, f"the newest row is {_age(now - table.last)} old: windows "
-                                "ending now will show no data")
+    if (
+        now
+        and table.last
+        and table.range_source != "statistics"
+        and now - table.last > timedelta(hours=1)
+    ):
+        section.add(
+            Level.INFO,
+            f"the newest row is {_age(now - table.last)} old: windows ending now will show no data",
+        )
 
 
 def _rows_per_day(table: TableFacts) -> float | None:
@@ -173,15 +220,22 @@ def _columns_ok(section: Section, table: TableFacts) -> bool:
     """Report missing or different columns; False when syncmon cannot read the table."""
     expected = EXPECTED_COLUMNS[table.name]
     missing = [c for c in expected if c not in table.columns]
-    different = [(c, t, table.columns[c]) for c, t in expected.items()
-                 if c in table.columns and table.columns[c] != t]
+    different = [
+        (c, t, table.columns[c])
+        for c, t in expected.items()
+        if c in table.columns and table.columns[c] != t
+    ]
     needed = READ_COLUMNS[table.name]
     for column in missing:
         level = Level.WARN if column in needed else Level.ADVICE
-        consequence = ("syncmon reads it: this table's metrics cannot be computed"
-                       if column in needed else "syncmon does not read it")
-        section.add(level, f"missing column: {table.name}.{column} ({expected[column]}); "
-                           f"{consequence}")
+        consequence = (
+            "syncmon reads it: this table's metrics cannot be computed"
+            if column in needed
+            else "syncmon does not read it"
+        )
+        section.add(
+            level, f"missing column: {table.name}.{column} ({expected[column]}); {consequence}"
+        )
     for column, want, found in different:
         level = Level.WARN if column in needed else Level.ADVICE
         section.add(level, f"column {table.name}.{column} is {found}, the seed has {want}")
@@ -193,9 +247,12 @@ def _columns_ok(section: Section, table: TableFacts) -> bool:
 def _index_findings(section: Section, table: TableFacts, server: ServerFacts) -> None:
     for index in table.indexes:
         if index.leading_column == "timestamp" and not index.valid:
-            section.add(Level.WARN, f"index {index.name} is INVALID (a failed CREATE INDEX "
-                                    "CONCURRENTLY): the planner ignores it",
-                        f"DROP INDEX CONCURRENTLY {index.name};  -- then create it again")
+            section.add(
+                Level.WARN,
+                f"index {index.name} is INVALID (a failed CREATE INDEX "
+                "CONCURRENTLY): the planner ignores it",
+                f"DROP INDEX CONCURRENTLY {index.name};  -- then create it again",
+            )
     usable = table.timestamp_indexes()
     if usable:
         names = ", ".join(f"{i.name} ({i.method}, {_bytes(i.bytes)})" for i in usable)
@@ -205,13 +262,14 @@ def _index_findings(section: Section, table: TableFacts, server: ServerFacts) ->
     statement = create_index_statement(table.name, method)
     details = [statement, why]
     if table.partitioned:
-        details.append("CONCURRENTLY is refused on a partitioned table: create it ON ONLY the "
-                       "parent, then CONCURRENTLY on each partition and ATTACH PARTITION each")
+        details.append(
+            "CONCURRENTLY is refused on a partitioned table: create it ON ONLY the "
+            "parent, then CONCURRENTLY on each partition and ATTACH PARTITION each"
+        )
     if server.standby:
         details.append("this is a standby: run it on the primary, the index replicates")
     details.append("syncmon never creates it itself; CONCURRENTLY does not block the writers")
-    section.add(Level.ADVICE, "no index on timestamp: every poll reads the whole table",
-                *details)
+    section.add(Level.ADVICE, "no index on timestamp: every poll reads the whole table", *details)
 
 
 def recommend_index(table: TableFacts) -> tuple[str, str]:
@@ -219,26 +277,34 @@ def recommend_index(table: TableFacts) -> tuple[str, str]:
     rows = table.rows
     correlation = table.correlation
     btree = _bytes(max(16384, int((rows or 0) * BTREE_BYTES_PER_ROW)))
-    if rows is not None and rows >= BRIN_MIN_ROWS and correlation is not None \
-            and correlation >= BRIN_MIN_CORRELATION:
+    if (
+        rows is not None
+        and rows >= BRIN_MIN_ROWS
+        and correlation is not None
+        and correlation >= BRIN_MIN_CORRELATION
+    ):
         ranges = math.ceil(table.heap_pages / 128)
         brin = _bytes(8192 * (3 + math.ceil(ranges / 200)))
         return "brin", (
             f"BRIN: {_count(rows)} rows written in time order (correlation {correlation:.2f}); "
             f"BRIN keeps one summary per 128 pages (≈{brin}) and a 5-minute window reads a few "
             f"block ranges (≈13 ms a poll on 10 M rows in bench/), where a B-tree is a little "
-            f"faster (≈10.5 ms) but ≈{btree}: drop USING brin for that")
+            f"faster (≈10.5 ms) but ≈{btree}: drop USING brin for that"
+        )
     if rows is not None and rows >= BRIN_MIN_ROWS and correlation is None:
         return "btree", (
             f"B-tree (≈{btree}): no statistics on timestamp yet; run ANALYZE {table.name} and "
-            "doctor again: if rows lie in time order, a much smaller BRIN index would do")
+            "doctor again: if rows lie in time order, a much smaller BRIN index would do"
+        )
     if rows is not None and rows >= BRIN_MIN_ROWS:
         return "btree", (
             f"B-tree (≈{btree}): rows are not in time order on disk (correlation "
-            f"{correlation:.2f}), so BRIN would read most of the table")
+            f"{correlation:.2f}), so BRIN would read most of the table"
+        )
     return "btree", (
         f"B-tree (≈{btree}): small and the fastest for a 5-minute window at "
-        f"{_count(rows or 0)} rows; BRIN pays off on append-only tables of tens of millions")
+        f"{_count(rows or 0)} rows; BRIN pays off on append-only tables of tens of millions"
+    )
 
 
 def create_index_statement(table: str, method: str) -> str:
@@ -251,9 +317,11 @@ def _privilege_findings(section: Section, catalog: Catalog) -> None:
     tables = [t for t in catalog.tables if t.exists]
     unreadable = [t.name for t in tables if not t.can_select]
     if unreadable:
-        section.add(Level.WARN, f"role \"{server.role}\" cannot SELECT from "
-                                f"{', '.join(unreadable)}",
-                    f"GRANT SELECT ON {', '.join(unreadable)} TO {server.role};")
+        section.add(
+            Level.WARN,
+            f'role "{server.role}" cannot SELECT from {", ".join(unreadable)}',
+            f"GRANT SELECT ON {', '.join(unreadable)} TO {server.role};",
+        )
     if server.standby:
         section.add(Level.OK, "connected to a standby: nothing can be written through it")
         return
@@ -265,23 +333,30 @@ def _privilege_findings(section: Section, catalog: Catalog) -> None:
         reasons.append(f"owns {', '.join(owned)}")
     writable = sorted({p for t in tables for p in t.write_privileges})
     if writable and not server.superuser:
-        reasons.append(f"has {'/'.join(writable)} on "
-                       + ", ".join(t.name for t in tables if t.write_privileges))
+        reasons.append(
+            f"has {'/'.join(writable)} on "
+            + ", ".join(t.name for t in tables if t.write_privileges)
+        )
     if not reasons:
-        section.add(Level.OK, f"role \"{server.role}\" can only read the metrics tables")
+        section.add(Level.OK, f'role "{server.role}" can only read the metrics tables')
         return
-    guard = ("default_transaction_read_only is on for this role/database, but a session can "
-             "turn it off" if server.read_only_by_default else
-             "default_transaction_read_only is not set for this role or database")
-    section.add(Level.WARN, f"role \"{server.role}\" can write: it {'; '.join(reasons)}. "
-                            f"syncmon needs SELECT only ({guard})",
-                "use a read-only role, e.g.:",
-                "CREATE ROLE syncmon_ro LOGIN PASSWORD '…';",
-                f"GRANT CONNECT ON DATABASE {server.database} TO syncmon_ro;",
-                f"GRANT USAGE ON SCHEMA {tables[0].schema if tables else 'public'} TO syncmon_ro;",
-                f"GRANT SELECT ON {', '.join(TABLE_NAMES)} TO syncmon_ro;",
-                "ALTER ROLE syncmon_ro SET default_transaction_read_only = on;",
-                "or point --dsn at a read replica (docs/scaling.md)")
+    guard = (
+        "default_transaction_read_only is on for this role/database, but a session can turn it off"
+        if server.read_only_by_default
+        else "default_transaction_read_only is not set for this role or database"
+    )
+    section.add(
+        Level.WARN,
+        f'role "{server.role}" can write: it {"; ".join(reasons)}. '
+        f"syncmon needs SELECT only ({guard})",
+        "use a read-only role, e.g.:",
+        "CREATE ROLE syncmon_ro LOGIN PASSWORD '…';",
+        f"GRANT CONNECT ON DATABASE {server.database} TO syncmon_ro;",
+        f"GRANT USAGE ON SCHEMA {tables[0].schema if tables else 'public'} TO syncmon_ro;",
+        f"GRANT SELECT ON {', '.join(TABLE_NAMES)} TO syncmon_ro;",
+        "ALTER ROLE syncmon_ro SET default_transaction_read_only = on;",
+        "or point --dsn at a read replica (docs/scaling.md)",
+    )
 
 
 def _count(value: float) -> str:

@@ -31,8 +31,10 @@ class ServerFacts:
 
     @property
     def read_only_by_default(self) -> bool:
-        return any(s.split("=", 1)[1].lower() in ("on", "true", "1", "yes")
-                   for s in self.read_only_settings)
+        return any(
+            s.split("=", 1)[1].lower() in ("on", "true", "1", "yes")
+            for s in self.read_only_settings
+        )
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,14 @@ class TableFacts:
 
     def timestamp_indexes(self) -> list[IndexFacts]:
         """Indexes a range on `timestamp` can use (leading column, whole table, valid)."""
-        return [i for i in self.indexes if i.leading_column == "timestamp" and i.valid
-                and not i.partial and i.method in ("btree", "brin")]
+        return [
+            i
+            for i in self.indexes
+            if i.leading_column == "timestamp"
+            and i.valid
+            and not i.partial
+            and i.method in ("btree", "brin")
+        ]
 
     def has_btree_on_timestamp(self) -> bool:
         return any(i.method == "btree" for i in self.timestamp_indexes())
@@ -94,16 +102,24 @@ class Catalog:
     zone_error: str | None = None  # the timestamp_timezone override was refused
 
 
-async def read_catalog(conn: asyncpg.Connection, table_names: tuple[str, ...],
-                       timestamp_timezone: str | None) -> Catalog:
+async def read_catalog(
+    conn: asyncpg.Connection, table_names: tuple[str, ...], timestamp_timezone: str | None
+) -> Catalog:
     """Gather every fact doctor judges; only catalog reads and index-backed probes."""
     row = await conn.fetchrow(catalog_sql.SERVER)
     server = ServerFacts(
-        version=row["version"], version_num=row["version_num"], timezone=row["timezone"],
-        role=row["role"], database=row["database"], superuser=bool(row["superuser"]),
-        standby=row["standby"], read_only_settings=tuple(row["read_only_settings"] or ()))
-    tables = [await _read_table(conn, r) for r in await conn.fetch(catalog_sql.TABLES,
-                                                                     list(table_names))]
+        version=row["version"],
+        version_num=row["version_num"],
+        timezone=row["timezone"],
+        role=row["role"],
+        database=row["database"],
+        superuser=bool(row["superuser"]),
+        standby=row["standby"],
+        read_only_settings=tuple(row["read_only_settings"] or ()),
+    )
+    tables = [
+        await _read_table(conn, r) for r in await conn.fetch(catalog_sql.TABLES, list(table_names))
+    ]
     local_now, zone_error = None, None
     try:
         local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, timestamp_timezone)
@@ -127,10 +143,17 @@ async def _read_table(conn: asyncpg.Connection, row: asyncpg.Record) -> TableFac
     oid = row["oid"]
     facts.columns = {c["name"]: c["type"] for c in await conn.fetch(catalog_sql.COLUMNS, [oid])}
     facts.indexes = [
-        IndexFacts(name=i["name"], method=i["method"], leading_column=i["leading_column"],
-                   valid=i["valid"], partial=i["partial"], bytes=i["bytes"],
-                   definition=i["definition"])
-        for i in await conn.fetch(catalog_sql.INDEXES, [oid])]
+        IndexFacts(
+            name=i["name"],
+            method=i["method"],
+            leading_column=i["leading_column"],
+            valid=i["valid"],
+            partial=i["partial"],
+            bytes=i["bytes"],
+            definition=i["definition"],
+        )
+        for i in await conn.fetch(catalog_sql.INDEXES, [oid])
+    ]
     stats = await conn.fetchrow(catalog_sql.TIMESTAMP_STATS, facts.schema, facts.name)
     if stats is not None:
         facts.correlation = stats["correlation"]

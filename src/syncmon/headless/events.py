@@ -51,9 +51,11 @@ def observation_value(obs: Observation | None) -> str:
 def event_summary(event: AlertEvent) -> str:
     """One log line: state, rule, condition, value, and the reason for error/nodata."""
     obs = event.observation
-    text = (f"{event.kind.upper()} {event.rule.name} ({event.rule.severity.value}): "
-            f"{event.rule.condition_text}, value {observation_value(obs)}, "
-            f"{obs.samples} samples")
+    text = (
+        f"{event.kind.upper()} {event.rule.name} ({event.rule.severity.value}): "
+        f"{event.rule.condition_text}, value {observation_value(obs)}, "
+        f"{obs.samples} samples"
+    )
     if obs.reason and event.kind in ("error", "nodata"):
         text += f" — {obs.reason}"
     return sanitize(redact(text), single_line=True)

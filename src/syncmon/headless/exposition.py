@@ -28,20 +28,29 @@ class ReceiverCollector(Collector):
         self.receivers = receivers
 
     def collect(self) -> Iterator[Any]:
-        depth = GaugeMetricFamily("syncmon_receiver_queue_depth",
-                                  "Events waiting to be delivered to a receiver",
-                                  labels=["receiver"])
-        up = GaugeMetricFamily("syncmon_receiver_up",
-                               "1 if the last send to the receiver succeeded",
-                               labels=["receiver"])
-        sent = CounterMetricFamily("syncmon_receiver_sends",
-                                   "Successful requests to a receiver", labels=["receiver"])
-        failed = CounterMetricFamily("syncmon_receiver_send_failures",
-                                     "Failed requests to a receiver (each retry counts)",
-                                     labels=["receiver"])
-        dropped = CounterMetricFamily("syncmon_receiver_dropped_events",
-                                      "Events given up on (queue full or rejected)",
-                                      labels=["receiver"])
+        depth = GaugeMetricFamily(
+            "syncmon_receiver_queue_depth",
+            "Events waiting to be delivered to a receiver",
+            labels=["receiver"],
+        )
+        up = GaugeMetricFamily(
+            "syncmon_receiver_up",
+            "1 if the last send to the receiver succeeded",
+            labels=["receiver"],
+        )
+        sent = CounterMetricFamily(
+            "syncmon_receiver_sends", "Successful requests to a receiver", labels=["receiver"]
+        )
+        failed = CounterMetricFamily(
+            "syncmon_receiver_send_failures",
+            "Failed requests to a receiver (each retry counts)",
+            labels=["receiver"],
+        )
+        dropped = CounterMetricFamily(
+            "syncmon_receiver_dropped_events",
+            "Events given up on (queue full or rejected)",
+            labels=["receiver"],
+        )
         for receiver in self.receivers:
             labels = [receiver.name]
             depth.add_metric(labels, receiver.queue_depth)
@@ -58,38 +67,76 @@ class WatchMetrics:
     def __init__(self, receivers: Sequence[Receiver] = ()) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.metric = Gauge("syncmon_metric", "Value of a syncmon metric over the display "
-                            "window, in its base unit (ratio 0-1, ms, count, per minute)",
-                            ["name"], registry=r)
-        self.samples = Gauge("syncmon_metric_samples", "Samples a metric was computed from",
-                             ["name"], registry=r)
-        self.firing = Gauge("syncmon_alert_firing", "1 while the rule's alert is firing",
-                            ["rule", "severity"], registry=r)
-        self.state = Gauge("syncmon_alert_state", "1 for the rule's current alert state",
-                           ["rule", "state"], registry=r)
-        self.endpoint_up = Gauge("syncmon_endpoint_up", "1 if the health endpoint's latest "
-                                 "poll was up or degraded, 0 if down", ["endpoint"], registry=r)
-        self.endpoint_latency = Gauge("syncmon_endpoint_latency_seconds",
-                                      "Latency of the latest health poll", ["endpoint"],
-                                      registry=r)
-        self.source_up = Gauge("syncmon_source_up", "1 if the source was read by the last "
-                               "evaluation", ["source"], registry=r)
-        self.poll_duration = Histogram("syncmon_poll_duration_seconds",
-                                       "Duration of one poll of every source",
-                                       buckets=POLL_BUCKETS, registry=r)
-        self.last_evaluation = Gauge("syncmon_last_evaluation_timestamp_seconds",
-                                     "Unix time of the last evaluation", registry=r)
+        self.metric = Gauge(
+            "syncmon_metric",
+            "Value of a syncmon metric over the display "
+            "window, in its base unit (ratio 0-1, ms, count, per minute)",
+            ["name"],
+            registry=r,
+        )
+        self.samples = Gauge(
+            "syncmon_metric_samples", "Samples a metric was computed from", ["name"], registry=r
+        )
+        self.firing = Gauge(
+            "syncmon_alert_firing",
+            "1 while the rule's alert is firing",
+            ["rule", "severity"],
+            registry=r,
+        )
+        self.state = Gauge(
+            "syncmon_alert_state",
+            "1 for the rule's current alert state",
+            ["rule", "state"],
+            registry=r,
+        )
+        self.endpoint_up = Gauge(
+            "syncmon_endpoint_up",
+            "1 if the health endpoint's latest poll was up or degraded, 0 if down",
+            ["endpoint"],
+            registry=r,
+        )
+        self.endpoint_latency = Gauge(
+            "syncmon_endpoint_latency_seconds",
+            "Latency of the latest health poll",
+            ["endpoint"],
+            registry=r,
+        )
+        self.source_up = Gauge(
+            "syncmon_source_up",
+            "1 if the source was read by the last evaluation",
+            ["source"],
+            registry=r,
+        )
+        self.poll_duration = Histogram(
+            "syncmon_poll_duration_seconds",
+            "Duration of one poll of every source",
+            buckets=POLL_BUCKETS,
+            registry=r,
+        )
+        self.last_evaluation = Gauge(
+            "syncmon_last_evaluation_timestamp_seconds",
+            "Unix time of the last evaluation",
+            registry=r,
+        )
         self.evaluations = Counter("syncmon_evaluations", "Evaluation cycles run", registry=r)
-        self.overruns = Counter("syncmon_cycle_overruns", "Cycles that took longer than the "
-                                "interval or were cut at the cycle timeout", registry=r)
+        self.overruns = Counter(
+            "syncmon_cycle_overruns",
+            "Cycles that took longer than the interval or were cut at the cycle timeout",
+            registry=r,
+        )
         self.events = Counter("syncmon_events", "State changes emitted", ["event"], registry=r)
         if receivers:
             r.register(ReceiverCollector(receivers))
         self._server: Any = None
         self._present: dict[int, set[tuple[str, ...]]] = {}
 
-    def record(self, snapshot: Snapshot, trackers: Iterable[AlertTracker],
-               events: Iterable[AlertEvent], sources: Iterable[str]) -> None:
+    def record(
+        self,
+        snapshot: Snapshot,
+        trackers: Iterable[AlertTracker],
+        events: Iterable[AlertEvent],
+        sources: Iterable[str],
+    ) -> None:
         self.evaluations.inc()
         self.last_evaluation.set(snapshot.evaluated_at.timestamp())
         if snapshot.poll_seconds:
@@ -105,15 +152,17 @@ class WatchMetrics:
             rule = tracker.rule
             self.firing.labels(rule.name, rule.severity.value).set(1 if tracker.firing else 0)
             for state in AlertState:
-                self.state.labels(rule.name, state.value).set(
-                    1 if tracker.state is state else 0)
+                self.state.labels(rule.name, state.value).set(1 if tracker.state is state else 0)
         for source in sources:
-            self.source_up.labels(source).set(0 if any(
-                s.value == source for s in snapshot.failed) else 1)
+            self.source_up.labels(source).set(
+                0 if any(s.value == source for s in snapshot.failed) else 1
+            )
         if snapshot.endpoints is not None:
             self._prune(self.endpoint_up, {(e.name,) for e in snapshot.endpoints})
-            self._prune(self.endpoint_latency, {(e.name,) for e in snapshot.endpoints
-                                           if e.latency_ms is not None})
+            self._prune(
+                self.endpoint_latency,
+                {(e.name,) for e in snapshot.endpoints if e.latency_ms is not None},
+            )
             for endpoint in snapshot.endpoints:
                 self.endpoint_up.labels(endpoint.name).set(0 if endpoint.status == "down" else 1)
                 if endpoint.latency_ms is not None:

@@ -99,8 +99,9 @@ class Receiver:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
             if self.queue_depth:
-                log.warning("%s: %d event(s) not delivered at shutdown", self.name,
-                            self.queue_depth)
+                log.warning(
+                    "%s: %d event(s) not delivered at shutdown", self.name, self.queue_depth
+                )
         await self._close()
 
     async def _close(self) -> None:
@@ -139,14 +140,21 @@ class WebhookReceiver(Receiver):
 
     kind = "webhook"
 
-    def __init__(self, url: str, *, timeout: float = 5.0, retry: RetryPolicy | None = None,
-                 limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5.0,
+        retry: RetryPolicy | None = None,
+        limit: int = DEFAULT_QUEUE_LIMIT,
+    ) -> None:
         super().__init__(url, retry or RetryPolicy())
         self.limit = limit
         self._queue: deque[dict[str, Any]] = deque()
         self._overflowing = 0
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                                         headers={"User-Agent": "syncmon"})
+        self._client = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, headers={"User-Agent": "syncmon"}
+        )
 
     @property
     def queue_depth(self) -> int:
@@ -159,8 +167,9 @@ class WebhookReceiver(Receiver):
             self.dropped += 1
             self._overflowing += 1
             if self._overflowing == 1:
-                log.warning("%s: queue full (%d events); dropping the oldest", self.name,
-                            self.limit)
+                log.warning(
+                    "%s: queue full (%d events); dropping the oldest", self.name, self.limit
+                )
         self._queue.append(event)
         self._wake.set()
 
@@ -171,8 +180,11 @@ class WebhookReceiver(Receiver):
         while True:
             if not self._queue:
                 if self._overflowing:
-                    log.warning("%s: %d event(s) were dropped while the queue was full",
-                                self.name, self._overflowing)
+                    log.warning(
+                        "%s: %d event(s) were dropped while the queue was full",
+                        self.name,
+                        self._overflowing,
+                    )
                     self._overflowing = 0
                 if self._stopping:
                     return
@@ -231,9 +243,16 @@ class AlertmanagerReceiver(Receiver):
 
     kind = "alertmanager"
 
-    def __init__(self, url: str, *, resend: timedelta, hold: timedelta, timeout: float = 5.0,
-                 retry: RetryPolicy | None = None, client: AlertmanagerClient | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        resend: timedelta,
+        hold: timedelta,
+        timeout: float = 5.0,
+        retry: RetryPolicy | None = None,
+        client: AlertmanagerClient | None = None,
+    ) -> None:
         super().__init__(url, retry or RetryPolicy())
         self.client = client or AlertmanagerClient(url, timeout=timeout)
         self.resend = resend.total_seconds()
@@ -251,7 +270,8 @@ class AlertmanagerReceiver(Receiver):
     def update(self, firing: dict[str, ActiveAlert], resolved: list[ActiveAlert]) -> None:
         """The firing set after one evaluation, and what resolved in it. Never blocks."""
         if firing.keys() != self._firing.keys() or any(
-                firing[k].starts_at != self._firing[k].starts_at for k in firing):
+            firing[k].starts_at != self._firing[k].starts_at for k in firing
+        ):
             self._dirty = True
         self._firing = dict(firing)
         for alert in resolved:
@@ -263,10 +283,14 @@ class AlertmanagerReceiver(Receiver):
             self._wake.set()
 
     def payload(self, now: datetime) -> list[dict[str, Any]]:
-        alerts = [build_alert(a.rule, value=a.value, starts_at=a.starts_at,
-                              ends_at=now + self.hold) for a in self._firing.values()]
-        alerts += [build_alert(a.rule, value=a.value, starts_at=a.starts_at,
-                               ends_at=a.ends_at or now) for a in self._resolved.values()]
+        alerts = [
+            build_alert(a.rule, value=a.value, starts_at=a.starts_at, ends_at=now + self.hold)
+            for a in self._firing.values()
+        ]
+        alerts += [
+            build_alert(a.rule, value=a.value, starts_at=a.starts_at, ends_at=a.ends_at or now)
+            for a in self._resolved.values()
+        ]
         return alerts
 
     async def _close(self) -> None:

@@ -28,8 +28,12 @@ class ExitCode(IntEnum):
     UNKNOWN = 3
 
 
-STATUS_WORD = {ExitCode.OK: "ok", ExitCode.WARNING: "warning", ExitCode.CRITICAL: "critical",
-               ExitCode.UNKNOWN: "unknown"}
+STATUS_WORD = {
+    ExitCode.OK: "ok",
+    ExitCode.WARNING: "warning",
+    ExitCode.CRITICAL: "critical",
+    ExitCode.UNKNOWN: "unknown",
+}
 DATABASE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
 
 
@@ -65,8 +69,9 @@ class CheckReport:
         return STATUS_WORD[self.exit_code]
 
 
-def build_report(rules: tuple[AlertRule, ...], snapshot: Snapshot,
-                 verdicts: list[CheckVerdict]) -> CheckReport:
+def build_report(
+    rules: tuple[AlertRule, ...], snapshot: Snapshot, verdicts: list[CheckVerdict]
+) -> CheckReport:
     return CheckReport(
         evaluated_at=snapshot.evaluated_at,
         alerts=[AlertReport(rule, verdict) for rule, verdict in zip(rules, verdicts, strict=True)],
@@ -106,8 +111,12 @@ def to_json(report: CheckReport) -> dict[str, Any]:
             for a in report.alerts
         ],
         "metrics": {
-            name: {"value": _number(m.value), "unit": m.unit.value, "samples": m.samples,
-                   "window_seconds": m.window_seconds}
+            name: {
+                "value": _number(m.value),
+                "unit": m.unit.value,
+                "samples": m.samples,
+                "window_seconds": m.window_seconds,
+            }
             for name, m in report.metrics.items()
         },
         "endpoints": [
@@ -131,11 +140,18 @@ def render_json(report: CheckReport) -> str:
 
 
 def render_text(report: CheckReport) -> str:
-    lines = [f"SYNCMON {report.status.upper()} at "
-             f"{report.evaluated_at.astimezone().isoformat(timespec='seconds')}"
-             + ("" if report.live else " (post-mortem: database as of this moment)")]
-    order = {AlertState.FIRING: 0, AlertState.ERROR: 1, AlertState.PENDING: 2,
-             AlertState.NODATA: 3, AlertState.INACTIVE: 4}
+    lines = [
+        f"SYNCMON {report.status.upper()} at "
+        f"{report.evaluated_at.astimezone().isoformat(timespec='seconds')}"
+        + ("" if report.live else " (post-mortem: database as of this moment)")
+    ]
+    order = {
+        AlertState.FIRING: 0,
+        AlertState.ERROR: 1,
+        AlertState.PENDING: 2,
+        AlertState.NODATA: 3,
+        AlertState.INACTIVE: 4,
+    }
     if report.alerts:
         lines.append("")
         lines.append("Alerts")
@@ -144,7 +160,8 @@ def render_text(report: CheckReport) -> str:
             lines.append(
                 f"  {a.verdict.state.value.upper():<8} {a.rule.severity.value:<8} "
                 f"{sanitize(a.rule.name, single_line=True)}: {a.rule.condition_text} "
-                f"(value {format_value(obs.value, obs.unit)}, {obs.samples} samples)")
+                f"(value {format_value(obs.value, obs.unit)}, {obs.samples} samples)"
+            )
             if a.verdict.note:
                 lines.append(f"           {sanitize(redact(a.verdict.note), single_line=True)}")
     lines.append("")
@@ -158,12 +175,14 @@ def render_text(report: CheckReport) -> str:
         for e in report.endpoints:
             latency = f"{e.latency_ms:.0f}ms" if e.latency_ms is not None else "-"
             code = str(e.http_status) if e.http_status else "-"
-            detail = f"  {sanitize(redact(e.error), single_line=True, limit=120)}" if e.error \
-                else ""
+            detail = (
+                f"  {sanitize(redact(e.error), single_line=True, limit=120)}" if e.error else ""
+            )
             lines.append(f"  {e.name:<10} {e.status.upper():<9} {latency:>7} {code:>4}{detail}")
             if e.missing_security_headers:
-                lines.append(f"             missing headers: "
-                             f"{', '.join(e.missing_security_headers)}")
+                lines.append(
+                    f"             missing headers: {', '.join(e.missing_security_headers)}"
+                )
     elif not report.live:
         lines.append("")
         lines.append("Endpoints: not available with --at (health endpoints have no history)")
@@ -197,7 +216,7 @@ def render_nagios(report: CheckReport) -> str:
         obs = a.verdict.observation
         first = a.rule.condition_text.split()[0]
         level = "crit" if a.rule.severity is Severity.CRITICAL else "warn"
-        value = (f"{obs.threshold * 100:.4g}" if obs.unit is Unit.RATIO else f"{obs.threshold:g}")
+        value = f"{obs.threshold * 100:.4g}" if obs.unit is Unit.RATIO else f"{obs.threshold:g}"
         thresholds.setdefault(first, {}).setdefault(level, value)
     perf = []
     for name, m in report.metrics.items():

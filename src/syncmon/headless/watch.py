@@ -8,11 +8,9 @@ goes wrong outside this process (a source, a receiver, a closed stdout) may end 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -20,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
-from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertEvent
-from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.durations import format_duration
 from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
-from syncmon.engine import Engine, LiveAlerts, PollRequest, Snapshot
+from syncmon.engine import LiveAlerts, PollRequest, Snapshot
 from syncmon.headless.events import event_line, event_record, event_summary
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.headless.receivers import (
@@ -34,9 +31,8 @@ from syncmon.headless.receivers import (
     Receiver,
     RetryPolicy,
     WebhookReceiver,
-    display_url,
 )
-from syncmon.redaction import RedactingFormatter, describe_error, redact
+from syncmon.redaction import describe_error, redact
 
 log = logging.getLogger("syncmon.watch")
 
@@ -98,19 +94,28 @@ class WatchStats:
 class Watcher:
     """The daemon: evaluation loop, receivers, metrics endpoint, orderly shutdown."""
 
-    def __init__(self, engine: PollingEngine, options: WatchOptions,
-                 out: TextIO | None = None) -> None:
+    def __init__(
+        self, engine: PollingEngine, options: WatchOptions, out: TextIO | None = None
+    ) -> None:
         self.engine = engine
         self.options = options
         self.out = out or sys.stdout
         self.alerts = LiveAlerts(engine.rules)
         retry = options.retry_policy
-        self.webhooks = [WebhookReceiver(url, timeout=options.receiver_timeout, retry=retry)
-                         for url in options.webhooks]
+        self.webhooks = [
+            WebhookReceiver(url, timeout=options.receiver_timeout, retry=retry)
+            for url in options.webhooks
+        ]
         self.alertmanagers = [
-            AlertmanagerReceiver(url, resend=options.resend, hold=options.hold,
-                                 timeout=options.receiver_timeout, retry=retry)
-            for url in options.alertmanagers]
+            AlertmanagerReceiver(
+                url,
+                resend=options.resend,
+                hold=options.hold,
+                timeout=options.receiver_timeout,
+                retry=retry,
+            )
+            for url in options.alertmanagers
+        ]
         self.receivers: list[Receiver] = [*self.webhooks, *self.alertmanagers]
         seen: dict[str, int] = {}
         for receiver in self.receivers:  # distinct names: they are metric labels
@@ -185,8 +190,11 @@ class Watcher:
         if overran != self._overrunning:
             self._overrunning = overran
             if overran:
-                log.warning("evaluation took %.2fs, longer than the %s interval",
-                            seconds, format_duration(self.options.interval))
+                log.warning(
+                    "evaluation took %.2fs, longer than the %s interval",
+                    seconds,
+                    format_duration(self.options.interval),
+                )
             else:
                 log.info("evaluations are back within the interval")
 
@@ -228,25 +236,36 @@ class Watcher:
         for event in events:
             self._emit(event)
         self._sync_alertmanagers(events)
-        self.metrics.record(snapshot, self.alerts.trackers.values(), events,
-                            [s.value for s in SOURCES])
+        self.metrics.record(
+            snapshot, self.alerts.trackers.values(), events, [s.value for s in SOURCES]
+        )
         return events
 
     def _history_readable(self, snapshot: Snapshot) -> bool:
         """Restore only from a poll that could read what the rules' history lives in."""
-        return not any(source in snapshot.failed for tracker in self.alerts.trackers.values()
-                       if tracker.rule.has_history for source in tracker.rule.sources)
+        return not any(
+            source in snapshot.failed
+            for tracker in self.alerts.trackers.values()
+            if tracker.rule.has_history
+            for source in tracker.rule.sources
+        )
 
     def _restore(self, snapshot: Snapshot) -> None:
         self.alerts.restore(snapshot)
         self._restored = True
         for tracker in self.alerts.trackers.values():
             if tracker.firing and tracker.firing_since is not None:
-                log.info("restored: %s firing since %s (not paged again)",
-                         redact(tracker.rule.name), tracker.firing_since.isoformat())
+                log.info(
+                    "restored: %s firing since %s (not paged again)",
+                    redact(tracker.rule.name),
+                    tracker.firing_since.isoformat(),
+                )
             elif tracker.pending_since is not None:
-                log.info("restored: %s pending since %s", redact(tracker.rule.name),
-                         tracker.pending_since.isoformat())
+                log.info(
+                    "restored: %s pending since %s",
+                    redact(tracker.rule.name),
+                    tracker.pending_since.isoformat(),
+                )
 
     def _emit(self, event: AlertEvent) -> None:
         level = logging.WARNING if event.kind in ("firing", "error") else logging.INFO
@@ -257,8 +276,9 @@ class Watcher:
                 self.out.flush()
             except (OSError, ValueError) as exc:  # a closed pipe must not end the daemon
                 self._stdout_broken = True
-                log.error("stdout is gone (%s): events still go to the receivers",
-                          describe_error(exc))
+                log.error(
+                    "stdout is gone (%s): events still go to the receivers", describe_error(exc)
+                )
         if self.webhooks:
             record = event_record(event)
             for webhook in self.webhooks:
@@ -271,13 +291,21 @@ class Watcher:
             if obs is not None and obs.value is not None:
                 self._last_values[name] = format_value(obs.value, obs.unit)
             if tracker.firing and tracker.firing_since is not None:
-                firing[name] = ActiveAlert(tracker.rule, tracker.firing_since,
-                                           self._last_values.get(name, "no data"))
+                firing[name] = ActiveAlert(
+                    tracker.rule, tracker.firing_since, self._last_values.get(name, "no data")
+                )
         if not self.alertmanagers:
             return
-        resolved = [ActiveAlert(e.rule, e.started_at or e.at,
-                                self._last_values.get(e.rule.name, "no data"), ends_at=e.at)
-                    for e in events if e.kind == "resolved"]
+        resolved = [
+            ActiveAlert(
+                e.rule,
+                e.started_at or e.at,
+                self._last_values.get(e.rule.name, "no data"),
+                ends_at=e.at,
+            )
+            for e in events
+            if e.kind == "resolved"
+        ]
         for receiver in self.alertmanagers:
             receiver.update(firing, resolved)
 
@@ -301,70 +329,3 @@ class Watcher:
 async def _bounded(awaitable: object, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(awaitable, timeout=seconds)  # type: ignore[arg-type]
-
-
-# -- the command ------------------------------------------------------------------------------
-
-def configure_logging(stream: TextIO | None = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("syncmon")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
-
-
-def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOptions:
-    """Raises ValueError with a message naming the flag."""
-    try:
-        resend = parse_duration(args.resend)
-    except DurationError as exc:
-        raise ValueError(f"--resend: {exc}") from None
-    if resend <= timedelta(0):
-        raise ValueError("--resend: must be more than 0s")
-    for flag, urls in (("--alertmanager", args.alertmanager), ("--webhook", args.webhook)):
-        for url in urls:
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{flag}: {display_url(url)!r} is not an http(s) URL")
-    port = args.metrics_port
-    if port is not None and not 0 <= port <= 65535:
-        raise ValueError(f"--metrics-port: {port} is not a TCP port")
-    return WatchOptions(
-        interval=settings.interval or DEFAULT_INTERVAL,
-        resend=resend,
-        source_timeout=settings.health_timeout,
-        alertmanagers=tuple(args.alertmanager),
-        webhooks=tuple(args.webhook),
-        metrics_host=args.metrics_host,
-        metrics_port=port,
-    )
-
-
-def run_watch(settings: Settings, args: argparse.Namespace) -> int:
-    configure_logging()
-    try:
-        options = options_from_args(settings, args)
-    except ValueError as exc:
-        log.error("%s", exc)
-        return EXIT_USAGE
-    return asyncio.run(_main(settings, options))
-
-
-async def _main(settings: Settings, options: WatchOptions) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    watcher = Watcher(Engine(settings), options)
-    log.info("watching %d rule(s) every %s; database %s; API %s; receivers: %s",
-             len(settings.rules), format_duration(options.interval), settings.database_label,
-             redact(settings.api_url or "not configured"),
-             ", ".join(r.name for r in watcher.receivers) or "none (stdout only)")
-    try:
-        await watcher.run(stop)
-    except OSError as exc:  # the metrics port could not be bound
-        log.error("cannot serve metrics on %s:%s: %s", options.metrics_host,
-                  options.metrics_port, describe_error(exc))
-        return EXIT_USAGE
-    log.info("stopped")
-    return EXIT_OK

@@ -47,8 +47,7 @@ def connect_failure(exc: BaseException) -> str:
 def alert_labels(rule: AlertRule) -> dict[str, str]:
     """The identity of a rule's alert: alertname, severity, the rule's labels, service."""
     labels = {"alertname": rule.name, "severity": rule.severity.value}
-    labels.update({k: str(v) for k, v in rule.labels.items()
-                   if k not in ("alertname", "severity")})
+    labels.update({k: str(v) for k, v in rule.labels.items() if k not in ("alertname", "severity")})
     labels["service"] = SERVICE_LABEL
     return labels
 
@@ -58,8 +57,14 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_alert(rule: AlertRule, *, value: str, starts_at: datetime, ends_at: datetime,
-                generator_url: str | None = None) -> dict[str, Any]:
+def build_alert(
+    rule: AlertRule,
+    *,
+    value: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    generator_url: str | None = None,
+) -> dict[str, Any]:
     """One entry of a POST /api/v2/alerts body (SPEC §7): the value is an annotation only."""
     annotations = {k: str(v) for k, v in rule.annotations.items()}
     annotations["value"] = value
@@ -82,8 +87,7 @@ class AlertmanagerClient:
         headers = {"User-Agent": "syncmon", "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.AsyncClient(headers=headers, timeout=timeout,
-                                         follow_redirects=False)
+        self._client = httpx.AsyncClient(headers=headers, timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
         return f"AlertmanagerClient({redact(self.base_url)!r})"
@@ -98,12 +102,15 @@ class AlertmanagerClient:
     async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         await self._request("POST", "/api/v2/alerts", json=alerts)
 
-    async def create_silence(self, matchers: Mapping[str, str], *, ends_at: datetime,
-                             created_by: str, comment: str) -> str:
+    async def create_silence(
+        self, matchers: Mapping[str, str], *, ends_at: datetime, created_by: str, comment: str
+    ) -> str:
         """Silence alerts whose labels equal `matchers`; returns the silence id."""
         body = {
-            "matchers": [{"name": name, "value": value, "isRegex": False, "isEqual": True}
-                         for name, value in matchers.items()],
+            "matchers": [
+                {"name": name, "value": value, "isRegex": False, "isEqual": True}
+                for name, value in matchers.items()
+            ],
             "startsAt": format_time(datetime.now(UTC)),
             "endsAt": format_time(ends_at),
             "createdBy": created_by,
@@ -113,9 +120,11 @@ class AlertmanagerClient:
         try:
             silence_id = response.json()["silenceID"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise AlertmanagerError(f"Alertmanager {self.display_url}: unexpected answer to a "
-                                    f"silence: {describe_error(exc)}", response.status_code
-                                    ) from None
+            raise AlertmanagerError(
+                f"Alertmanager {self.display_url}: unexpected answer to a "
+                f"silence: {describe_error(exc)}",
+                response.status_code,
+            ) from None
         return str(silence_id)
 
     async def expire_silence(self, silence_id: str) -> None:
@@ -134,5 +143,6 @@ class AlertmanagerClient:
         if not 200 <= response.status_code < 300:
             detail = response.text[:200].strip().replace("\n", " ")
             raise AlertmanagerError(
-                f"{where}: HTTP {response.status_code} {detail}".rstrip(), response.status_code)
+                f"{where}: HTTP {response.status_code} {detail}".rstrip(), response.status_code
+            )
         return response

@@ -24,13 +24,24 @@ class ConflictList:
 
 
 class ConflictsClient:
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 15.0,
-                 verify: bool | str = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 15.0,
+        verify: bool | str = True,
+    ) -> None:
         headers = {"User-Agent": "syncmon", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers,
-                                         timeout=timeout, follow_redirects=False, verify=verify)
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=False,
+            verify=verify,
+        )
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -52,7 +63,7 @@ class ConflictsClient:
             if not isinstance(items, list):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
-            return ConflictList(error="conflicts API answer is not {\"conflicts\": [...]}")
+            return ConflictList(error='conflicts API answer is not {"conflicts": [...]}')
         result = ConflictList()
         for item in items:
             try:
@@ -62,20 +73,33 @@ class ConflictsClient:
         result.conflicts.sort(key=lambda c: (c.detected_at is None, c.detected_at or 0, c.id))
         return result
 
-    async def resolve(self, conflict: Conflict, resolution: Resolution, *, resolved_by: str,
-                      note: str = "", merged: dict[str, Any] | None = None) -> ResolveOutcome:
+    async def resolve(
+        self,
+        conflict: Conflict,
+        resolution: Resolution,
+        *,
+        resolved_by: str,
+        note: str = "",
+        merged: dict[str, Any] | None = None,
+    ) -> ResolveOutcome:
         """POST one resolution. Only a 200 with status "resolved" counts as resolved."""
-        body: dict[str, Any] = {"resolution": resolution.value, "version": conflict.version,
-                                "resolved_by": resolved_by, "note": note}
+        body: dict[str, Any] = {
+            "resolution": resolution.value,
+            "version": conflict.version,
+            "resolved_by": resolved_by,
+            "note": note,
+        }
         if resolution is Resolution.MERGE:
             body["merged"] = merged
         path = f"{CONFLICTS_PATH}/{conflict.id}/resolve"
         try:
             response = await self._client.post(path, json=body)
         except httpx.TimeoutException:
-            return ResolveOutcome(OutcomeKind.FAILED,
-                                  "the API did not answer in time; the conflict may or may not "
-                                  "be resolved — refresh, or retry (a repeat gets 409 if it was)")
+            return ResolveOutcome(
+                OutcomeKind.FAILED,
+                "the API did not answer in time; the conflict may or may not "
+                "be resolved — refresh, or retry (a repeat gets 409 if it was)",
+            )
         except (httpx.HTTPError, OSError) as exc:
             return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {describe_error(exc)}")
         return interpret_resolve_response(response.status_code, response.content)
@@ -94,24 +118,29 @@ def interpret_resolve_response(status: int, content: bytes) -> ResolveOutcome:
         return sanitize(str(value), single_line=True, limit=200) if value is not None else None
 
     if status == 200 and data.get("status") == "resolved":
-        return ResolveOutcome(OutcomeKind.RESOLVED, "resolved", text("resolution_id"),
-                              http_status=status)
+        return ResolveOutcome(
+            OutcomeKind.RESOLVED, "resolved", text("resolution_id"), http_status=status
+        )
     if status == 200:
-        return ResolveOutcome(OutcomeKind.FAILED, "HTTP 200 without status \"resolved\": not "
-                              "counted as resolved", http_status=status)
+        return ResolveOutcome(
+            OutcomeKind.FAILED,
+            'HTTP 200 without status "resolved": not counted as resolved',
+            http_status=status,
+        )
     if status == 409:
         by, when = text("resolved_by"), text("resolved_at")
         if by:
             message = f"already resolved by {by}" + (f" at {when}" if when else "")
         else:
             message = f"conflict changed: {text('error') or 'version mismatch'}; refresh"
-        return ResolveOutcome(OutcomeKind.ALREADY_RESOLVED, message, resolved_by=by,
-                              http_status=status)
+        return ResolveOutcome(
+            OutcomeKind.ALREADY_RESOLVED, message, resolved_by=by, http_status=status
+        )
     if status == 404:
         return ResolveOutcome(OutcomeKind.NOT_FOUND, "no such conflict (404)", http_status=status)
     if 400 <= status < 500 and status not in (408, 429):
         detail = text("error") or text("detail") or "request rejected"
-        return ResolveOutcome(OutcomeKind.REJECTED, f"HTTP {status}: {detail}",
-                              http_status=status)
-    return ResolveOutcome(OutcomeKind.FAILED, f"HTTP {status}: nothing was resolved; retry",
-                          http_status=status)
+        return ResolveOutcome(OutcomeKind.REJECTED, f"HTTP {status}: {detail}", http_status=status)
+    return ResolveOutcome(
+        OutcomeKind.FAILED, f"HTTP {status}: nothing was resolved; retry", http_status=status
+    )

@@ -182,7 +182,8 @@ class MetricsDatabase:
         lo, hi = query.bounds()
         series = query.series
         shape = sql.Shape(
-            lo=local(lo), hi=local(hi),
+            lo=local(lo),
+            hi=local(hi),
             intervals=tuple((local(i.start), local(i.end)) for i in query.intervals),
             user_id=query.user_id,
             series_start=local(series.start) if series else None,
@@ -204,9 +205,13 @@ class MetricsDatabase:
                     stmt = sql.health(shape)
                     _read_health(await conn.fetch(stmt.sql, *stmt.args), query, result)
                 result.statements += 1
-            except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError,
-                    asyncpg.InsufficientPrivilegeError, asyncpg.DataError,
-                    asyncpg.QueryCanceledError) as exc:
+            except (
+                asyncpg.UndefinedTableError,
+                asyncpg.UndefinedColumnError,
+                asyncpg.InsufficientPrivilegeError,
+                asyncpg.DataError,
+                asyncpg.QueryCanceledError,
+            ) as exc:
                 # A problem with this table alone: the others can still be read.
                 result.failed[source] = f"{source.value}: {explain_database_error(exc)}"
 
@@ -218,9 +223,15 @@ def _json(value: Any) -> list[Any]:
 def _read_performance(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
     result.performance = [
         PerformanceAggregates(*values)
-        for values in zip(row["sync_total"], row["sync_failed"], row["plaid_total"],
-                          row["plaid_failed"], row["sync_avg_ms"], row["sync_p95_ms"],
-                          strict=True)
+        for values in zip(
+            row["sync_total"],
+            row["sync_failed"],
+            row["plaid_total"],
+            row["plaid_failed"],
+            row["sync_avg_ms"],
+            row["sync_p95_ms"],
+            strict=True,
+        )
     ]
     if query.series and "buckets" in row:
         for index, *values in _json(row["buckets"]):
@@ -231,8 +242,10 @@ def _read_performance(row: Any, query: MetricsQuery, result: MetricsResult) -> N
 
 
 def _read_conflicts(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
-    result.conflicts = [ConflictAggregates(total, auto)
-                        for total, auto in zip(row["total"], row["auto_resolved"], strict=True)]
+    result.conflicts = [
+        ConflictAggregates(total, auto)
+        for total, auto in zip(row["total"], row["auto_resolved"], strict=True)
+    ]
     if query.series and "buckets" in row:
         for index, total, auto in _json(row["buckets"]):
             if 0 <= index < query.series.count:
@@ -242,19 +255,29 @@ def _read_conflicts(row: Any, query: MetricsQuery, result: MetricsResult) -> Non
 def _read_health(rows: Sequence[Any], query: MetricsQuery, result: MetricsResult) -> None:
     per_interval: list[list[HealthReading]] = [[] for _ in query.intervals]
     for row in rows:
-        for index, (samples, mean) in enumerate(zip(row["numeric_samples"], row["mean"],
-                                                    strict=True)):
-            per_interval[index].append(HealthReading(row["metric_type"], samples, mean,
-                                                     row["latest"]))
+        for index, (samples, mean) in enumerate(
+            zip(row["numeric_samples"], row["mean"], strict=True)
+        ):
+            per_interval[index].append(
+                HealthReading(row["metric_type"], samples, mean, row["latest"])
+            )
     for readings in per_interval:
         readings.sort(key=lambda r: r.metric_type)
     result.health = per_interval
 
 
 def _is_connection_loss(exc: BaseException) -> bool:
-    return isinstance(exc, (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
-                            asyncpg.AdminShutdownError, asyncpg.CannotConnectNowError,
-                            ConnectionError, OSError))
+    return isinstance(
+        exc,
+        (
+            asyncpg.ConnectionDoesNotExistError,
+            asyncpg.InterfaceError,
+            asyncpg.AdminShutdownError,
+            asyncpg.CannotConnectNowError,
+            ConnectionError,
+            OSError,
+        ),
+    )
 
 
 def _all_failed(query: MetricsQuery, exc: BaseException) -> MetricsResult:
@@ -268,8 +291,9 @@ def explain_database_error(exc: BaseException) -> str:
         return "timed out (connecting or running the query)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is PostgreSQL running and listening there?)"
-    if isinstance(exc, asyncpg.InvalidPasswordError
-                  | asyncpg.InvalidAuthorizationSpecificationError):
+    if isinstance(
+        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
         return redact(f"authentication failed: {exc}")
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
         return redact(f"no such database: {exc}")

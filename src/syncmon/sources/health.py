@@ -102,13 +102,18 @@ class HealthPoller:
         self.base_url = base_url.rstrip("/")
         self.endpoints = dict(endpoints)
         self.timeout = timeout
-        headers = {"User-Agent": "syncmon", "Accept": "application/health+json, application/json",
-                   # raw bytes only: a compressed body could expand far past the size cap
-                   "Accept-Encoding": "identity"}
+        headers = {
+            "User-Agent": "syncmon",
+            "Accept": "application/health+json, application/json",
+            # raw bytes only: a compressed body could expand far past the size cap
+            "Accept-Encoding": "identity",
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.AsyncClient(
-            headers=headers, timeout=timeout, follow_redirects=False,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=False,
             verify=tls_verification(self.base_url, verify),
             limits=httpx.Limits(max_connections=max(4, len(endpoints))),
         )
@@ -117,8 +122,11 @@ class HealthPoller:
         await self._client.aclose()
 
     async def poll(self) -> list[EndpointResult]:
-        return list(await asyncio.gather(*(self.poll_one(name, path)
-                                           for name, path in self.endpoints.items())))
+        return list(
+            await asyncio.gather(
+                *(self.poll_one(name, path) for name, path in self.endpoints.items())
+            )
+        )
 
     async def poll_one(self, name: str, path: str) -> EndpointResult:
         url = self.base_url + path
@@ -132,13 +140,15 @@ class HealthPoller:
                 async with self._client.stream("GET", url) as response:
                     body, truncated = await _read_capped(response)
         except TimeoutError:
-            return EndpointResult(name, url, "down", elapsed(), None,
-                                  f"timed out after {self.timeout:g}s")
+            return EndpointResult(
+                name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
+            )
         except httpx.ConnectError as exc:
             return EndpointResult(name, url, "down", elapsed(), None, _connect_reason(exc))
         except httpx.TimeoutException:
-            return EndpointResult(name, url, "down", elapsed(), None,
-                                  f"timed out after {self.timeout:g}s")
+            return EndpointResult(
+                name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
+            )
         except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:
             return EndpointResult(name, url, "down", elapsed(), None, describe_error(exc))
         latency = elapsed()
@@ -147,13 +157,29 @@ class HealthPoller:
         excerpt = body[:500].decode("utf-8", "replace") if body else None
         if 300 <= code < 400:
             target = redact(response.headers.get("location", "?"))
-            return EndpointResult(name, url, "down", latency, code,
-                                  f"HTTP {code} redirect to {target} (not followed)",
-                                  missing, None, excerpt)
+            return EndpointResult(
+                name,
+                url,
+                "down",
+                latency,
+                code,
+                f"HTTP {code} redirect to {target} (not followed)",
+                missing,
+                None,
+                excerpt,
+            )
         if not 200 <= code < 300:
-            return EndpointResult(name, url, "down", latency, code,
-                                  f"HTTP {code} {response.reason_phrase}".strip(), missing, None,
-                                  excerpt)
+            return EndpointResult(
+                name,
+                url,
+                "down",
+                latency,
+                code,
+                f"HTTP {code} {response.reason_phrase}".strip(),
+                missing,
+                None,
+                excerpt,
+            )
         status, note, checks = classify(code, body, truncated)
         return EndpointResult(name, url, status, latency, code, note, missing, checks, excerpt)
 

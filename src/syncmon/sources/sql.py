@@ -46,16 +46,20 @@ class Shape:
 
 
 def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
-    where = (f"timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
-             f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}")
+    where = (
+        f"timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
+        f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}"
+    )
     if shape.user_id is not None:
         where += f" AND user_id = {stmt.bind(shape.user_id, 'uuid')}"
     return f"SELECT {columns} FROM {table} WHERE {where}"
 
 
 def _interval_filters(stmt: Statement, shape: Shape) -> list[str]:
-    return [f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
-            for lo, hi in shape.intervals]
+    return [
+        f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
+        for lo, hi in shape.intervals
+    ]
 
 
 def _per_interval(template: str, filters: list[str], sql_type: str) -> str:
@@ -75,9 +79,13 @@ def performance(shape: Shape, plaid_pattern: str) -> Statement:
     plaid = stmt.bind(plaid_pattern, "text")
     extras = shape.series_start is not None or shape.top_errors > 0
     message = ", CASE WHEN NOT success THEN left(error_message, 500) END AS error_message"
-    rows = _rows(stmt, shape, "sync_performance_metrics",
-                 f"timestamp AS ts, operation_type LIKE {plaid} AS plaid, success, duration_ms"
-                 + (message if extras else ""))
+    rows = _rows(
+        stmt,
+        shape,
+        "sync_performance_metrics",
+        f"timestamp AS ts, operation_type LIKE {plaid} AS plaid, success, duration_ms"
+        + (message if extras else ""),
+    )
     f = _interval_filters(stmt, shape)
     columns = [
         _per_interval("count(*) FILTER (WHERE NOT plaid AND {f})", f, "bigint") + " AS sync_total",
@@ -88,8 +96,13 @@ def performance(shape: Shape, plaid_pattern: str) -> Statement:
         + " AS plaid_failed",
         _per_interval("avg(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "float8")
         + " AS sync_avg_ms",
-        _per_interval("percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
-                      " FILTER (WHERE NOT plaid AND {f})", f, "float8") + " AS sync_p95_ms",
+        _per_interval(
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
+            " FILTER (WHERE NOT plaid AND {f})",
+            f,
+            "float8",
+        )
+        + " AS sync_p95_ms",
     ]
     if shape.series_start is not None:
         bucket, since = _bucket(stmt, shape)
@@ -121,12 +134,17 @@ def performance(shape: Shape, plaid_pattern: str) -> Statement:
 def conflicts(shape: Shape) -> Statement:
     """`conflict_resolution_history`: per interval all rows and auto-resolved rows."""
     stmt = Statement()
-    rows = _rows(stmt, shape, "conflict_resolution_history",
-                 "timestamp AS ts, coalesce(auto_resolved, false) AS auto")
+    rows = _rows(
+        stmt,
+        shape,
+        "conflict_resolution_history",
+        "timestamp AS ts, coalesce(auto_resolved, false) AS auto",
+    )
     f = _interval_filters(stmt, shape)
-    columns = [_per_interval("count(*) FILTER (WHERE {f})", f, "bigint") + " AS total",
-               _per_interval("count(*) FILTER (WHERE auto AND {f})", f, "bigint")
-               + " AS auto_resolved"]
+    columns = [
+        _per_interval("count(*) FILTER (WHERE {f})", f, "bigint") + " AS total",
+        _per_interval("count(*) FILTER (WHERE auto AND {f})", f, "bigint") + " AS auto_resolved",
+    ]
     if shape.series_start is not None:
         bucket, since = _bucket(stmt, shape)
         columns.append(f"""(SELECT json_agg(json_build_array(b, n, a))
@@ -152,14 +170,20 @@ _NUMERIC_READING = """CASE jsonb_typeof(metric_value)
 def health(shape: Shape) -> Statement:
     """`sync_health_metrics`: per metric_type and interval, numeric count and mean."""
     stmt = Statement()
-    rows = _rows(stmt, shape, "sync_health_metrics",
-                 f"timestamp AS ts, metric_type, left(metric_value::text, 200) AS raw, "
-                 f"{_NUMERIC_READING} AS num")
+    rows = _rows(
+        stmt,
+        shape,
+        "sync_health_metrics",
+        f"timestamp AS ts, metric_type, left(metric_value::text, 200) AS raw, "
+        f"{_NUMERIC_READING} AS num",
+    )
     f = _interval_filters(stmt, shape)
     stmt.sql = (
         "SELECT metric_type, "
-        + _per_interval("count(num) FILTER (WHERE {f})", f, "bigint") + " AS numeric_samples, "
-        + _per_interval("avg(num) FILTER (WHERE {f})", f, "float8") + " AS mean, "
+        + _per_interval("count(num) FILTER (WHERE {f})", f, "bigint")
+        + " AS numeric_samples, "
+        + _per_interval("avg(num) FILTER (WHERE {f})", f, "float8")
+        + " AS mean, "
         + "(array_agg(raw ORDER BY ts DESC))[1] AS latest\n"
         + f"FROM ({rows}) AS r GROUP BY metric_type"
     )

@@ -55,13 +55,24 @@ class SyncmonApp(App[int]):
         Binding("question_mark", "help", "help", key_display="?"),
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
-        (0, "-narrow"), (110, "-wide"), (170, "-xwide")]
+        (0, "-narrow"),
+        (110, "-wide"),
+        (170, "-xwide"),
+    ]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (34, "-tall")]
 
-    def __init__(self, settings: Settings, *, engine: Any = None,
-                 conflicts: ConflictsService | None = None, at: datetime | None = None,
-                 alertmanagers: Iterable[str] = (), clock: Clock = _now,
-                 interval: timedelta | None = None, flash: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Any = None,
+        conflicts: ConflictsService | None = None,
+        at: datetime | None = None,
+        alertmanagers: Iterable[str] = (),
+        clock: Clock = _now,
+        interval: timedelta | None = None,
+        flash: bool = True,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.engine = engine
@@ -76,8 +87,9 @@ class SyncmonApp(App[int]):
         self.model = DashboardModel()
         self.alerts = LiveAlerts(settings.rules)
         self.acks = Acknowledgements()
-        self.silences = SilenceKeeper(list(alertmanagers), self.operator, self._notify_plain,
-                                      token=None)
+        self.silences = SilenceKeeper(
+            list(alertmanagers), self.operator, self._notify_plain, token=None
+        )
         self.window = WINDOWS[0]
         self.user: uuid.UUID | None = None
         self.paused = False
@@ -103,8 +115,11 @@ class SyncmonApp(App[int]):
         self._arm(0)
 
     async def on_unmount(self) -> None:
-        for closer in (getattr(self.engine, "close", None),
-                       self.conflicts.close if self.conflicts else None, self.silences.close):
+        for closer in (
+            getattr(self.engine, "close", None),
+            self.conflicts.close if self.conflicts else None,
+            self.silences.close,
+        ):
             if closer is None:
                 continue
             with contextlib.suppress(Exception):  # shutting down: nowhere to show it
@@ -137,14 +152,23 @@ class SyncmonApp(App[int]):
         # The chart is most of a poll's database time (an hour of rows, a p95 per bucket)
         # and its buckets are a minute wide: redraw it at most every half bucket (or on
         # `r`, or when the window changes), not on every 5 s poll.
-        chart_due = (self._chart_forced or self.model.chart is None or self._chart_at is None
-                     or now - self._chart_at >= min(chart_span / 120, CHART_REFRESH))
+        chart_due = (
+            self._chart_forced
+            or self.model.chart is None
+            or self._chart_at is None
+            or now - self._chart_at >= min(chart_span / 120, CHART_REFRESH)
+        )
         if chart_due:
             self._chart_at, self._chart_forced = now, False
-        display = PollRequest(at=self.at, display_window=self.window,
-                              history=not self._restored and self.user is None,
-                              chart_span=chart_span if chart_due else None,
-                              chart_buckets=60, top_errors=5, user_id=self.user)
+        display = PollRequest(
+            at=self.at,
+            display_window=self.window,
+            history=not self._restored and self.user is None,
+            chart_span=chart_span if chart_due else None,
+            chart_buckets=60,
+            top_errors=5,
+            user_id=self.user,
+        )
         alerts = None
         if self.user is not None:  # alerts are fleet-wide, whatever the display filter
             alerts = PollRequest(at=self.at, history=not self._restored)
@@ -155,8 +179,7 @@ class SyncmonApp(App[int]):
         self._update_header()
 
     @work(exclusive=True, group="poll")
-    async def poll(self, display: PollRequest, alerts: PollRequest | None,
-                   generation: int) -> None:
+    async def poll(self, display: PollRequest, alerts: PollRequest | None, generation: int) -> None:
         try:
             snapshot = await self.engine.poll(display)
             alerts_snapshot = snapshot if alerts is None else await self.engine.poll(alerts)
@@ -204,13 +227,19 @@ class SyncmonApp(App[int]):
         firing = [t for t in trackers if t.state is AlertState.FIRING]
         return HeaderState(
             api=redact(self.settings.api_url or "no API configured"),
-            database=self.settings.database_label, window=self.window, paused=self.paused,
-            at=self.at, user=str(self.user) if self.user else None,
-            last_refresh=self.model.received_at, polling_since=self._polling_since,
+            database=self.settings.database_label,
+            window=self.window,
+            paused=self.paused,
+            at=self.at,
+            user=str(self.user) if self.user else None,
+            last_refresh=self.model.received_at,
+            polling_since=self._polling_since,
             poll_error=self._poll_error,
             firing=sum(1 for t in firing if t.rule.name not in self.acks),
             acked=sum(1 for t in firing if t.rule.name in self.acks),
-            stale=len(self.model.stale), flash=self.flash and self._ticks % 2 == 0)
+            stale=len(self.model.stale),
+            flash=self.flash and self._ticks % 2 == 0,
+        )
 
     def _update_header(self) -> None:
         screen = self.dashboard
@@ -223,11 +252,19 @@ class SyncmonApp(App[int]):
         if screen is None or not screen.is_mounted:
             return
         now = self.clock()
-        alert_now = self.model.evaluated_at if self.at is not None and \
-            self.model.evaluated_at else now
+        alert_now = (
+            self.model.evaluated_at if self.at is not None and self.model.evaluated_at else now
+        )
         try:
-            screen.show_model(self.model, self.alerts.trackers, self.acks,
-                              self.settings.config.targets, self.settings.rules, now, alert_now)
+            screen.show_model(
+                self.model,
+                self.alerts.trackers,
+                self.acks,
+                self.settings.config.targets,
+                self.settings.rules,
+                now,
+                alert_now,
+            )
         except NoMatches:  # the screen is being torn down (quitting): nothing to draw on
             return
         self._update_header()
@@ -294,13 +331,17 @@ class SyncmonApp(App[int]):
         screen = self.dashboard
         rule = screen.query_one(AlertsTable).selected_rule() if screen else None
         tracker = self.alerts.trackers.get(rule or "")
-        unacked = [t for t in self.alerts.trackers.values()
-                   if t.state is AlertState.FIRING and t.rule.name not in self.acks]
+        unacked = [
+            t
+            for t in self.alerts.trackers.values()
+            if t.state is AlertState.FIRING and t.rule.name not in self.acks
+        ]
         if (tracker is None or tracker.state is not AlertState.FIRING) and len(unacked) == 1:
             tracker = unacked[0]  # the only one that can be meant
         if tracker is None or tracker.state is not AlertState.FIRING:
-            self._notify_plain("select a firing alert (↑/↓ in the alerts panel) to acknowledge",
-                               "warning")
+            self._notify_plain(
+                "select a firing alert (↑/↓ in the alerts panel) to acknowledge", "warning"
+            )
             return
         if tracker.rule.name in self.acks:
             self._notify_plain(f"already acknowledged: {tracker.rule.name}")
@@ -314,16 +355,21 @@ class SyncmonApp(App[int]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, DashboardScreen):
             yield SystemCommand("Refresh now", "poll every source now (r)", self.action_refresh_now)
-            yield SystemCommand("Pause / resume", "stop or restart polling (p)",
-                                self.action_toggle_pause)
-            yield SystemCommand("Cycle window", "5m, 15m, 1h, 6h, 24h (w)",
-                                self.action_cycle_window)
-            yield SystemCommand("Filter by user", "show one user's operations (u)",
-                                self.action_filter_user)
-            yield SystemCommand("Conflicts", "open conflicts, resolve by hand (c)",
-                                self.action_conflicts)
-            yield SystemCommand("Acknowledge alert", "ack the selected firing alert (a)",
-                                self.action_acknowledge)
+            yield SystemCommand(
+                "Pause / resume", "stop or restart polling (p)", self.action_toggle_pause
+            )
+            yield SystemCommand(
+                "Cycle window", "5m, 15m, 1h, 6h, 24h (w)", self.action_cycle_window
+            )
+            yield SystemCommand(
+                "Filter by user", "show one user's operations (u)", self.action_filter_user
+            )
+            yield SystemCommand(
+                "Conflicts", "open conflicts, resolve by hand (c)", self.action_conflicts
+            )
+            yield SystemCommand(
+                "Acknowledge alert", "ack the selected firing alert (a)", self.action_acknowledge
+            )
         yield SystemCommand("Keys", "every key and what it does (?)", self.action_help)
 
 

@@ -28,9 +28,16 @@ class ConflictsService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConflictsService:
-        client = (ConflictsClient(settings.api_url, token=settings.api_token,
-                                  timeout=settings.conflicts_timeout, verify=settings.verify_tls)
-                  if settings.api_url else None)
+        client = (
+            ConflictsClient(
+                settings.api_url,
+                token=settings.api_token,
+                timeout=settings.conflicts_timeout,
+                verify=settings.verify_tls,
+            )
+            if settings.api_url
+            else None
+        )
         return cls(client, operator_name(settings))
 
     async def close(self) -> None:
@@ -45,12 +52,19 @@ class ConflictsService:
         except Exception as exc:  # the client never raises; a bug must not crash the screen
             return ConflictList(error=describe_error(exc))
 
-    async def resolve(self, conflict: Conflict, resolution: Resolution, *, note: str,
-                      merged: dict[str, Any] | None) -> ResolveOutcome:
+    async def resolve(
+        self,
+        conflict: Conflict,
+        resolution: Resolution,
+        *,
+        note: str,
+        merged: dict[str, Any] | None,
+    ) -> ResolveOutcome:
         if self.client is None:
             return ResolveOutcome(OutcomeKind.FAILED, "no API URL configured")
         try:
-            return await self.client.resolve(conflict, resolution, resolved_by=self.resolved_by,
-                                             note=note, merged=merged)
+            return await self.client.resolve(
+                conflict, resolution, resolved_by=self.resolved_by, note=note, merged=merged
+            )
         except Exception as exc:
             return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {describe_error(exc)}")

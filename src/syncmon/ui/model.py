@@ -56,13 +56,15 @@ class DashboardModel:
     def apply(self, snapshot: Snapshot, received_at: datetime) -> None:
         # A source nobody configured is not stale (there never was data): show why instead.
         self.unavailable = {s: clean(r) for s, r in snapshot.unavailable.items()}
-        self.unavailable.update({s: clean(snapshot.failed[s]) for s in snapshot.unconfigured
-                                 if s in snapshot.failed})
+        self.unavailable.update(
+            {s: clean(snapshot.failed[s]) for s in snapshot.unconfigured if s in snapshot.failed}
+        )
         failed = {s: r for s, r in snapshot.failed.items() if s not in snapshot.unconfigured}
         for source in Source:
             if source in failed:
-                self.stale[source] = StaleMark(clean(failed[source], limit=300),
-                                               self.good_at.get(source))
+                self.stale[source] = StaleMark(
+                    clean(failed[source], limit=300), self.good_at.get(source)
+                )
             elif source not in self.unavailable:
                 self.stale.pop(source, None)
                 self.good_at[source] = received_at
@@ -95,8 +97,9 @@ class DashboardModel:
         if error is None and count is not None:
             self.conflicts_open, self.conflicts_stale, self.conflicts_good_at = count, None, at
         else:
-            self.conflicts_stale = StaleMark(clean(error or "unknown error", limit=200),
-                                             self.conflicts_good_at)
+            self.conflicts_stale = StaleMark(
+                clean(error or "unknown error", limit=200), self.conflicts_good_at
+            )
 
     def stale_for(self, *sources: Source) -> StaleMark | None:
         """The stalest mark among `sources` (oldest last good data)."""

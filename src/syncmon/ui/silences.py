@@ -21,8 +21,9 @@ Notify = Callable[[str, str], None]
 
 
 class SilenceKeeper:
-    def __init__(self, urls: list[str], operator: str, notify: Notify,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, urls: list[str], operator: str, notify: Notify, token: str | None = None
+    ) -> None:
         self.urls = urls
         self.operator = operator
         self._notify = notify
@@ -57,8 +58,11 @@ class SilenceKeeper:
 
         try:
             silence_id = await self._client(url).create_silence(
-                alert_labels(rule), ends_at=datetime.now(UTC) + SILENCE_CEILING,
-                created_by=ack.by, comment=f"acknowledged in syncmon by {ack.by}")
+                alert_labels(rule),
+                ends_at=datetime.now(UTC) + SILENCE_CEILING,
+                created_by=ack.by,
+                comment=f"acknowledged in syncmon by {ack.by}",
+            )
         except Exception as exc:
             self._notify(f"could not silence {rule.name}: {describe_error(exc)}", "error")
             return
@@ -72,8 +76,7 @@ class SilenceKeeper:
         try:
             await self._client(url).expire_silence(silence_id)
         except Exception as exc:
-            self._notify(f"could not expire silence {silence_id}: {describe_error(exc)}",
-                         "warning")
+            self._notify(f"could not expire silence {silence_id}: {describe_error(exc)}", "warning")
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -24,8 +24,9 @@ def clean(value: object, *, single_line: bool = True, limit: int | None = None) 
     return sanitize(redact(str(value)), single_line=single_line, limit=limit)
 
 
-def safe(value: object, style: str = "", *, single_line: bool = True,
-         limit: int | None = None) -> Text:
+def safe(
+    value: object, style: str = "", *, single_line: bool = True, limit: int | None = None
+) -> Text:
     """Untrusted text as a literal `Text` (never markup)."""
     return Text(clean(value, single_line=single_line, limit=limit), style=style)
 

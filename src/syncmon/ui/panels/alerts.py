@@ -21,8 +21,14 @@ STATE_STYLE = {
     AlertState.RESOLVED: "green",
     AlertState.INACTIVE: "green",
 }
-_ORDER = {AlertState.FIRING: 0, AlertState.ERROR: 2, AlertState.PENDING: 3,
-          AlertState.NODATA: 4, AlertState.RESOLVED: 5, AlertState.INACTIVE: 6}
+_ORDER = {
+    AlertState.FIRING: 0,
+    AlertState.ERROR: 2,
+    AlertState.PENDING: 3,
+    AlertState.NODATA: 4,
+    AlertState.RESOLVED: 5,
+    AlertState.INACTIVE: 6,
+}
 
 
 def sort_key(tracker: AlertTracker, acks: Acknowledgements) -> tuple[int, str]:
@@ -42,8 +48,10 @@ def state_cell(tracker: AlertTracker, acks: Acknowledgements) -> Text:
     if ack is not None:
         # only firing alerts carry an ack, so the word alone says both (and stays narrow)
         return Text.assemble(("acked by ", "yellow"), safe(ack.by, "yellow", limit=12))
-    text = Text(f" {word} " if tracker.state is AlertState.FIRING else word,
-                style=STATE_STYLE.get(tracker.state, ""))
+    text = Text(
+        f" {word} " if tracker.state is AlertState.FIRING else word,
+        style=STATE_STYLE.get(tracker.state, ""),
+    )
     if tracker.state is AlertState.FIRING and tracker.error:
         text.append(" (blind)", style="bold red")
     return text
@@ -55,8 +63,14 @@ class AlertsTable(DataTable[Text]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
-        for label, key in (("state", "state"), ("sev", "sev"), ("alert", "alert"),
-                           ("value", "value"), ("threshold", "threshold"), ("since", "since")):
+        for label, key in (
+            ("state", "state"),
+            ("sev", "sev"),
+            ("alert", "alert"),
+            ("value", "value"),
+            ("threshold", "threshold"),
+            ("since", "since"),
+        ):
             self.add_column(label, key=key)
 
     def selected_rule(self) -> str | None:
@@ -65,8 +79,7 @@ class AlertsTable(DataTable[Text]):
         key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return key.value
 
-    def show(self, trackers: Iterable[AlertTracker], acks: Acknowledgements,
-             now: datetime) -> None:
+    def show(self, trackers: Iterable[AlertTracker], acks: Acknowledgements, now: datetime) -> None:
         selected = self.selected_rule()
         self.clear()
         rows = sorted(trackers, key=lambda t: sort_key(t, acks))
@@ -80,18 +93,33 @@ class AlertsTable(DataTable[Text]):
                 if tracker.state is AlertState.NODATA:
                     value.append(f" n={obs.samples}", style="dim")
                 threshold = Text(format_value(obs.threshold, obs.unit), style="dim")
-            since = Text(age(now - tracker.state_since) if tracker.state_since else "—",
-                         style="dim")
-            self.add_row(state_cell(tracker, acks),
-                         Text(rule.severity.value[:4], style="bold" if
-                              rule.severity.value == "critical" else ""),
-                         safe(rule.name, limit=26), value, threshold, since, key=rule.name)
+            since = Text(
+                age(now - tracker.state_since) if tracker.state_since else "—", style="dim"
+            )
+            self.add_row(
+                state_cell(tracker, acks),
+                Text(
+                    rule.severity.value[:4],
+                    style="bold" if rule.severity.value == "critical" else "",
+                ),
+                safe(rule.name, limit=26),
+                value,
+                threshold,
+                since,
+                key=rule.name,
+            )
         if selected is not None:
             for index, tracker in enumerate(rows):
                 if tracker.rule.name == selected:
                     self.move_cursor(row=index, animate=False)
                     break
         if not rows:
-            self.add_row(Text("no rules", style="dim"), Text(""),
-                         Text("(alerts.yaml has no alerts)", style="dim"),
-                         Text(""), Text(""), Text(""), key="-none")
+            self.add_row(
+                Text("no rules", style="dim"),
+                Text(""),
+                Text("(alerts.yaml has no alerts)", style="dim"),
+                Text(""),
+                Text(""),
+                Text(""),
+                key="-none",
+            )

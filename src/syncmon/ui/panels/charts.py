@@ -53,8 +53,9 @@ def x_axis(series: ChartSeries) -> tuple[list[float], str]:
     return [-(count - 1 - i) * step / 3600 for i in range(count)], "hours ago"
 
 
-def build_charts(series: ChartSeries, thresholds: dict[str, list[tuple[str, float, Unit]]]
-                 ) -> tuple[ChartData, ChartData, ChartData]:
+def build_charts(
+    series: ChartSeries, thresholds: dict[str, list[tuple[str, float, Unit]]]
+) -> tuple[ChartData, ChartData, ChartData]:
     """Failure rates (%), sync duration (ms), throughput (/min) with rule thresholds."""
     x, label = x_axis(series)
 
@@ -65,22 +66,41 @@ def build_charts(series: ChartSeries, thresholds: dict[str, list[tuple[str, floa
                 out.append((rule, value * 100 if unit is Unit.RATIO else value))
         return out
 
-    failures = ChartData("failure rate %", x, label, [
-        Line("sync", _metric(series, "sync_failure_rate", 100)),
-        Line("plaid", _metric(series, "plaid_error_rate", 100)),
-    ], lines_for("sync_failure_rate", "plaid_error_rate", "error_rate"))
-    duration = ChartData("sync duration ms", x, label, [
-        Line("avg", _metric(series, "avg_sync_duration")),
-        Line("p95", _metric(series, "p95_sync_duration")),
-    ], lines_for("avg_sync_duration", "p95_sync_duration"))
-    throughput = ChartData("sync throughput /min", x, label, [
-        Line("ops/min", _metric(series, "sync_throughput")),
-    ], lines_for("sync_throughput"))
+    failures = ChartData(
+        "failure rate %",
+        x,
+        label,
+        [
+            Line("sync", _metric(series, "sync_failure_rate", 100)),
+            Line("plaid", _metric(series, "plaid_error_rate", 100)),
+        ],
+        lines_for("sync_failure_rate", "plaid_error_rate", "error_rate"),
+    )
+    duration = ChartData(
+        "sync duration ms",
+        x,
+        label,
+        [
+            Line("avg", _metric(series, "avg_sync_duration")),
+            Line("p95", _metric(series, "p95_sync_duration")),
+        ],
+        lines_for("avg_sync_duration", "p95_sync_duration"),
+    )
+    throughput = ChartData(
+        "sync throughput /min",
+        x,
+        label,
+        [
+            Line("ops/min", _metric(series, "sync_throughput")),
+        ],
+        lines_for("sync_throughput"),
+    )
     return failures, duration, throughput
 
 
-def _segments(x: Sequence[float], values: Sequence[float | None]
-              ) -> list[tuple[list[float], list[float]]]:
+def _segments(
+    x: Sequence[float], values: Sequence[float | None]
+) -> list[tuple[list[float], list[float]]]:
     """Split at gaps (buckets without data) so lines are not drawn through missing data."""
     segments: list[tuple[list[float], list[float]]] = []
     xs: list[float] = []
@@ -126,13 +146,13 @@ class SeriesChart(PlotextPlot):
             color = self.COLORS[index % len(self.COLORS)]
             marker = self.MARKERS[index % len(self.MARKERS)]
             for n, (xs, ys) in enumerate(_segments(data.x, line.values)):
-                plt.plot(xs, ys, label=line.label if n == 0 else None, color=color,
-                         marker=marker)
+                plt.plot(xs, ys, label=line.label if n == 0 else None, color=color, marker=marker)
                 drawn = True
         for name, value in data.thresholds:
             plt.hline(value, "red")
-            plt.text(clean(f"alert: {name}", limit=30), data.x[-1], value, color="red",
-                     alignment="right")
+            plt.text(
+                clean(f"alert: {name}", limit=30), data.x[-1], value, color="red", alignment="right"
+            )
         if not drawn:
             plt.text("no operations", data.x[len(data.x) // 2] if data.x else 0, 0)
         if data.x:

@@ -13,11 +13,21 @@ from syncmon.ui.text import age, safe
 
 
 class FailuresPanel(Static):
-    def show(self, errors: list[tuple[str, int]], stale: StaleMark | None,
-             now: datetime, unavailable: str | None = None) -> None:
+    def show(
+        self,
+        errors: list[tuple[str, int]],
+        stale: StaleMark | None,
+        now: datetime,
+        unavailable: str | None = None,
+    ) -> None:
         self.border_subtitle = (
-            Text(f"STALE {age(now - stale.last_good) if stale.last_good else ''}",
-                 style="bold yellow") if stale else None)
+            Text(
+                f"STALE {age(now - stale.last_good) if stale.last_good else ''}",
+                style="bold yellow",
+            )
+            if stale
+            else None
+        )
         if unavailable:
             self.update(safe(unavailable, "yellow", limit=200))
             return
@@ -29,6 +39,8 @@ class FailuresPanel(Static):
         table.add_column("count", justify="right", no_wrap=True)
         table.add_column("message", ratio=1, overflow="fold")
         for message, count in errors:
-            table.add_row(Text(f"{count}×", style="bold red" if not stale else "dim"),
-                          safe(message, "dim" if stale else "", limit=300))
+            table.add_row(
+                Text(f"{count}×", style="bold red" if not stale else "dim"),
+                safe(message, "dim" if stale else "", limit=300),
+            )
         self.update(table)

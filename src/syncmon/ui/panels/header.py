@@ -32,9 +32,13 @@ class DashboardHeader(Static):
     """Two lines: sources on the first, freshness and mode on the second."""
 
     def show(self, state: HeaderState, now: datetime) -> None:
-        line1 = Text.assemble(("syncmon ", "bold"), ("API ", "dim"),
-                              (clean(state.api, limit=60), ""), ("  DB ", "dim"),
-                              (clean(state.database, limit=50), ""))
+        line1 = Text.assemble(
+            ("syncmon ", "bold"),
+            ("API ", "dim"),
+            (clean(state.api, limit=60), ""),
+            ("  DB ", "dim"),
+            (clean(state.database, limit=50), ""),
+        )
         line2 = Text()
         if state.firing:
             style = "bold reverse red" if state.flash else "bold red"

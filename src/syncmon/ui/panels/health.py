@@ -25,12 +25,14 @@ HEADER_ABBREVIATIONS = {
 def tile_text(result: EndpointResult) -> Text:
     latency = f"{result.latency_ms:.0f}ms" if result.latency_ms is not None else "—"
     code = f"HTTP {result.http_status}" if result.http_status else "no reply"
-    text = Text.assemble((result.status.upper(), STATUS_STYLE.get(result.status, "bold")),
-                         f" {latency}\n{code}")
+    text = Text.assemble(
+        (result.status.upper(), STATUS_STYLE.get(result.status, "bold")), f" {latency}\n{code}"
+    )
     if result.error:
         text.append("\n")
-        text.append_text(safe(result.error, "red" if result.status == "down" else "yellow",
-                              limit=120))
+        text.append_text(
+            safe(result.error, "red" if result.status == "down" else "yellow", limit=120)
+        )
     if result.missing_security_headers:
         names = ",".join(HEADER_ABBREVIATIONS.get(h, h) for h in result.missing_security_headers)
         text.append(f"\nno {names}", style="dim")
@@ -54,22 +56,36 @@ class HealthPanel(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("health: waiting for the first poll…", id="health-note")
 
-    def show(self, endpoints: list[EndpointResult] | None, stale: StaleMark | None,
-             unavailable: str | None, now: datetime) -> None:
+    def show(
+        self,
+        endpoints: list[EndpointResult] | None,
+        stale: StaleMark | None,
+        unavailable: str | None,
+        now: datetime,
+    ) -> None:
         note = self.query_one("#health-note", Static)
         if unavailable is not None or endpoints is None:
             for tile in self.query(EndpointTile):
                 tile.remove()
-            message = (f"health: {unavailable}" if unavailable
-                       else f"health endpoints: {stale.reason}" if stale else "health: waiting…")
+            message = (
+                f"health: {unavailable}"
+                if unavailable
+                else f"health endpoints: {stale.reason}"
+                if stale
+                else "health: waiting…"
+            )
             note.update(Text(message, style="bold magenta" if unavailable else "yellow"))
             note.display = True
             return
         note.display = stale is not None
         if stale is not None:
-            note.update(Text.assemble(("STALE ", "bold reverse yellow"),
-                                      f"{age(now - stale.last_good) if stale.last_good else ''} ",
-                                      safe(stale.reason, limit=60)))
+            note.update(
+                Text.assemble(
+                    ("STALE ", "bold reverse yellow"),
+                    f"{age(now - stale.last_good) if stale.last_good else ''} ",
+                    safe(stale.reason, limit=60),
+                )
+            )
         tiles = list(self.query(EndpointTile))
         if len(tiles) != len(endpoints):
             for tile in tiles:

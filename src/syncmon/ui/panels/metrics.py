@@ -59,12 +59,23 @@ def ordered(metrics: Mapping[str, MetricValue], targets: Mapping[str, Condition]
 
 
 class MetricsPanel(Static):
-    def show(self, metrics: Mapping[str, MetricValue], targets: Mapping[str, Condition],
-             stale: Mapping[Source, StaleMark], now: datetime) -> None:
+    def show(
+        self,
+        metrics: Mapping[str, MetricValue],
+        targets: Mapping[str, Condition],
+        stale: Mapping[Source, StaleMark],
+        now: datetime,
+    ) -> None:
         if not metrics:
             reasons = {m.reason for m in stale.values()}
-            self.update(Text("waiting for data…" if not reasons else
-                             "no data: " + "; ".join(sorted(reasons)), style="yellow"))
+            self.update(
+                Text(
+                    "waiting for data…"
+                    if not reasons
+                    else "no data: " + "; ".join(sorted(reasons)),
+                    style="yellow",
+                )
+            )
             return
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column("metric", ratio=3, no_wrap=True, overflow="ellipsis")
@@ -72,21 +83,28 @@ class MetricsPanel(Static):
         table.add_column("target", justify="right", no_wrap=True)
         table.add_column("n", justify="right", no_wrap=True)
         table.add_column("status", no_wrap=True)
-        table.add_row(*(Text(h, style="dim") for h in ("metric", "value", "target", "samples",
-                                                       "status")))
+        table.add_row(
+            *(Text(h, style="dim") for h in ("metric", "value", "target", "samples", "status"))
+        )
         for name in ordered(metrics, targets):
             mv = metrics[name]
             condition = targets.get(name)
             target = comparisons(condition)[0] if condition is not None else None
             mark = stale.get(metric_source(name))  # type: ignore[arg-type]
             if mark is not None:
-                word, style = f"STALE {age(now - mark.last_good) if mark.last_good else ''}", \
-                    "bold yellow"
+                word, style = (
+                    f"STALE {age(now - mark.last_good) if mark.last_good else ''}",
+                    "bold yellow",
+                )
                 value_style = "dim"
             else:
                 word, style = VERDICTS[verdict(mv.value, target)]
                 value_style = "bold" if target else ""
-            table.add_row(safe(name), Text(format_value(mv.value, mv.unit), style=value_style),
-                          Text(target_text(target) if target else "", style="dim"),
-                          Text(str(mv.samples), style="dim"), Text(word, style=style))
+            table.add_row(
+                safe(name),
+                Text(format_value(mv.value, mv.unit), style=value_style),
+                Text(target_text(target) if target else "", style="dim"),
+                Text(str(mv.samples), style="dim"),
+                Text(word, style=style),
+            )
         self.update(table)

@@ -25,8 +25,9 @@ class ConfirmResolutionScreen(ModalScreen[str | None]):
         ("enter", "confirm", "confirm"),
     ]
 
-    def __init__(self, choice: str, conflict_label: str, note: str = "",
-                 detail: str | None = None) -> None:
+    def __init__(
+        self, choice: str, conflict_label: str, note: str = "", detail: str | None = None
+    ) -> None:
         super().__init__()
         self._choice, self._label, self._note, self._detail = choice, conflict_label, note, detail
         self._answered = False

@@ -31,8 +31,11 @@ from syncmon.ui.text import clean, json_text, safe
 if TYPE_CHECKING:
     from syncmon.ui.conflicts_service import ConflictsService
 
-CHOICE_WORDS = {Resolution.KEEP_LOCAL: "keep local", Resolution.KEEP_REMOTE: "keep remote",
-                Resolution.MERGE: "merge"}
+CHOICE_WORDS = {
+    Resolution.KEEP_LOCAL: "keep local",
+    Resolution.KEEP_REMOTE: "keep remote",
+    Resolution.MERGE: "merge",
+}
 _CLOSED = (OutcomeKind.RESOLVED, OutcomeKind.ALREADY_RESOLVED, OutcomeKind.NOT_FOUND)
 
 
@@ -50,8 +53,7 @@ class ConflictDetailScreen(Screen[None]):
         self.service = service
         self.note = ""
         self.choice: Resolution | None = None
-        self.merged_text = json.dumps(conflict.local, indent=2, ensure_ascii=False,
-                                      sort_keys=True)
+        self.merged_text = json.dumps(conflict.local, indent=2, ensure_ascii=False, sort_keys=True)
         self.merged: dict[str, Any] | None = None
         self.sending = False
         self.outcome: ResolveOutcome | None = None
@@ -60,15 +62,17 @@ class ConflictDetailScreen(Screen[None]):
     @property
     def label(self) -> str:
         c = self.conflict
-        return (f"{c.entity_type} {c.entity_id} · user {c.user_id} · version {c.version}")
+        return f"{c.entity_type} {c.entity_id} · user {c.user_id} · version {c.version}"
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Conflict ", "bold"), safe(self.label, limit=160)),
-                     id="detail-title")
+        yield Static(
+            Text.assemble(("Conflict ", "bold"), safe(self.label, limit=160)), id="detail-title"
+        )
         yield DataTable(id="diff-table", cursor_type="row")
         yield Static("", id="diff-full")
-        yield Static(Text("l keep local · r keep remote · m merge · escape back",
-                          style="dim"), id="outcome")
+        yield Static(
+            Text("l keep local · r keep remote · m merge · escape back", style="dim"), id="outcome"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -77,12 +81,14 @@ class ConflictDetailScreen(Screen[None]):
             table.add_column(label, key=label or "mark")
         for row in diff_documents(self.conflict.local, self.conflict.remote, self.conflict.base):
             hot = "bold yellow" if row.differs else ""
-            table.add_row(Text("≠" if row.differs else " ", style="bold red"),
-                          safe(row.key, "bold" if row.differs else "", limit=30),
-                          Text(json_text(row.local, limit=60), style=hot),
-                          Text(json_text(row.remote, limit=60), style=hot),
-                          Text(json_text(row.base, limit=60), style="dim"),
-                          key=row.key)
+            table.add_row(
+                Text("≠" if row.differs else " ", style="bold red"),
+                safe(row.key, "bold" if row.differs else "", limit=30),
+                Text(json_text(row.local, limit=60), style=hot),
+                Text(json_text(row.remote, limit=60), style=hot),
+                Text(json_text(row.base, limit=60), style="dim"),
+                key=row.key,
+            )
         table.focus()
         self._show_full(0)
 
@@ -128,8 +134,7 @@ class ConflictDetailScreen(Screen[None]):
             self.notify("a resolution is being sent; wait for its answer", severity="warning")
             return True
         if self.outcome is not None and self.outcome.kind in _CLOSED:
-            self.notify("this conflict is closed; escape goes back to the list",
-                        severity="warning")
+            self.notify("this conflict is closed; escape goes back to the list", severity="warning")
             return True
         return False
 
@@ -148,8 +153,9 @@ class ConflictDetailScreen(Screen[None]):
             self._status(Text(f"sending {CHOICE_WORDS[choice]}…", style="bold yellow"))
             self.send(choice, note, self.merged if choice is Resolution.MERGE else None)
 
-        self.app.push_screen(ConfirmResolutionScreen(CHOICE_WORDS[choice], self.label,
-                                                     self.note, detail), answered)
+        self.app.push_screen(
+            ConfirmResolutionScreen(CHOICE_WORDS[choice], self.label, self.note, detail), answered
+        )
 
     @work(exclusive=False, group="resolve")
     async def send(self, choice: Resolution, note: str, merged: dict[str, Any] | None) -> None:
@@ -165,24 +171,39 @@ class ConflictDetailScreen(Screen[None]):
         word = CHOICE_WORDS[choice]
         message = clean(outcome.message, limit=300)
         if outcome.kind is OutcomeKind.RESOLVED:
-            self._status(Text.assemble((" RESOLVED ", "bold reverse green"),
-                                       f" {word} by {clean(self.service.resolved_by)}"
-                                       " · escape: back to the list"))
+            self._status(
+                Text.assemble(
+                    (" RESOLVED ", "bold reverse green"),
+                    f" {word} by {clean(self.service.resolved_by)} · escape: back to the list",
+                )
+            )
             self.notify(f"conflict resolved: {word}", markup=False)
         elif outcome.kind is OutcomeKind.ALREADY_RESOLVED:
-            self._status(Text.assemble((" NOT SENT AGAIN ", "bold reverse yellow"), " ",
-                                       (message, "yellow"), " · escape: back"))
+            self._status(
+                Text.assemble(
+                    (" NOT SENT AGAIN ", "bold reverse yellow"),
+                    " ",
+                    (message, "yellow"),
+                    " · escape: back",
+                )
+            )
         elif outcome.kind is OutcomeKind.NOT_FOUND:
             self._status(Text.assemble((" GONE ", "bold reverse yellow"), " ", message))
         else:
-            key = {Resolution.KEEP_LOCAL: "l", Resolution.KEEP_REMOTE: "r",
-                   Resolution.MERGE: "m"}[choice]
-            self._status(Text.assemble(
-                (" NOT RESOLVED ", "bold reverse red"), " ", (message, "red"),
-                f"\nyour choice ({word}"
-                + (", merged document" if choice is Resolution.MERGE else "")
-                + (f", note {clean(self.note, limit=40)!r}" if self.note else "")
-                + f") is kept: press {key} to try again"))
+            key = {Resolution.KEEP_LOCAL: "l", Resolution.KEEP_REMOTE: "r", Resolution.MERGE: "m"}[
+                choice
+            ]
+            self._status(
+                Text.assemble(
+                    (" NOT RESOLVED ", "bold reverse red"),
+                    " ",
+                    (message, "red"),
+                    f"\nyour choice ({word}"
+                    + (", merged document" if choice is Resolution.MERGE else "")
+                    + (f", note {clean(self.note, limit=40)!r}" if self.note else "")
+                    + f") is kept: press {key} to try again",
+                )
+            )
 
     def _status(self, text: Text) -> None:
         self.query_one("#outcome", Static).update(text)

@@ -43,8 +43,7 @@ class ConflictsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, width in (("age", 7), ("user", 36), ("entity", 32), ("ver", 4),
-                             ("detected", 8)):
+        for label, width in (("age", 7), ("user", 36), ("entity", 32), ("ver", 4), ("detected", 8)):
             table.add_column(label, key=label, width=width)
         table.focus()
 
@@ -65,8 +64,13 @@ class ConflictsScreen(Screen[None]):
         now = self._clock()  # type: ignore[operator]
         if result.error is not None:
             since = f" (list from {age(now - self._loaded_at)} ago)" if self._loaded_at else ""
-            status.update(Text.assemble(("STALE ", "bold reverse yellow"),
-                                        safe(result.error, "yellow", limit=200), since))
+            status.update(
+                Text.assemble(
+                    ("STALE ", "bold reverse yellow"),
+                    safe(result.error, "yellow", limit=200),
+                    since,
+                )
+            )
             return
         self._loaded_at = now
         table = self.query_one(DataTable)
@@ -82,13 +86,18 @@ class ConflictsScreen(Screen[None]):
                 safe(f"{conflict.entity_type} {conflict.entity_id}", limit=40),
                 Text(str(conflict.version), style="dim"),
                 Text(short_time(conflict.detected_at), style="dim"),
-                key=conflict.id)
+                key=conflict.id,
+            )
         ids = [c.id for c in result.conflicts]
         if selected in ids:
             table.move_cursor(row=ids.index(selected), animate=False)
         skipped = f", {result.skipped} malformed left out" if result.skipped else ""
-        status.update(Text(f"{len(result.conflicts)} open{skipped} · enter: open · r: reload · "
-                           "escape: back", style="dim"))
+        status.update(
+            Text(
+                f"{len(result.conflicts)} open{skipped} · enter: open · r: reload · escape: back",
+                style="dim",
+            )
+        )
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)

@@ -39,7 +39,8 @@ def rule_thresholds(rules: tuple[AlertRule, ...]) -> dict[str, list[tuple[str, f
     for rule in rules:
         for comparison in comparisons(rule.condition):
             out.setdefault(comparison.metric.name, []).append(
-                (rule.name, comparison.threshold, comparison.metric.unit))
+                (rule.name, comparison.threshold, comparison.metric.unit)
+            )
     return out
 
 
@@ -86,27 +87,45 @@ class DashboardScreen(Screen[None]):
     def show_header(self, state: HeaderState, now: datetime) -> None:
         self.query_one(DashboardHeader).show(state, now)
 
-    def show_model(self, model: DashboardModel, trackers: Mapping[str, AlertTracker],
-                   acks: Acknowledgements, targets: Mapping[str, Condition],
-                   rules: tuple[AlertRule, ...], now: datetime, alert_now: datetime) -> None:
+    def show_model(
+        self,
+        model: DashboardModel,
+        trackers: Mapping[str, AlertTracker],
+        acks: Acknowledgements,
+        targets: Mapping[str, Condition],
+        rules: tuple[AlertRule, ...],
+        now: datetime,
+        alert_now: datetime,
+    ) -> None:
         """Redraw every panel; `alert_now` is the evaluation time (differs under --at)."""
         window = window_label(model.metrics_window) if model.metrics_window else ""
-        self.query_one("#metrics").border_title = f"key metrics ({window})" if window else \
-            "key metrics"
-        self.query_one("#failures").border_title = f"recent failures ({window})" if window \
-            else "recent failures"
-        self.query_one(HealthPanel).show(model.endpoints, model.stale.get(Source.ENDPOINTS),
-                                         model.unavailable.get(Source.ENDPOINTS), now)
+        self.query_one("#metrics").border_title = (
+            f"key metrics ({window})" if window else "key metrics"
+        )
+        self.query_one("#failures").border_title = (
+            f"recent failures ({window})" if window else "recent failures"
+        )
+        self.query_one(HealthPanel).show(
+            model.endpoints,
+            model.stale.get(Source.ENDPOINTS),
+            model.unavailable.get(Source.ENDPOINTS),
+            now,
+        )
         self.query_one(AlertsTable).show(trackers.values(), acks, alert_now)
-        firing = sum(1 for t in trackers.values()
-                     if t.state is AlertState.FIRING and t.rule.name not in acks)
+        firing = sum(
+            1 for t in trackers.values() if t.state is AlertState.FIRING and t.rule.name not in acks
+        )
         subtitle = Text(f"{firing} firing", style="bold red") if firing else Text("")
         if model.alerts_stale:
             subtitle.append(" not re-evaluated: the last poll failed ", style="bold yellow")
         self.query_one("#alerts").border_subtitle = subtitle
         self.query_one(MetricsPanel).show(model.metrics, targets, model.stale, now)
-        self.query_one(FailuresPanel).show(model.top_errors, model.stale.get(Source.PERFORMANCE),
-                                           now, model.unavailable.get(Source.PERFORMANCE))
+        self.query_one(FailuresPanel).show(
+            model.top_errors,
+            model.stale.get(Source.PERFORMANCE),
+            now,
+            model.unavailable.get(Source.PERFORMANCE),
+        )
         self._show_conflicts(model, now)
         self._show_charts(model, rules)
 
@@ -115,8 +134,10 @@ class DashboardScreen(Screen[None]):
         if model.conflicts_open is None:
             text.append("open: ?", style="dim")
         else:
-            text.append(f"{model.conflicts_open} open", style="bold yellow" if
-                        model.conflicts_open else "green")
+            text.append(
+                f"{model.conflicts_open} open",
+                style="bold yellow" if model.conflicts_open else "green",
+            )
         if model.conflicts_stale is not None:
             mark = model.conflicts_stale
             text.append("  STALE", style="bold yellow")
@@ -128,13 +149,16 @@ class DashboardScreen(Screen[None]):
         self.query_one("#conflicts-count", Static).update(text)
 
     def _show_charts(self, model: DashboardModel, rules: tuple[AlertRule, ...]) -> None:
-        charts = [self.query_one(f"#chart-{n}", SeriesChart)
-                  for n in ("failures", "duration", "throughput")]
+        charts = [
+            self.query_one(f"#chart-{n}", SeriesChart)
+            for n in ("failures", "duration", "throughput")
+        ]
         if model.chart is None:
             for chart in charts:
                 chart.show(None)
             return
         stale = model.stale_for(Source.PERFORMANCE) is not None
-        for chart, data in zip(charts, build_charts(model.chart, rule_thresholds(rules)),
-                               strict=True):
+        for chart, data in zip(
+            charts, build_charts(model.chart, rule_thresholds(rules)), strict=True
+        ):
             chart.show(data, stale)

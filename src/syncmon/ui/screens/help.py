@@ -50,8 +50,13 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="dialog"):
             yield Static(Text("syncmon keys", style="bold"))
             yield Static(table)
-            yield Static(Text("Stale data is marked STALE with its age; states are always "
-                              "words, so NO_COLOR reads the same. escape closes.", style="dim"))
+            yield Static(
+                Text(
+                    "Stale data is marked STALE with its age; states are always "
+                    "words, so NO_COLOR reads the same. escape closes.",
+                    style="dim",
+                )
+            )
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -39,11 +39,19 @@ class MergeEditorScreen(ModalScreen[tuple[str, dict[str, Any] | None]]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="merge-dialog", classes="dialog"):
-            yield Static(Text.assemble(("Merged document", "bold"),
-                                       ("  ctrl+s: continue to confirm · escape: back "
-                                        "(your edits are kept)", "dim")))
-            yield TextArea(self._text, language=None, id="merge-text",
-                           show_line_numbers=True, tab_behavior="indent")
+            yield Static(
+                Text.assemble(
+                    ("Merged document", "bold"),
+                    ("  ctrl+s: continue to confirm · escape: back (your edits are kept)", "dim"),
+                )
+            )
+            yield TextArea(
+                self._text,
+                language=None,
+                id="merge-text",
+                show_line_numbers=True,
+                tab_behavior="indent",
+            )
             yield Static("", id="merge-error", classes="error")
 
     def on_mount(self) -> None:

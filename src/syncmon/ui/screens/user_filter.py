@@ -27,8 +27,9 @@ class UserFilterScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(Text("Filter by user id", style="bold"))
-            yield Static(Text("A UUID. Leave empty to show every user. "
-                              "Alerts stay fleet-wide.", style="dim"))
+            yield Static(
+                Text("A UUID. Leave empty to show every user. Alerts stay fleet-wide.", style="dim")
+            )
             yield Input(value=self._current, placeholder="e.g. 3f0c…-…", id="user-input")
             yield Static("", id="user-error", classes="error")
 
@@ -41,7 +42,8 @@ class UserFilterScreen(ModalScreen[str | None]):
             self.dismiss(str(uuid.UUID(value)))
         except ValueError:
             self.query_one("#user-error", Static).update(
-                Text("not a UUID (expected 8-4-4-4-12 hex digits)", style="bold red"))
+                Text("not a UUID (expected 8-4-4-4-12 hex digits)", style="bold red")
+            )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
