@@ -181,7 +181,7 @@ class ConflictDetailScreen(Screen[None]):
         elif outcome.kind is OutcomeKind.ALREADY_RESOLVED:
             self._status(
                 Text.assemble(
-                    (" NOT SENT AGAIN ", "bold reverse yellow"),
+                    (" NOT APPLIED ", "bold reverse yellow"),
                     " ",
                     (message, "yellow"),
                     " · escape: back",
