@@ -11,6 +11,7 @@ import httpx
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
 from syncmon.core.text import sanitize
 from syncmon.redaction import describe_error
+from syncmon.sources.health import explain_connect_error
 
 CONFLICTS_PATH = "/api/v1/sync/conflicts"
 MAX_BODY = 8 * 1024 * 1024
@@ -53,7 +54,7 @@ class ConflictsClient:
         except httpx.TimeoutException:
             return ConflictList(error="conflicts API timed out")
         except (httpx.HTTPError, OSError) as exc:
-            return ConflictList(error=f"conflicts API: {describe_error(exc)}")
+            return ConflictList(error=f"conflicts API: {_explain(exc)}")
         if response.status_code != 200:
             return ConflictList(error=f"conflicts API answered HTTP {response.status_code}")
         if len(response.content) > MAX_BODY:
@@ -101,7 +102,7 @@ class ConflictsClient:
                 "be resolved — refresh, or retry (a repeat gets 409 if it was)",
             )
         except (httpx.HTTPError, OSError) as exc:
-            return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {describe_error(exc)}")
+            return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {_explain(exc)}")
         return interpret_resolve_response(response.status_code, response.content)
 
 
@@ -144,3 +145,9 @@ def interpret_resolve_response(status: int, content: bytes) -> ResolveOutcome:
     return ResolveOutcome(
         OutcomeKind.FAILED, f"HTTP {status}: nothing was resolved; retry", http_status=status
     )
+
+
+def _explain(exc: BaseException) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return explain_connect_error(exc)
+    return describe_error(exc)

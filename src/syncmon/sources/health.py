@@ -144,7 +144,7 @@ class HealthPoller:
                 name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
             )
         except httpx.ConnectError as exc:
-            return EndpointResult(name, url, "down", elapsed(), None, _connect_reason(exc))
+            return EndpointResult(name, url, "down", elapsed(), None, explain_connect_error(exc))
         except httpx.TimeoutException:
             return EndpointResult(
                 name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
@@ -195,7 +195,8 @@ async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
-def _connect_reason(exc: httpx.ConnectError) -> str:
+def explain_connect_error(exc: httpx.ConnectError) -> str:
+    """`connection refused`, `host not found (DNS)`, a TLS error: what httpx buries in a chain."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and len(chain) < 10:
