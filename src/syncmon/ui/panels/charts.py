@@ -6,6 +6,7 @@ redraws at the new size; the data is only replaced when a poll brings a new seri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -148,13 +149,44 @@ class SeriesChart(PlotextPlot):
             for n, (xs, ys) in enumerate(_segments(data.x, line.values)):
                 plt.plot(xs, ys, label=line.label if n == 0 else None, color=color, marker=marker)
                 drawn = True
-        for name, value in data.thresholds:
+        values = [v for line in data.lines for v in line.values if v is not None]
+        values += [value for _, value in data.thresholds]
+        low, high = (min(values), max(values)) if values else (0.0, 1.0)
+        for value, names in _threshold_labels(data.thresholds, high - low):
             plt.hline(value, "red")
-            plt.text(
-                clean(f"alert: {name}", limit=30), data.x[-1], value, color="red", alignment="right"
-            )
+            label = clean("alert: " + ", ".join(names), limit=40)
+            if data.x:
+                plt.text(label, data.x[-1], value, color="red", alignment="right")
         if not drawn:
             plt.text("no operations", data.x[len(data.x) // 2] if data.x else 0, 0)
         if data.x:
             plt.xlim(data.x[0], data.x[-1])
+        ticks = _nice_ticks(low, high)
+        plt.yticks(ticks, [f"{t:g}" for t in ticks])
         self.refresh()
+
+
+def _threshold_labels(
+    thresholds: list[tuple[str, float]], span: float
+) -> list[tuple[float, list[str]]]:
+    """One label per threshold line; lines closer than a tenth of the span share a label."""
+    merged: list[tuple[float, list[str]]] = []
+    for name, value in sorted(thresholds, key=lambda t: t[1]):
+        if merged and abs(value - merged[-1][0]) <= max(span, 1e-9) / 10:
+            merged[-1][1].append(name)
+        else:
+            merged.append((value, [name]))
+    return merged
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten) within [low, high]."""
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / (count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    start = math.floor(low / step) * step
+    ticks = [round(start + i * step, 10) for i in range(count + 1)]
+    inside = [t for t in ticks if low - 1e-9 <= t <= high + 1e-9]  # plotext pins others to an edge
+    return inside or [low, high]
