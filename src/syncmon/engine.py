@@ -63,6 +63,9 @@ class PollRequest:
     chart_buckets: int = 60
     top_errors: int = 0
     user_id: uuid.UUID | None = None
+    # False: do not poll the endpoints now, use the latest `Engine.poll_health` results
+    # (the dashboard polls them on their own, so a hung endpoint never holds back the rest)
+    health: bool = True
 
 
 @dataclass
@@ -138,6 +141,7 @@ class Engine:
             else None
         )
         self._latencies = LatencyLog()
+        self._endpoints: list[EndpointResult] | None = None  # the latest health poll
         self._lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -185,9 +189,12 @@ class Engine:
             user_id=request.user_id,
         )
 
-        db_task = self._fetch_database(query)
-        health_task = self._poll_health(live)
-        db_result, endpoints = await asyncio.gather(db_task, health_task)
+        if live and not request.health:
+            db_result, endpoints = await self._fetch_database(query), self._endpoints
+        else:
+            db_task = self._fetch_database(query)
+            health_task = self._poll_health(live)
+            db_result, endpoints = await asyncio.gather(db_task, health_task)
 
         snapshot.failed.update(db_result.failed)
         snapshot.db_seconds, snapshot.statements = db_result.seconds, db_result.statements
@@ -204,10 +211,6 @@ class Engine:
         if self.database is None:
             snapshot.unconfigured.update(TABLE_SOURCES)
         snapshot.endpoints = endpoints
-        if endpoints is not None:
-            for result in endpoints:
-                if result.latency_ms is not None:
-                    self._latencies.add(result.polled_at, result.latency_ms)
 
         for index, (window, offset) in enumerate(keys):
             values: list[MetricValue] = []
@@ -242,7 +245,18 @@ class Engine:
     async def _poll_health(self, live: bool) -> list[EndpointResult] | None:
         if not live or self.health is None:
             return None
-        return await self.health.poll()
+        return await self.poll_health()
+
+    async def poll_health(self) -> list[EndpointResult] | None:
+        """Poll the health endpoints alone; later `health=False` polls use these results."""
+        if self.health is None:
+            return None
+        results = await self.health.poll()
+        for result in results:
+            if result.latency_ms is not None:
+                self._latencies.add(result.polled_at, result.latency_ms)
+        self._endpoints = results
+        return results
 
     def _endpoint_aggregates(
         self, endpoints: list[EndpointResult], since: datetime

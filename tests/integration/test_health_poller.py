@@ -193,3 +193,29 @@ def test_tls_is_verified_for_https_and_never_skipped() -> None:
     assert isinstance(plain, ssl.SSLContext)
     assert plain.verify_mode is ssl.CERT_REQUIRED and plain.check_hostname
     assert plain.get_ca_certs() == []  # trusts nothing: TLS through it cannot succeed
+
+
+async def test_engine_polls_health_apart_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from syncmon.config.settings import Overrides, resolve_settings
+    from syncmon.engine import Engine, PollRequest
+
+    (tmp_path / "a.yaml").write_text("alerts: []\n")
+    routes = healthy_routes()
+    async with EndpointServer(routes) as server:
+        settings = resolve_settings(
+            Overrides(config=str(tmp_path / "a.yaml"), api_url=server.url), {}
+        )
+        async with Engine(settings) as engine:
+            nothing_yet = await engine.poll(PollRequest(health=False))
+            assert nothing_yet.endpoints is None and server.requests == []
+            polled = await engine.poll_health()
+            assert polled is not None and len(server.requests) == 4
+            routes["/api/health/redis"] = hang()  # would hold a combined poll for 5 s
+            started = time.monotonic()
+            cached = await engine.poll(PollRequest(health=False))
+            assert time.monotonic() - started < 1
+            assert len(server.requests) == 4  # nobody asked the endpoints again
+            assert cached.endpoints == polled
+            metrics = cached.display_metrics
+            assert metrics["endpoints_down"].value == 0
+            assert metrics["api_response_time"].samples == 4

@@ -226,3 +226,19 @@ async def test_unconfigured_database_says_so_instead_of_stale() -> None:
     assert "no database configured" in text
     assert "no failed operations" not in text  # never claim good news without a source
     assert "STALE: " not in text  # nothing was ever fresh, so nothing is stale
+
+
+async def test_a_hung_endpoint_does_not_hold_back_the_database_numbers(
+    backend: DemoBackend,
+) -> None:
+    import time
+
+    backend.set_endpoint("redis", "hang")
+    app = app_for(backend, health_timeout=3.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        started = time.monotonic()
+        await wait_for(pilot, lambda: app.polls >= 1, timeout=2.5, what="the database poll")
+        assert time.monotonic() - started < 3.0  # before the health poll's timeout
+        await wait_for_text(pilot, "sync_success_rate", timeout=2)
+        await wait_for_text(pilot, "health polling…", timeout=3)
+        await wait_for_text(pilot, "timed out after 3s", timeout=6)

@@ -1,8 +1,6 @@
-"""The dashboard app: polling in workers, state, and the actions behind every key.
+"""The dashboard app: state, drawing, and the actions behind every key.
 
-Polls never overlap: the next one is armed only when the previous one has finished, so a
-hung source makes the header count "polling… 4s" instead of queueing requests. Widgets
-are redrawn from `PollFinished` messages posted by the workers.
+Polling lives in `polling.py`; widgets are redrawn from the messages its workers post.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -23,14 +20,14 @@ from textual.timer import Timer
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState
 from syncmon.core.text import sanitize
-from syncmon.engine import Engine, LiveAlerts, PollRequest
-from syncmon.redaction import describe_error, redact
+from syncmon.engine import Engine, LiveAlerts
+from syncmon.redaction import redact
 from syncmon.ui.acks import Acknowledgements
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
-from syncmon.ui.messages import ConflictsLoaded, PollFinished
 from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.panels.header import HeaderState
+from syncmon.ui.polling import PollingMixin
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
@@ -38,8 +35,6 @@ from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
 
 WINDOWS = tuple(timedelta(minutes=m) for m in (5, 15, 60, 360, 1440))
-CHART_SPAN = timedelta(hours=1)
-CHART_REFRESH = timedelta(seconds=30)
 Clock = Callable[[], datetime]
 
 
@@ -47,7 +42,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SyncmonApp(App[int]):
+class SyncmonApp(PollingMixin, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,6 +92,8 @@ class SyncmonApp(App[int]):
         self._restored = False
         self._generation = 0
         self._polling_since: datetime | None = None
+        self._health_since: datetime | None = None
+        self._health_timer: Timer | None = None
         self._poll_again = False
         self._poll_error: str | None = None
         self._timer: Timer | None = None
@@ -112,6 +109,7 @@ class SyncmonApp(App[int]):
         self.push_screen(DashboardScreen())
         self.set_interval(1.0, self._tick)
         self._update_header()
+        self._arm_health(0)
         self._arm(0)
 
     async def on_unmount(self) -> None:
@@ -132,95 +130,6 @@ class SyncmonApp(App[int]):
                 return screen
         return None
 
-    # --- polling -------------------------------------------------------------------------
-    def _arm(self, delay: float) -> None:
-        """Schedule the next poll (none while paused, none periodic under --at)."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if delay <= 0:
-            self.call_later(self._start_poll)
-        elif not self.paused and self.at is None:
-            self._timer = self.set_timer(delay, self._start_poll)
-
-    def _start_poll(self) -> None:
-        if self._polling_since is not None:
-            self._poll_again = True  # one poll at a time; run again when it ends
-            return
-        self._polling_since = now = self.clock()
-        chart_span = max(CHART_SPAN, self.window)
-        # The chart is most of a poll's database time (an hour of rows, a p95 per bucket)
-        # and its buckets are a minute wide: redraw it at most every half bucket (or on
-        # `r`, or when the window changes), not on every 5 s poll.
-        chart_due = (
-            self._chart_forced
-            or self.model.chart is None
-            or self._chart_at is None
-            or now - self._chart_at >= min(chart_span / 120, CHART_REFRESH)
-        )
-        if chart_due:
-            self._chart_at, self._chart_forced = now, False
-        display = PollRequest(
-            at=self.at,
-            display_window=self.window,
-            history=not self._restored and self.user is None,
-            chart_span=chart_span if chart_due else None,
-            chart_buckets=60,
-            top_errors=5,
-            user_id=self.user,
-        )
-        alerts = None
-        if self.user is not None:  # alerts are fleet-wide, whatever the display filter
-            alerts = PollRequest(at=self.at, history=not self._restored)
-        self.poll(display, alerts, self._generation)
-        if not self._counting:
-            self._counting = True
-            self.count_conflicts()
-        self._update_header()
-
-    @work(exclusive=True, group="poll")
-    async def poll(self, display: PollRequest, alerts: PollRequest | None, generation: int) -> None:
-        try:
-            snapshot = await self.engine.poll(display)
-            alerts_snapshot = snapshot if alerts is None else await self.engine.poll(alerts)
-            self.post_message(PollFinished(snapshot, alerts_snapshot, generation))
-        except Exception as exc:  # sources never raise; this guards against bugs
-            self.post_message(PollFinished(None, None, generation, describe_error(exc)))
-
-    @work(exclusive=True, group="conflict-count")
-    async def count_conflicts(self) -> None:
-        assert self.conflicts is not None
-        self.post_message(ConflictsLoaded(await self.conflicts.list_open()))
-
-    def on_conflicts_loaded(self, message: ConflictsLoaded) -> None:
-        self._counting = False
-        result = message.result
-        self.model.apply_conflicts(len(result.conflicts), result.error, self.clock())
-        self._redraw()
-
-    def on_poll_finished(self, message: PollFinished) -> None:
-        now = self.clock()
-        self._polling_since = None
-        self.polls += 1
-        self._poll_error = message.error
-        if message.error is not None:
-            self.model.apply_crash(message.error, now)
-        elif message.snapshot is not None and message.generation == self._generation:
-            self.model.apply(message.snapshot, now)
-        if message.alerts_snapshot is not None:
-            if not self._restored:
-                self.alerts.restore(message.alerts_snapshot)
-                self._restored = True
-            self.alerts.update(message.alerts_snapshot)
-            for ack in self.acks.expire_resolved(self.alerts.trackers):
-                self.silences.expire(ack)
-        self._redraw()
-        if self._poll_again or message.generation != self._generation:
-            self._poll_again = False
-            self._arm(0)
-        else:
-            self._arm(self.interval.total_seconds())
-
     # --- drawing -------------------------------------------------------------------------
     def _header_state(self) -> HeaderState:
         trackers = self.alerts.trackers.values()
@@ -234,6 +143,7 @@ class SyncmonApp(App[int]):
             user=str(self.user) if self.user else None,
             last_refresh=self.model.received_at,
             polling_since=self._polling_since,
+            health_since=self._health_since,
             poll_error=self._poll_error,
             firing=sum(1 for t in firing if t.rule.name not in self.acks),
             acked=sum(1 for t in firing if t.rule.name in self.acks),
@@ -281,16 +191,20 @@ class SyncmonApp(App[int]):
     # --- actions (keys and command palette) ------------------------------------------------
     def action_refresh_now(self) -> None:
         self._chart_forced = True
+        self._arm_health(0)
         self._arm(0)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         if self.paused:
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-        elif self._polling_since is None:
-            self._arm(0)
+            for timer in (self._timer, self._health_timer):
+                if timer is not None:
+                    timer.stop()
+            self._timer = self._health_timer = None
+        else:
+            if self._polling_since is None:
+                self._arm(0)
+            self._arm_health(0)
         self._update_header()
 
     def _changed_view(self) -> None:

@@ -8,6 +8,7 @@ from textual.message import Message
 
 from syncmon.engine import Snapshot
 from syncmon.sources.conflicts import ConflictList
+from syncmon.sources.health import EndpointResult
 
 
 @dataclass
@@ -21,6 +22,14 @@ class PollFinished(Message):
     snapshot: Snapshot | None
     alerts_snapshot: Snapshot | None
     generation: int
+    error: str | None = None
+
+
+@dataclass
+class HealthPolled(Message):
+    """The health endpoints answered (or timed out), apart from the database poll."""
+
+    endpoints: list[EndpointResult] | None
     error: str | None = None
 
 

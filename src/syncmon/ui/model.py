@@ -86,6 +86,14 @@ class DashboardModel:
         self.metrics_window = snapshot.display_window
         self.received_at = received_at
 
+    def apply_endpoints(self, endpoints: list[EndpointResult] | None, at: datetime) -> None:
+        """A health poll of its own finished: endpoint results are data, even when down."""
+        if endpoints is None:
+            return
+        self.endpoints = endpoints
+        self.stale.pop(Source.ENDPOINTS, None)
+        self.good_at[Source.ENDPOINTS] = at
+
     def apply_crash(self, reason: str, at: datetime) -> None:
         """The poll itself failed: everything shown becomes stale, nothing is dropped."""
         self.alerts_stale = True

@@ -21,6 +21,7 @@ class HeaderState:
     user: str | None = None
     last_refresh: datetime | None = None
     polling_since: datetime | None = None
+    health_since: datetime | None = None  # a health poll still waiting (they run apart)
     poll_error: str | None = None
     firing: int = 0
     acked: int = 0
@@ -69,6 +70,8 @@ class DashboardHeader(Static):
                 line2.append(f"  polling… {age(waited)}", style="yellow")
             else:
                 line2.append("  polling…", style="dim")
+        if state.health_since is not None and now - state.health_since >= timedelta(seconds=1):
+            line2.append(f"  health polling… {age(now - state.health_since)}", style="yellow")
         if state.stale:
             line2.append(f"  STALE: {state.stale} source(s)", style="bold yellow")
         if state.poll_error:
