@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from syncmon.core.rules import AlertRule
+from syncmon.net_errors import explain_connect_error
 from syncmon.redaction import describe_error
 from syncmon.sinks.alertmanager import (
     AlertmanagerClient,
     AlertmanagerError,
     build_alert,
-    connect_failure,
 )
 
 log = logging.getLogger("syncmon.watch")
@@ -214,7 +214,7 @@ class WebhookReceiver(Receiver):
         except httpx.TimeoutException:
             return "timed out", False
         except httpx.ConnectError as exc:
-            return connect_failure(exc), False
+            return explain_connect_error(exc), False
         except (httpx.HTTPError, OSError) as exc:
             return describe_error(exc), False
         code = response.status_code

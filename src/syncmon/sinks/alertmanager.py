@@ -6,7 +6,6 @@ rule so Alertmanager deduplicates them, hence `alert_labels` never includes the 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 
 from syncmon.core.rules import AlertRule
+from syncmon.net_errors import explain_connect_error
 from syncmon.redaction import describe_error, redact
 
 SERVICE_LABEL = "sync"
@@ -30,18 +30,6 @@ class AlertmanagerError(Exception):
     def retryable(self) -> bool:
         """Down, slow or 5xx may heal; a 4xx means the request itself is wrong."""
         return self.status is None or self.status >= 500 or self.status in (408, 429)
-
-
-def connect_failure(exc: BaseException) -> str:
-    """Why a connection failed, from the exception chain (httpx wraps the OS error)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
-            return "connection refused"
-        if isinstance(seen, socket.gaierror):
-            return "host not found (DNS)"
-        seen = seen.__cause__ or seen.__context__
-    return describe_error(exc)
 
 
 def alert_labels(rule: AlertRule) -> dict[str, str]:
@@ -137,7 +125,7 @@ class AlertmanagerClient:
         except httpx.TimeoutException:
             raise AlertmanagerError(f"{where}: timed out") from None
         except httpx.ConnectError as exc:
-            raise AlertmanagerError(f"{where}: {connect_failure(exc)}") from None
+            raise AlertmanagerError(f"{where}: {explain_connect_error(exc)}") from None
         except (httpx.HTTPError, OSError) as exc:
             raise AlertmanagerError(f"{where}: {describe_error(exc)}") from None
         if not 200 <= response.status_code < 300:

@@ -10,8 +10,8 @@ import httpx
 
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
 from syncmon.core.text import sanitize
+from syncmon.net_errors import explain_connect_error
 from syncmon.redaction import describe_error
-from syncmon.sources.health import explain_connect_error
 
 CONFLICTS_PATH = "/api/v1/sync/conflicts"
 MAX_BODY = 8 * 1024 * 1024

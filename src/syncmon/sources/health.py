@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from syncmon.net_errors import explain_connect_error
 from syncmon.redaction import describe_error, redact
 
 MAX_BODY = 1024 * 1024
@@ -193,27 +194,3 @@ async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
         if size > MAX_BODY:
             return b"".join(chunks)[:MAX_BODY], True
     return b"".join(chunks), False
-
-
-def explain_connect_error(exc: httpx.ConnectError) -> str:
-    """`connection refused`, `host not found (DNS)`, a TLS error: what httpx buries in a chain."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    causes = [c for c in chain if isinstance(c, OSError)]
-    for cause in causes:
-        if isinstance(cause, ConnectionRefusedError) or cause.errno == 111:
-            return "connection refused"
-        for inner in getattr(cause, "exceptions", ()):  # anyio groups per-address failures
-            if isinstance(inner, ConnectionRefusedError):
-                return "connection refused"
-    text = " ".join(str(c) for c in chain).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service not known" in text or "nodename nor servname" in text:
-        return "host not found (DNS)"
-    if "certificate" in text or "ssl" in text:
-        return redact(f"TLS error: {exc}")
-    return redact(f"cannot connect: {exc}" if str(exc) else "cannot connect")
