@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from syncmon import __version__
 from syncmon.redaction import install_excepthook, redact
@@ -22,7 +23,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--config",
         metavar="FILE",
-        help="alerts.yaml to use (default: $SYNCMON_CONFIG, else ./alerts.yaml)",
+        help="alerts.yaml to use (default: $SYNCMON_CONFIG, else ./alerts.yaml, else the "
+        "shipped rules)",
     )
     group.add_argument(
         "--api-url",
@@ -40,8 +42,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 3 (UNKNOWN), not argparse's 2: to Nagios, 2 means CRITICAL."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="syncmon",
         description="Terminal dashboard and headless alerting for the sync infrastructure.",
         epilog="Run `syncmon COMMAND --help` for a command's options. Exit codes of check: "

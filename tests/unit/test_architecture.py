@@ -32,3 +32,14 @@ def test_core_imports_no_io_and_no_ui() -> None:
 )
 def test_headless_modules_never_load_textual(module: str) -> None:
     assert loaded_after(f"import {module}", ("textual", "plotext", "textual_plotext")) == []
+
+
+@pytest.mark.parametrize(
+    "argv", [["check", "--format", "xml"], ["check", "--bogus"], ["watch", "--metrics-port", "x"]]
+)
+def test_usage_errors_exit_unknown_not_critical(argv: list[str]) -> None:
+    from syncmon.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 3  # argparse's default 2 would read as CRITICAL to Nagios
