@@ -144,7 +144,13 @@ def entry() -> None:
     """The console script. `check` and `validate` skip interpreter teardown once their output
     is flushed: module cleanup after pydantic, httpx and asyncio costs ~60 ms, a tenth of a
     `check` run that cron or Nagios starts every minute. They hold nothing that needs it."""
-    code = main()
+    try:
+        code = main()
+    except Exception:  # a bug: say so (redacted) and exit UNKNOWN, never Nagios' WARNING (1)
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        code = EXIT_UNKNOWN
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command in ("check", "validate"):
         try:
