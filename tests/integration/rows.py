@@ -112,10 +112,10 @@ def percentile_cont(values: list[float], fraction: float) -> float:
 
 
 def expected_metrics(
-    ops: list[Op], window_seconds: float, plaid_prefix: str = "plaid"
+    ops: list[Op], window_seconds: float, plaid_prefix: str = "plaid", offset: float = 0.0
 ) -> dict[str, tuple[float | None, int]]:
-    """What SPEC §2 says the metrics are over the last `window_seconds`, from the rows alone."""
-    inside = [o for o in ops if o.seconds_ago < window_seconds]
+    """What SPEC §2 says the metrics are over the window ending `offset` seconds ago."""
+    inside = [o for o in ops if offset <= o.seconds_ago < offset + window_seconds]
     sync = [o for o in inside if not o.operation_type.startswith(plaid_prefix)]
     plaid = [o for o in inside if o.operation_type.startswith(plaid_prefix)]
 

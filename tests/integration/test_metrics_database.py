@@ -229,3 +229,29 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
         assert result.performance[0] is not None
     finally:
         await drop_database(pg_server, dsn)
+
+
+async def test_every_history_point_is_exact(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Several windows and `for` offsets in one statement: each point equals its own rows."""
+    rng = random.Random(11)
+    ops = random_operations(rng, 900, within=1500, failure=0.05)
+    # keep rows away from the edges of every [offset, offset + window) so timing cannot flip them
+    edges = {o + w for o in (0, 30, 60, 90, 120) for w in (0, 300, 900)}
+    ops = [o for o in ops if all(abs(o.seconds_ago - e) > 3 for e in edges)]
+    await insert_operations(seed_db, ops)
+    extra = (
+        "  - {name: a, condition: 'error_rate > 1%', severity: info, window: 5m, for: 2m}\n"
+        "  - {name: b, condition: 'error_rate > 1%', severity: info, window: 15m, for: 1m}\n"
+    )
+    path = tmp_path / "h.yaml"
+    path.write_text("alerts:\n" + extra)
+    settings = resolve_settings(Overrides(config=str(path), dsn=seed_db), {})
+    async with Engine(settings) as engine:
+        snapshot = await engine.poll(PollRequest(history=True))
+    checked = 0
+    for window, offsets in ((300, (0, 30, 60, 90, 120)), (900, (0, 30, 60))):
+        for offset in offsets:
+            metrics = snapshot.window_metrics(timedelta(seconds=window), timedelta(seconds=offset))
+            assert_metrics(metrics, expected_metrics(ops, window, offset=offset))
+            checked += 1
+    assert checked == 8 and snapshot.statements == 3

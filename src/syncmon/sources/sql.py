@@ -56,8 +56,12 @@ def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
 
 
 def _interval_filters(stmt: Statement, shape: Shape) -> list[str]:
+    """Per-interval conditions; an interval that is the whole scan needs none (the common
+    case of one window and no history: the statement is then the hand-written one)."""
     return [
-        f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
+        "true"
+        if (lo, hi) == (shape.lo, shape.hi)
+        else f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
         for lo, hi in shape.intervals
     ]
 
