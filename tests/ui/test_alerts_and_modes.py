@@ -106,6 +106,7 @@ async def test_at_time_shows_the_past_and_no_health(backend: DemoBackend) -> Non
     app = app_for(backend, at=at)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1)
+        await wait_for_text(pilot, "not available (--at)")  # a repaint may trail the poll
         text = screen_text(app)
         assert "AT-TIME" in text and at.astimezone().strftime("%H:%M:%S") in text
         assert "not available (--at)" in text
@@ -221,7 +222,9 @@ async def test_unconfigured_database_says_so_instead_of_stale() -> None:
     app = create_app(make_settings("http://127.0.0.1:1", None), flash=False)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1, what="first poll")
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot, lambda: screen_text(app).count("no database configured") >= 2, what="repaint"
+        )
         text = screen_text(app)
     assert "no database configured" in text
     assert "no failed operations" not in text  # never claim good news without a source

@@ -26,7 +26,10 @@ async def test_main_screen_shows_every_panel(backend: DemoBackend) -> None:
     app = app_for(backend)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1, what="first poll")
-        await wait_for_text(pilot, "open")
+        # "open" alone is already on screen before the first count ("c: open the list"), and
+        # a repaint may trail the poll by a frame: wait for what each source brings.
+        for text in ("3 open", "sync_success_rate", "HTTP 200"):
+            await wait_for_text(pilot, text)
         text = screen_text(app)
         assert backend.api_url in text
         assert "refreshed" in text and "window 5m" in text
