@@ -40,12 +40,12 @@ async def syncmon(
 
 
 async def check_json(
-    dsn: str, api: str, *extra: str, env: dict[str, str] | None = None
+    dsn: str, api: str, *extra: str, env: dict[str, str] | None = None, config: str = SHIPPED
 ) -> tuple[int, dict]:  # type: ignore[type-arg]
     code, out, _ = await syncmon(
         "check",
         "--config",
-        SHIPPED,
+        config,
         "--format",
         "json",
         "--dsn",
@@ -127,27 +127,14 @@ async def test_warning_rule_exits_1(seed_db: str) -> None:
     assert (slow["state"], slow["value"], slow["threshold"]) == ("firing", 6000, 5000)
 
 
-async def test_down_endpoint_is_data_not_unknown(seed_db: str) -> None:
+async def test_down_endpoint_is_data_not_unknown(seed_db: str, tmp_path: Path) -> None:
     routes = healthy_routes()
     routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
     routes["/api/health/plaid"] = hang()
+    config = tmp_path / "cfg.yaml"
+    config.write_text(Path(SHIPPED).read_text().replace("timeout: 5s", "timeout: 1s"))
     async with EndpointServer(routes) as api:
-        path = Path(SHIPPED).read_text().replace("timeout: 5s", "timeout: 1s")
-        config = Path(os.environ.get("TMPDIR", "/tmp")) / f"cfg-{os.getpid()}.yaml"
-        config.write_text(path)
-        code, out, _ = await syncmon(
-            "check",
-            "--config",
-            str(config),
-            "--format",
-            "json",
-            "--dsn",
-            seed_db,
-            "--api-url",
-            api.url,
-        )
-        config.unlink()
-    report = json.loads(out)
+        code, report = await check_json(seed_db, api.url, config=str(config))
     endpoints = {e["name"]: e for e in report["endpoints"]}
     assert endpoints["redis"]["status"] == "down" and endpoints["redis"]["http_status"] == 503
     assert endpoints["plaid"]["status"] == "down" and "timed out" in endpoints["plaid"]["error"]
@@ -166,35 +153,15 @@ async def test_stateless_for_uses_database_history(seed_db: str, tmp_path: Path)
     # failing for the last 90 s only: pending; then add older failures: firing
     await insert_operations(seed_db, [Op(s, "sync_push", 100, False) for s in range(2, 90, 3)])
     async with EndpointServer(healthy_routes()) as api:
-        code, out, _ = await syncmon(
-            "check",
-            "--config",
-            str(config),
-            "--format",
-            "json",
-            "--dsn",
-            seed_db,
-            "--api-url",
-            api.url,
-        )
-        alert = json.loads(out)["alerts"][0]
+        code, report = await check_json(seed_db, api.url, config=str(config))
+        alert = report["alerts"][0]
         assert (code, alert["state"]) == (0, "pending")
         assert "true for 1m of 2m" in alert["note"] or "true for 30s of 2m" in alert["note"]
         await insert_operations(
             seed_db, [Op(s, "sync_push", 100, False) for s in range(90, 200, 3)]
         )
-        code, out, _ = await syncmon(
-            "check",
-            "--config",
-            str(config),
-            "--format",
-            "json",
-            "--dsn",
-            seed_db,
-            "--api-url",
-            api.url,
-        )
-    assert (code, json.loads(out)["alerts"][0]["state"]) == (2, "firing")
+        code, report = await check_json(seed_db, api.url, config=str(config))
+    assert (code, report["alerts"][0]["state"]) == (2, "firing")
 
 
 async def test_at_evaluates_the_past_without_endpoints(seed_db: str) -> None:

@@ -56,7 +56,7 @@ def tls_verification(base_url: str, verify: bool | str) -> bool | str | ssl.SSLC
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-def classify(http_status: int, body: bytes, truncated: bool) -> tuple[str, str | None, Any]:
+def classify(body: bytes, truncated: bool) -> tuple[str, str | None, Any]:
     """Map a 2xx response body to (status, note, checks) per SPEC §1.2."""
     if not body.strip():
         return "up", "empty body", None
@@ -181,7 +181,7 @@ class HealthPoller:
                 None,
                 excerpt,
             )
-        status, note, checks = classify(code, body, truncated)
+        status, note, checks = classify(body, truncated)
         return EndpointResult(name, url, status, latency, code, note, missing, checks, excerpt)
 
 
