@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from syncmon import __version__
+from syncmon.exit_codes import ExitCode
 from syncmon.redaction import install_excepthook, redact
 
-EXIT_UNKNOWN = 3
 COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
 
 
@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
+        self.exit(ExitCode.UNKNOWN, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +150,7 @@ def entry() -> None:
         import traceback
 
         sys.stderr.write(redact(traceback.format_exc()))
-        code = EXIT_UNKNOWN
+        code = ExitCode.UNKNOWN
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command in ("check", "validate"):
         try:
@@ -208,7 +208,7 @@ def _settings(args: argparse.Namespace) -> object:
         _report_invalid(args, [f"--interval: {exc}"])
     except OSError as exc:
         _report_invalid(args, [redact(f"cannot read config {exc.filename}: {exc.strerror}")])
-    return EXIT_UNKNOWN
+    return ExitCode.UNKNOWN
 
 
 def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
@@ -218,7 +218,7 @@ def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
             json.dumps(
                 {
                     "status": "unknown",
-                    "exit_code": EXIT_UNKNOWN,
+                    "exit_code": int(ExitCode.UNKNOWN),
                     "evaluated_at": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
                     "alerts": [],
                     "metrics": {},
@@ -244,7 +244,7 @@ def _check(args: argparse.Namespace, settings: object) -> int:
             at = parse_time_point(args.at)
         except DurationError as exc:
             _report_invalid(args, [f"--at: {exc}"])
-            return EXIT_UNKNOWN
+            return ExitCode.UNKNOWN
     return run_check(settings, output_format=args.format, at=at)  # type: ignore[arg-type]
 
 
@@ -259,10 +259,10 @@ def _validate(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return ExitCode.UNKNOWN
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return ExitCode.UNKNOWN
     print(f"{path}: valid ({len(config.rules)} rules, {len(config.targets)} targets)")
     return 0
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import (
@@ -114,11 +115,34 @@ class Snapshot:
         )
 
 
-class Engine:
-    """Owns the sources of one process; `poll` is safe to call repeatedly (never overlapping)."""
+class HealthSource(Protocol):
+    """Where endpoint results come from: the HTTP poller, or `syncmon test`'s series."""
 
-    def __init__(self, settings: Settings) -> None:
+    async def poll(self) -> list[EndpointResult]: ...
+
+    async def close(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    """Owns the sources of one process; `poll` is safe to call repeatedly (never overlapping).
+
+    `health` replaces the HTTP poller and `clock` the wall clock; `syncmon test` uses both to
+    replay synthetic endpoints on a simulated timeline through the same code path.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        health: HealthSource | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self.rules: tuple[AlertRule, ...] = settings.rules
         self.database = (
             MetricsDatabase(
@@ -129,7 +153,7 @@ class Engine:
             if settings.dsn
             else None
         )
-        self.health = (
+        self.health: HealthSource | None = health or (
             HealthPoller(
                 settings.api_url,
                 settings.endpoints,
@@ -173,7 +197,7 @@ class Engine:
 
     async def _poll(self, request: PollRequest) -> Snapshot:
         live = request.at is None
-        end = (request.at or datetime.now(UTC)).astimezone(UTC)
+        end = (request.at or self.clock()).astimezone(UTC)
         snapshot = Snapshot(end, live, request.display_window)
         keys = self._keys(request)
         intervals = tuple(Interval(end - offset - window, end - offset) for window, offset in keys)

@@ -36,6 +36,10 @@ class Source(StrEnum):
         return self is not Source.ENDPOINTS
 
 
+TABLE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
+"""The metrics tables, in the order they are read and reported."""
+
+
 @dataclass(frozen=True)
 class MetricDef:
     name: str

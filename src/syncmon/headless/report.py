@@ -6,27 +6,17 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 from typing import Any
 
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
-from syncmon.core.metrics import MetricValue, Source, Unit, format_value
+from syncmon.core.metrics import TABLE_SOURCES, MetricValue, Unit, format_value
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
 from syncmon.engine import Snapshot
+from syncmon.exit_codes import ExitCode
 from syncmon.redaction import redact
 from syncmon.sources.health import EndpointResult
-
-
-class ExitCode(IntEnum):
-    """Nagios plugin convention; scripts depend on these numbers."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
 
 STATUS_WORD = {
     ExitCode.OK: "ok",
@@ -34,7 +24,6 @@ STATUS_WORD = {
     ExitCode.CRITICAL: "critical",
     ExitCode.UNKNOWN: "unknown",
 }
-DATABASE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
 
 
 @dataclass(frozen=True)
@@ -78,7 +67,7 @@ def build_report(
         metrics=dict(sorted(snapshot.display_metrics.items())),
         endpoints=snapshot.endpoints,
         errors=[redact(e) for e in snapshot.errors],
-        database_failed=any(s in snapshot.failed for s in DATABASE_SOURCES),
+        database_failed=any(s in snapshot.failed for s in TABLE_SOURCES),
         live=snapshot.live,
     )
 

@@ -37,8 +37,6 @@ from syncmon.redaction import describe_error, redact
 log = logging.getLogger("syncmon.watch")
 
 DEFAULT_INTERVAL = timedelta(seconds=30)
-EXIT_OK = 0
-EXIT_USAGE = 3  # as for an invalid config: nothing was evaluated
 SOURCES = tuple(Source)
 
 

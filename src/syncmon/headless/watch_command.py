@@ -13,8 +13,9 @@ from typing import TextIO
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, format_duration, parse_duration
 from syncmon.engine import Engine
+from syncmon.exit_codes import ExitCode
 from syncmon.headless.receivers import display_url
-from syncmon.headless.watch import DEFAULT_INTERVAL, EXIT_OK, EXIT_USAGE, Watcher, WatchOptions
+from syncmon.headless.watch import DEFAULT_INTERVAL, Watcher, WatchOptions
 from syncmon.redaction import RedactingFormatter, describe_error, redact
 
 log = logging.getLogger("syncmon.watch")
@@ -61,7 +62,7 @@ def run_watch(settings: Settings, args: argparse.Namespace) -> int:
         options = options_from_args(settings, args)
     except ValueError as exc:
         log.error("%s", exc)
-        return EXIT_USAGE
+        return ExitCode.UNKNOWN
     return asyncio.run(_main(settings, options))
 
 
@@ -88,6 +89,6 @@ async def _main(settings: Settings, options: WatchOptions) -> int:
             options.metrics_port,
             describe_error(exc),
         )
-        return EXIT_USAGE
+        return ExitCode.UNKNOWN
     log.info("stopped")
-    return EXIT_OK
+    return ExitCode.OK

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from syncmon.core.metrics import (
+    TABLE_SOURCES,
     ConflictAggregates,
     HealthReading,
     PerformanceAggregates,
@@ -23,7 +24,6 @@ from syncmon.core.metrics import (
 from syncmon.redaction import describe_error, redact
 from syncmon.sources import sql
 
-TABLE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
 _FAILURES = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 

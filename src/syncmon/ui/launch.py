@@ -7,8 +7,7 @@ import sys
 
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, parse_time_point
-
-EXIT_UNKNOWN = 3
+from syncmon.exit_codes import ExitCode
 
 
 def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
@@ -19,7 +18,7 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
             at = parse_time_point(args.at)
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return ExitCode.UNKNOWN
     from syncmon.ui.app import create_app
 
     app = create_app(settings, at=at, alertmanagers=getattr(args, "alertmanager", None) or ())
