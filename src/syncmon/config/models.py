@@ -167,6 +167,11 @@ class DatabaseModel(Strict):
     plaid_operation_pattern: StrictStr = Field(
         "plaid%", min_length=1, description="SQL LIKE pattern of Plaid operations"
     )
+    statement_timeout: PositiveDuration = Field(
+        "5s",
+        validate_default=True,
+        description="server-side limit of each statement (and of waiting for a lock)",
+    )
 
 
 class SourcesModel(Strict):
@@ -184,8 +189,19 @@ class DashboardModel(Strict):
     refresh: PositiveDuration = Field("5s", validate_default=True)
 
 
+class EvaluationModel(Strict):
+    """How alerts are evaluated (SPEC §4.1)."""
+
+    lookback: PositiveDuration = Field(
+        "24h",
+        validate_default=True,
+        description="how far back `since` is searched; also the longest `for` allowed",
+    )
+
+
 class ConfigModel(Strict):
     alerts: list[RuleModel] = Field(default_factory=list)
+    evaluation: EvaluationModel = Field(default_factory=EvaluationModel)
     targets: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
     sources: SourcesModel = Field(default_factory=SourcesModel)
     dashboard: DashboardModel = Field(default_factory=DashboardModel)
