@@ -86,12 +86,19 @@ def build_report(
 ) -> CheckReport:
     rules = settings.rules
     alerts = [AlertReport(rule, verdict) for rule, verdict in zip(rules, verdicts, strict=True)]
+    needed = {source for rule in rules for source in rule.sources}
+    # A source nobody configured and no rule needs is not an error, only not there.
+    errors = [
+        redact(message)
+        for source, message in snapshot.failed.items()
+        if source in needed or source not in snapshot.unconfigured
+    ]
     return CheckReport(
         evaluated_at=snapshot.evaluated_at,
         alerts=alerts,
         metrics=dict(sorted(snapshot.display_metrics.items())),
         endpoints=snapshot.endpoints,
-        errors=[redact(e) for e in snapshot.errors],
+        errors=list(dict.fromkeys(errors)),
         unknown=_unknown(settings, snapshot, alerts),
         live=snapshot.live,
     )
@@ -104,13 +111,16 @@ def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) 
         reasons.append(f"no rules in {settings.config.path or 'the configuration'}")
     needed = {source for a in alerts for source in a.rule.sources}
     for source in sorted(needed & snapshot.unconfigured):
-        users = [a.rule.name for a in alerts if source in a.rule.sources]
+        users = sum(1 for a in alerts if source in a.rule.sources)
         reasons.append(
-            f"{len(users)} rule(s) need {source.value}, but there is "
-            f"{snapshot.failed.get(source, 'no source configured')}"
+            f"{users} rule(s) need {source.value}, but there is {snapshot.failed[source]}"
         )
-    if any(s in snapshot.failed for s in TABLE_SOURCES if s not in snapshot.unconfigured):
-        reasons.append("the database could not be read")
+    unreadable = [
+        redact(snapshot.failed[s])
+        for s in TABLE_SOURCES
+        if s in snapshot.failed and s not in snapshot.unconfigured
+    ]
+    reasons.extend(dict.fromkeys(unreadable))
     errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
     if errors and not reasons:
         reasons.append(f"{len(errors)} rule(s) could not be evaluated")
@@ -260,7 +270,7 @@ def render_nagios(report: CheckReport) -> str:
     firing = [a for a in report.alerts if a.verdict.state is AlertState.FIRING]
     parts = [f"{a.rule.name} ({_nagios_since(a, report.evaluated_at)})" for a in firing]
     if report.exit_code is ExitCode.UNKNOWN:
-        parts += report.unknown + [e for e in report.errors if e not in report.unknown]
+        parts += report.unknown
     parts.append(report.state_counts())
     summary = "; ".join(parts)
     thresholds: dict[str, dict[str, str]] = {}
