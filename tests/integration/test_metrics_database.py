@@ -231,3 +231,38 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
         assert result.performance is not None and len(result.performance.windows) == 1
     finally:
         await drop_database(pg_server, dsn)
+
+
+async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
+    seed_db: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """One `{"value": 1e400}` row used to make the whole table unreadable (SPEC §12)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(seed_db)
+    await conn.executemany(
+        "INSERT INTO sync_health_metrics (user_id, sync_session_id, metric_type, metric_value,"
+        " timestamp) VALUES (gen_random_uuid(), gen_random_uuid(), 'queue_depth', $1::jsonb,"
+        " localtimestamp - interval '30 seconds')",
+        [
+            ('{"value": 1e400}',),
+            ("-1e400",),
+            ("1e-400",),  # below a double's smallest: reads as 0
+            ("0." + "0" * 320 + "5",),
+            ("12",),
+            ('{"value": 30}',),
+        ],
+    )
+    await conn.close()
+    extra = "  - {name: q, condition: 'health.queue_depth > 10', severity: info, min_samples: 1}\n"
+    path = tmp_path / "q.yaml"
+    path.write_text("alerts:\n" + extra)
+    settings = resolve_settings(Overrides(config=str(path), dsn=seed_db), {})
+    async with Engine(settings) as engine:
+        snapshot = await engine.poll()
+        found = await engine.find_since(settings.rules, snapshot.evaluated_at)
+    assert Source.HEALTH_TABLE not in snapshot.failed
+    queue = snapshot.display_metrics["health.queue_depth"]
+    # 12, 30, and two readings too small for a double (0): four numbers, mean 10.5
+    assert (queue.samples, queue.value) == (4, pytest.approx(10.5))
+    assert not isinstance(found["q"], str)  # the history reads the same rows without error

@@ -171,15 +171,19 @@ def conflicts(shape: Shape) -> Statement:
 
 # A reading is numeric when metric_value is a JSON number or an object with a numeric
 # "value"; anything else still counts as the latest reading (shown) but not in the mean.
-# JSON numbers are read as `numeric` first: one beyond a double's range (1e400) must be
-# that value's problem (ignored), not an error that makes the whole table unreadable.
-_NUMERIC_READING = """(CASE jsonb_typeof(metric_value)
+# jsonb prints numbers in plain decimal (never 1e400), so a text of at most 300 characters
+# is within a double's range; only a longer one takes the slower exact path, where a number
+# beyond a double (1e400) is that value's problem (ignored), not an error that makes the
+# whole table unreadable. Bounded at 1e300 so sums of readings cannot overflow either.
+_NUMERIC_READING = """CASE jsonb_typeof(metric_value)
              WHEN 'number' THEN metric_value #>> '{}'
              WHEN 'object' THEN CASE WHEN jsonb_typeof(metric_value -> 'value') = 'number'
                                      THEN metric_value ->> 'value' END
-           END)::numeric"""
-# Bounded so that sums of a day of readings cannot overflow a double either.
-_FINITE = "CASE WHEN abs(n) > 1e300 THEN NULL WHEN abs(n) < 1e-300 THEN 0 ELSE n::float8 END"
+           END"""
+_FINITE = """CASE WHEN length(n) <= 300 THEN n::float8
+             WHEN abs(n::numeric) > 1e300 THEN NULL
+             WHEN abs(n::numeric) < 1e-300 THEN 0
+             ELSE n::numeric::float8 END"""
 
 
 def health(shape: Shape) -> Statement:
