@@ -188,6 +188,7 @@ def measure(
 
     for variant in (small, big):
         for label, lookback, p95 in (
+            ("30s (a transition seen live)", timedelta(seconds=30), False),
             ("15m", timedelta(minutes=15), False),
             ("1h", timedelta(hours=1), False),
             ("6h", timedelta(hours=6), False),

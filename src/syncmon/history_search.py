@@ -1,9 +1,11 @@
 """The since search's I/O (SPEC §4.1): fetch per-bucket aggregates, walk the rules' grids.
 
 Reading a whole day of rows costs about a second at 20 writes a second, so the search
-reads backwards in chunks and stops as soon as every rule's run has ended: the first
-chunk (15 minutes plus the longest window) settles every episode younger than that in one
-statement per table; each further chunk is four times longer, up to the lookback.
+reads backwards in chunks and stops as soon as every rule's run has ended. The first chunk
+(two minutes plus the longest window, about a poll and a half of rows) settles in one
+statement per table every transition a running watcher or dashboard sees, whose run is at
+most an interval old; a process that starts in the middle of a long incident reads on in
+chunks four times longer each, so it reads at most about twice the episode's rows.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from syncmon.core.rules import AlertRule
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import HistoryQuery
 
-FIRST_CHUNK_SECONDS = 15 * 60
+FIRST_CHUNK_SECONDS = 2 * 60
 CHUNK_GROWTH = 4
 
 
