@@ -170,3 +170,27 @@ async def test_connection_errors_name_where_without_the_password(tmp_path: Path)
     assert code == 3
     assert "database 127.0.0.1:1/app: connection refused" in report["errors"]
     assert "s3cr3t-pw" not in out + err
+
+
+async def test_a_locked_table_does_not_hold_back_health_in_the_dashboard(
+    locked: str, tmp_path: Path
+) -> None:
+    from syncmon.ui.app import create_app
+    from tests.ui.helpers import make_settings, wait_for
+
+    routes = healthy_routes()
+    routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
+    async with EndpointServer(routes) as api:
+        settings = make_settings(api.url, locked, rules=LOCKED_CONFIG, health_timeout=1.0)
+        app = create_app(settings, flash=False)
+        async with app.run_test(size=(160, 50)) as pilot:
+            trackers = app.alerts.trackers
+            await wait_for(
+                pilot,
+                lambda: trackers["Health Endpoint Down"].firing and trackers[RULE_NAME].firing,
+                what="the endpoint and failure-rate rules firing",
+            )
+            await wait_for(
+                pilot, lambda: trackers["Low Auto-Resolve Rate"].error is not None, what="error"
+            )
+            assert "conflict_resolution_history" in (trackers["Low Auto-Resolve Rate"].error or "")
