@@ -136,17 +136,19 @@ def _verifying_context(verify: TlsVerify) -> ssl.SSLContext:
 
 
 def build_client(
+    base_url: str,
     *,
     timeout: float,
     token: SecretStr | None = None,
-    tls: ssl.SSLContext | None = None,
+    verify: TlsVerify = True,
     accept: str = "application/json",
     max_connections: int = 10,
 ) -> httpx.AsyncClient:
-    """An httpx client as every syncmon request needs it.
+    """An httpx client for requests to `base_url`, as every syncmon request needs it.
 
     `Accept-Encoding: identity` and raw reads: a compressed body could expand far past the
-    size cap. The token leaves its SecretStr here and nowhere else.
+    size cap. The token leaves its SecretStr here and nowhere else. Raises ClientSetupError
+    when the TLS context cannot be built.
     """
     headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "identity"}
     if token is not None and token.get_secret_value():
@@ -155,7 +157,7 @@ def build_client(
         headers=headers,
         timeout=timeout,
         follow_redirects=False,
-        verify=tls if tls is not None else _verifying_context(True),
+        verify=tls_context(base_url, verify),
         limits=httpx.Limits(max_connections=max_connections),
     )
 

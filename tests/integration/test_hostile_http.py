@@ -16,9 +16,9 @@ import pytest
 from syncmon.config.loader import load_config_text
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
-from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictsClient
+from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictList, ConflictsClient
 from syncmon.sources.health import HealthPoller
-from tests.integration.http_endpoints import EndpointServer, answer, huge, trickle
+from tests.integration.http_endpoints import Behaviour, EndpointServer, answer, huge, trickle
 from tests.integration.watch_support import FlakyReceiver
 
 DEEP = b'{"status": "pass", "x": ' + b"[" * 1100 + b"]" * 1100 + b"}"
@@ -72,61 +72,49 @@ async def test_a_megabyte_of_status_is_shown_short() -> None:
 # --- the conflicts API ----------------------------------------------------------------------
 
 
-async def test_conflicts_deadline_covers_a_trickling_body() -> None:
-    async with EndpointServer({CONFLICTS_PATH: trickle(0.05)}) as server:
-        client = ConflictsClient(server.url, timeout=1.0)
-        started = time.monotonic()
+async def list_open(behaviour: Behaviour, timeout: float = 15.0) -> tuple[ConflictList, str]:
+    """List open conflicts from a server answering with `behaviour`; (list, its URL)."""
+    async with EndpointServer({CONFLICTS_PATH: behaviour}) as server:
+        client = ConflictsClient(server.url, timeout=timeout)
         try:
-            listed = await asyncio.wait_for(client.list_open(), timeout=10)
+            listed = await asyncio.wait_for(client.list_open(), timeout=timeout + 10)
         finally:
             await client.close()
+    return listed, server.url + CONFLICTS_PATH
+
+
+async def test_conflicts_deadline_covers_a_trickling_body() -> None:
+    started = time.monotonic()
+    listed, url = await list_open(trickle(0.05), timeout=1.0)
     assert time.monotonic() - started < 2.5
-    assert listed.error == f"conflicts {server.url}{CONFLICTS_PATH}: timed out after 1s"
+    assert listed.error == f"conflicts {url}: timed out after 1s"
 
 
 async def test_conflicts_answer_over_the_cap_is_cut_while_streaming() -> None:
-    async with EndpointServer({CONFLICTS_PATH: huge(300)}) as server:
-        client = ConflictsClient(server.url, timeout=20.0)
-        tracemalloc.start()
-        try:
-            listed = await asyncio.wait_for(client.list_open(), timeout=20)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-            await client.close()
+    tracemalloc.start()
+    try:
+        listed, _ = await list_open(huge(300), timeout=20.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert "answer larger than 8 MiB" in (listed.error or "")
     assert peak < 64 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB for a 300 MB answer"
 
 
 async def test_a_deep_conflicts_answer_is_an_error_not_an_exception() -> None:
-    async with EndpointServer({CONFLICTS_PATH: answer(200, raw=DEEP)}) as server:
-        client = ConflictsClient(server.url)
-        try:
-            listed = await client.list_open()
-        finally:
-            await client.close()
+    listed, _ = await list_open(answer(200, raw=DEEP))
     assert "nested deeper than 64 levels" in (listed.error or "")
 
 
 async def test_bad_conflicts_are_left_out_one_by_one() -> None:
-    body = (
-        '{"conflicts": ['
-        + ", ".join(
-            [
-                conflict_json(GOOD_ID),
-                conflict_json(TRAVERSAL_ID),
-                conflict_json("../../admin"),
-                conflict_json(OTHER_ID, local='{"amount": 1e400}'),
-            ]
-        )
-        + "]}"
-    ).encode()
-    async with EndpointServer({CONFLICTS_PATH: answer(200, raw=body)}) as server:
-        client = ConflictsClient(server.url)
-        try:
-            listed = await client.list_open()
-        finally:
-            await client.close()
+    entries = [
+        conflict_json(GOOD_ID),
+        conflict_json(TRAVERSAL_ID),
+        conflict_json("../../admin"),
+        conflict_json(OTHER_ID, local='{"amount": 1e400}'),
+    ]
+    body = ('{"conflicts": [' + ", ".join(entries) + "]}").encode()
+    listed, _ = await list_open(answer(200, raw=body))
     assert listed.error is None
     assert [c.id for c in listed.conflicts] == [GOOD_ID]
     assert listed.skipped == 3

@@ -107,13 +107,20 @@ SCALARS = st.one_of(
     DURATION_SHAPED,
     st.lists(CONDITION_PARTS, max_size=6).map(" ".join),
 )
-VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+
+
+def nested(leaves: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Lists and maps of `leaves`, a few levels deep."""
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+        ),
+        max_leaves=25,
+    )
+
+
+VALUES = nested(SCALARS)
 RULE_KEYS = st.sampled_from(
     [
         "name",
@@ -236,13 +243,7 @@ JSON_SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=20),
 )
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=25,
-)
+JSON_VALUES = nested(JSON_SCALARS)
 JSON_TOKENS = st.sampled_from(
     [
         '{"status": ',

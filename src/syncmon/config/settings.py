@@ -35,7 +35,7 @@ class Overrides:
 
     config: str | None = None
     api_url: str | None = None
-    dsn: str | None = None
+    dsn: str | None = field(default=None, repr=False)  # a --dsn may carry a password
     interval: str | None = None
 
 

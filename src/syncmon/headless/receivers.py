@@ -151,7 +151,7 @@ class WebhookReceiver(Receiver):
         self._queue: deque[dict[str, Any]] = deque()
         self._overflowing = 0
         self.timeout = timeout
-        self._client = net.build_client(timeout=timeout, tls=net.tls_context(url, True))
+        self._client = net.build_client(url, timeout=timeout)
 
     @property
     def queue_depth(self) -> int:

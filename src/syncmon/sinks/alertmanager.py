@@ -79,9 +79,7 @@ class AlertmanagerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = net.build_client(
-            timeout=timeout, token=token, tls=net.tls_context(self.base_url, True)
-        )
+        self._client = net.build_client(self.base_url, timeout=timeout, token=token)
 
     def __repr__(self) -> str:
         return f"AlertmanagerClient({redact(self.base_url)!r})"

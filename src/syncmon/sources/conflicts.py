@@ -45,9 +45,7 @@ class ConflictsClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = net.build_client(
-            timeout=timeout, token=token, tls=net.tls_context(self.base_url, verify)
-        )
+        self._client = net.build_client(self.base_url, timeout=timeout, token=token, verify=verify)
 
     def __repr__(self) -> str:
         return f"ConflictsClient({redact(self.base_url)!r})"

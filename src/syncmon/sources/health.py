@@ -113,9 +113,10 @@ class HealthPoller:
         self.endpoints = dict(endpoints)
         self.timeout = timeout
         self._client = net.build_client(
+            self.base_url,
             timeout=timeout,
             token=token,
-            tls=net.tls_context(self.base_url, verify),
+            verify=verify,
             accept="application/health+json, application/json",
             max_connections=max(4, len(endpoints)),
         )
