@@ -9,11 +9,15 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from syncmon import __version__
 from syncmon.exit_codes import ExitCode
+from syncmon.pipes import guard_stdout
 from syncmon.redaction import install_excepthook, redact
+
+if TYPE_CHECKING:
+    from syncmon.config.settings import Settings
 
 COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
 
@@ -144,6 +148,8 @@ def entry() -> None:
     """The console script. `check` and `validate` skip interpreter teardown once their output
     is flushed: module cleanup after pydantic, httpx and asyncio costs ~60 ms, a tenth of a
     `check` run that cron or Nagios starts every minute. They hold nothing that needs it."""
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    guard_stdout()  # `check | head -c1`: the reader leaving must not change the exit code
     try:
         code = main()
     except Exception:  # a bug: say so (redacted) and exit UNKNOWN, never Nagios' WARNING (1)
@@ -151,7 +157,6 @@ def entry() -> None:
 
         sys.stderr.write(redact(traceback.format_exc()))
         code = ExitCode.UNKNOWN
-    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command in ("check", "validate"):
         try:
             sys.stdout.flush()
@@ -178,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if isinstance(settings, int):
             return settings
+        problem = _client_setup_problem(settings) if command != "doctor" else None
+        if problem:
+            _report_invalid(args, [problem])
+            return ExitCode.UNKNOWN
         if command == "check":
             return _check(args, settings)
         if command == "watch":
@@ -195,20 +204,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args: argparse.Namespace) -> object:
+def _settings(args: argparse.Namespace) -> Settings | int:
     from syncmon.config.loader import ConfigInvalid
-    from syncmon.config.settings import Overrides, resolve_settings
-    from syncmon.core.durations import DurationError
+    from syncmon.config.settings import Overrides, SettingsInvalid, resolve_settings
 
     try:
         return resolve_settings(Overrides(args.config, args.api_url, args.dsn, args.interval))
     except ConfigInvalid as exc:
         _report_invalid(args, [str(p) for p in exc.problems])
-    except DurationError as exc:
-        _report_invalid(args, [f"--interval: {exc}"])
+    except SettingsInvalid as exc:
+        _report_invalid(args, [redact(p) for p in exc.problems])
     except OSError as exc:
         _report_invalid(args, [redact(f"cannot read config {exc.filename}: {exc.strerror}")])
     return ExitCode.UNKNOWN
+
+
+def _client_setup_problem(settings: Settings) -> str | None:
+    """Build the API's TLS context now (it is cached for the clients): a CA bundle that
+    cannot be read stops every command that talks to the API before anything starts."""
+    from syncmon import net
+
+    if not settings.api_url:
+        return None
+    try:
+        net.tls_context(settings.api_url, settings.verify_tls)
+    except net.ClientSetupError as exc:
+        return redact(str(exc))
+    return None
 
 
 def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
@@ -234,7 +256,7 @@ def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
         print(problem, file=sys.stderr)
 
 
-def _check(args: argparse.Namespace, settings: object) -> int:
+def _check(args: argparse.Namespace, settings: Settings) -> int:
     from syncmon.core.durations import DurationError, parse_time_point
     from syncmon.headless.check import run_check
 
@@ -245,7 +267,7 @@ def _check(args: argparse.Namespace, settings: object) -> int:
         except DurationError as exc:
             _report_invalid(args, [f"--at: {exc}"])
             return ExitCode.UNKNOWN
-    return run_check(settings, output_format=args.format, at=at)  # type: ignore[arg-type]
+    return run_check(settings, output_format=args.format, at=at)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -133,7 +133,7 @@ class Engine:
         self.rules: tuple[AlertRule, ...] = settings.rules
         self.database = (
             MetricsDatabase(
-                settings.dsn,
+                settings.dsn.get_secret_value(),  # unwrapped where the connection is made
                 timestamp_timezone=settings.timestamp_timezone,
                 plaid_pattern=settings.plaid_pattern,
                 statement_timeout=settings.statement_timeout,
@@ -287,7 +287,7 @@ class Engine:
             return None
         results = await self.health.poll()
         for result in results:
-            if result.latency_ms is not None:
+            if result.answered and result.latency_ms is not None:
                 self._latencies.add(result.polled_at, result.latency_ms)
         self._endpoints = results
         return results

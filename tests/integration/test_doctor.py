@@ -177,3 +177,36 @@ def test_check_works_against_a_read_only_database(pg_server, database, tmp_path:
     assert report["metrics"]["sync_failure_rate"]["value"] == pytest.approx(0.1)
     _, output = run_doctor(database, capsys)
     assert "default_transaction_read_only is on" in output
+
+
+@pytest.mark.parametrize(
+    ("column_type", "value"),
+    [
+        ("text", "'not a time ' || g"),  # varied: pg_stats gets a histogram it cannot cast
+        ("text", "'2026-01-01 00:00:' || lpad(g::text, 2, '0')"),
+        ("timestamptz", "now() - g * interval '1 minute'"),
+        ("date", "current_date - g"),
+        ("integer", "g"),
+    ],
+)
+def test_doctor_is_total_over_an_odd_timestamp_column(database, capsys, column_type, value):
+    """A `timestamp` column of another type is reported, not a TypeError (issue 9)."""
+    sql(database, "ALTER TABLE sync_performance_metrics ALTER COLUMN timestamp DROP DEFAULT")
+    sql(
+        database,
+        f"ALTER TABLE sync_performance_metrics ALTER COLUMN timestamp TYPE {column_type} "
+        "USING NULL",
+    )
+    sql(
+        database,
+        "INSERT INTO sync_performance_metrics "
+        "(id, user_id, operation_type, duration_ms, success, timestamp) "
+        f"SELECT gen_random_uuid(), gen_random_uuid(), 'sync', 1, true, {value} "
+        "FROM generate_series(1, 200) AS g",
+    )
+    sql(database, "ANALYZE sync_performance_metrics")
+    code, output = run_doctor(database, capsys)
+    assert code == 1, output
+    shown = {"timestamptz": "timestamp with time zone"}.get(column_type, column_type)
+    assert f"column sync_performance_metrics.timestamp is {shown}" in output
+    assert "Traceback" not in output and "TypeError" not in output

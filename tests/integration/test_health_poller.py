@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from syncmon.sources.health import MAX_BODY, HealthPoller
 from tests.integration.http_endpoints import (
@@ -22,7 +23,9 @@ from tests.integration.http_endpoints import (
 
 async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):  # type: ignore[no-untyped-def]
     async with EndpointServer({"/h": behaviour}) as server:
-        poller = HealthPoller(server.url, {"x": "/h"}, timeout=timeout, token=token)
+        poller = HealthPoller(
+            server.url, {"x": "/h"}, timeout=timeout, token=SecretStr(token) if token else None
+        )
         try:
             return (await poller.poll())[0], server
         finally:
@@ -185,12 +188,13 @@ async def test_poller_survives_many_hostile_polls() -> None:
 def test_tls_is_verified_for_https_and_never_skipped() -> None:
     import ssl
 
-    from syncmon.sources.health import tls_verification
+    from syncmon.net import tls_context
 
-    assert tls_verification("https://api.example.com", True) is True
-    assert tls_verification("https://api.example.com", "/etc/ca.pem") == "/etc/ca.pem"
-    plain = tls_verification("http://127.0.0.1:8080", True)
-    assert isinstance(plain, ssl.SSLContext)
+    verified = tls_context("https://api.example.com", True)
+    assert verified.verify_mode is ssl.CERT_REQUIRED and verified.check_hostname
+    assert verified.get_ca_certs()  # the default CAs
+    assert tls_context("https://other.example.com", True) is verified  # loaded once
+    plain = tls_context("http://127.0.0.1:8080", True)
     assert plain.verify_mode is ssl.CERT_REQUIRED and plain.check_hostname
     assert plain.get_ca_certs() == []  # trusts nothing: TLS through it cannot succeed
 

@@ -54,7 +54,7 @@ def _spawn(config, dsn: str, *extra: str) -> subprocess.Popen[str]:
             "--config",
             str(config),
             "--interval",
-            "200ms",
+            "1s",  # the shortest a command line may ask for
             *extra,
         ],
         env=env,

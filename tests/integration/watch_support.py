@@ -4,6 +4,7 @@ on demand, and helpers to drive rules by inserting rows."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import os
@@ -24,6 +25,7 @@ import asyncpg
 import httpx
 
 from syncmon.config.settings import Overrides, Settings, resolve_settings
+from syncmon.core.durations import parse_duration
 
 ALERTMANAGER_BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 REQUIRE_TOOLS = os.environ.get("SYNCMON_REQUIRE_ALERTMANAGER") == "1"  # set by .ci/run
@@ -55,7 +57,13 @@ def write_config(directory: Path, text: str) -> Path:
 def settings_for(
     config: Path, dsn: str | None, *, api_url: str | None = None, interval: str = "200ms"
 ) -> Settings:
-    return resolve_settings(Overrides(str(config), api_url, dsn, interval), env={})
+    """Settings as `--config/--dsn/--api-url` give them, polling every `interval`.
+
+    `--interval` is at least 1 s (SPEC §12); in-process tests poll faster to run fast, so
+    the interval is set on the result rather than passed as the flag.
+    """
+    settings = resolve_settings(Overrides(str(config), api_url, dsn), env={})
+    return dataclasses.replace(settings, interval=parse_duration(interval))
 
 
 async def insert_operations(

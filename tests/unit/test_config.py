@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from syncmon.config.loader import ConfigInvalid, load_config, load_config_text
 from syncmon.config.settings import Overrides, resolve_settings
@@ -193,7 +194,7 @@ MALFORMED = [
         alerts:
           - {name: a, condition: "error_rate > 1%", severity: info, window: 0s}
         """,
-        ["alerts.yaml:3:69: window: must be longer than 0s"],
+        ["alerts.yaml:3:69: window: 0s is out of range: between 1s and 7d"],
     ),
     (
         "missing condition",
@@ -348,8 +349,15 @@ def test_env_interpolation_with_default_and_secret_masking() -> None:
         {"DB_PASSWORD": "hunter2-secret"},
     )
     assert config.model.sources.api.base_url == "https://api.example.com"
-    assert config.model.sources.database.dsn == "postgresql://mon:hunter2-secret@db/metrics"
+    dsn = config.model.sources.database.dsn
+    assert dsn is not None
+    assert dsn.get_secret_value() == "postgresql://mon:hunter2-secret@db/metrics"
+    assert "hunter2-secret" not in repr(config)
     assert "hunter2-secret" not in redact("error near hunter2-secret")
+
+
+def plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
 
 
 def test_precedence_flag_over_environment_over_file(tmp_path: Path) -> None:
@@ -360,17 +368,17 @@ def test_precedence_flag_over_environment_over_file(tmp_path: Path) -> None:
     )
     env = {"SYNCMON_API_URL": "http://env", "SYNCMON_DATABASE_URL": "postgresql://env/db"}
     only_file = resolve_settings(Overrides(config=str(path)), {})
-    assert (only_file.api_url, only_file.dsn) == ("http://file", "postgresql://file/db")
+    assert (only_file.api_url, plain(only_file.dsn)) == ("http://file", "postgresql://file/db")
     assert only_file.interval == timedelta(seconds=10)
     from_env = resolve_settings(Overrides(config=str(path)), env)
-    assert (from_env.api_url, from_env.dsn) == ("http://env", "postgresql://env/db")
+    assert (from_env.api_url, plain(from_env.dsn)) == ("http://env", "postgresql://env/db")
     flags = resolve_settings(
         Overrides(
             config=str(path), api_url="http://flag", dsn="postgresql://flag/db", interval="2s"
         ),
         env,
     )
-    assert (flags.api_url, flags.dsn, flags.interval) == (
+    assert (flags.api_url, plain(flags.dsn), flags.interval) == (
         "http://flag",
         "postgresql://flag/db",
         timedelta(seconds=2),

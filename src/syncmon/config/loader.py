@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
-from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml
+from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml, text_position
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
 from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.redaction import register_secret
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigInvalid(Exception):
@@ -78,11 +80,32 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
 
 def load_config(path: str | FsPath, env: Mapping[str, str] | None = None) -> Config:
     """Load and validate a config file; raises ConfigInvalid (or OSError if unreadable)."""
-    filename = str(path)
+    with open(path, "rb") as file:
+        data = file.read(MAX_CONFIG_BYTES + 1)  # /dev/zero must not fill the memory
+    return load_config_bytes(data, str(path), env)
+
+
+def load_config_bytes(data: bytes, filename: str, env: Mapping[str, str] | None = None) -> Config:
+    """Any byte sequence gives a Config or ConfigInvalid with positions, never another error."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigInvalid(
+            [Problem(filename, 1, 1, "the file is larger than 1 MiB; is it a syncmon config?")]
+        )
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigInvalid([Problem(filename, 1, 1, f"not UTF-8 text: {exc.reason}")]) from None
+        before = data[: exc.start].decode("utf-8")
+        line, column = text_position(before, len(before))
+        raise ConfigInvalid(
+            [
+                Problem(
+                    filename,
+                    line,
+                    column,
+                    f"not UTF-8 text: byte 0x{data[exc.start]:02x} ({exc.reason})",
+                )
+            ]
+        ) from None
     return load_config_text(text, filename, env)
 
 
@@ -225,7 +248,7 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
     names = [str(p) for p in loc if p != KEY and not isinstance(p, int)]
     field = (names[-1] if names and names[0] == "alerts" else ".".join(names)) or "value"
     kind = error["type"]
-    if kind in ("condition", "duration", "label", "url", "path", "zone"):
+    if kind in ("condition", "duration", "label", "url", "path", "zone", "dsn"):
         return f"{field}: {error['msg']}"
     if kind == "literal_error":
         return f"{field}: {error['msg'].replace('Input should be', 'must be')}"

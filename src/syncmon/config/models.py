@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -19,8 +21,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from syncmon.config.checks import api_url_problem, dsn_problem
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
-from syncmon.core.durations import DurationError, parse_duration
+from syncmon.core.durations import DurationError, format_duration, parse_duration
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _RESERVED_LABELS = {"alertname", "severity", "service"}
@@ -41,6 +44,16 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
 }
 
 
+# The documented ranges (README, "Decisions"): wide enough for any sensible rule, narrow
+# enough that no value overflows a timedelta or turns a poll into a scan of months.
+WINDOW_RANGE = (timedelta(seconds=1), timedelta(days=7))
+HOLD_RANGE = (timedelta(0), timedelta(days=7))  # for, keep_firing_for
+TIMEOUT_RANGE = (timedelta(milliseconds=100), timedelta(minutes=5))
+INTERVAL_RANGE = (timedelta(seconds=1), timedelta(days=1))  # also --interval, refresh
+LOOKBACK_RANGE = (timedelta(minutes=1), timedelta(days=31))  # evaluation.lookback
+MAX_MIN_SAMPLES = 1_000_000
+
+
 def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
@@ -48,15 +61,31 @@ def _duration(text: str) -> timedelta:
         raise PydanticCustomError("duration", str(exc)) from None
 
 
-def _positive_duration(text: str) -> timedelta:
-    value = _duration(text)
-    if value <= timedelta(0):
-        raise PydanticCustomError("duration", "must be longer than 0s")
-    return value
+def _within(bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
+    low, high = bounds
+
+    def check(text: str) -> timedelta:
+        value = _duration(text)
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "duration",
+                "{text} is out of range: between {low} and {high}",
+                {
+                    "text": text.strip()[:40],
+                    "low": format_duration(low),
+                    "high": format_duration(high),
+                },
+            )
+        return value
+
+    return check
 
 
-Duration = Annotated[StrictStr, AfterValidator(_duration)]
-PositiveDuration = Annotated[StrictStr, AfterValidator(_positive_duration)]
+WindowDuration = Annotated[StrictStr, AfterValidator(_within(WINDOW_RANGE))]
+HoldDuration = Annotated[StrictStr, AfterValidator(_within(HOLD_RANGE))]
+TimeoutDuration = Annotated[StrictStr, AfterValidator(_within(TIMEOUT_RANGE))]
+IntervalDuration = Annotated[StrictStr, AfterValidator(_within(INTERVAL_RANGE))]
+LookbackDuration = Annotated[StrictStr, AfterValidator(_within(LOOKBACK_RANGE))]
 
 
 def parse_condition_field(text: str) -> Condition:
@@ -80,20 +109,20 @@ class RuleModel(Strict):
         description="METRIC OP NUMBER[UNIT], joined by and/or"
     )
     severity: Literal["critical", "warning", "info"]
-    window: PositiveDuration = Field(
+    window: WindowDuration = Field(
         "5m", validate_default=True, description="how far back metrics are computed"
     )
-    for_: Duration = Field(
+    for_: HoldDuration = Field(
         "0s",
         alias="for",
         validate_default=True,
         description="how long the condition must hold before firing",
     )
-    keep_firing_for: Duration = Field(
+    keep_firing_for: HoldDuration = Field(
         "0s", validate_default=True, description="how long to keep firing once it stops holding"
     )
     min_samples: StrictInt | None = Field(
-        None, ge=0, description="fewer samples than this means nodata"
+        None, ge=0, le=MAX_MIN_SAMPLES, description="fewer samples than this means nodata"
     )
     labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
@@ -117,10 +146,10 @@ class ApiModel(Strict):
     """The sync API whose health endpoints and conflicts API syncmon uses."""
 
     base_url: StrictStr | None = Field(None, description="e.g. https://api.example.com")
-    timeout: PositiveDuration = Field(
+    timeout: TimeoutDuration = Field(
         "5s", validate_default=True, description="per health poll (the seed's 5 s)"
     )
-    conflicts_timeout: PositiveDuration = Field(
+    conflicts_timeout: TimeoutDuration = Field(
         "15s", validate_default=True, description="conflicts API (the seed's 15 s)"
     )
     endpoints: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_ENDPOINTS))
@@ -130,8 +159,9 @@ class ApiModel(Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise PydanticCustomError("url", "base_url must start with http:// or https://")
+        problem = api_url_problem(value) if value is not None else None
+        if problem:
+            raise PydanticCustomError("url", "{problem}", {"problem": problem})
         return value.rstrip("/") if value else value
 
     @field_validator("endpoints")
@@ -159,15 +189,24 @@ def _zone(value: str | None) -> str | None:
     return value
 
 
+def _dsn(value: SecretStr | None) -> SecretStr | None:
+    problem = dsn_problem(value.get_secret_value()) if value is not None else None
+    if problem:  # never quotes the DSN: it may hold a password
+        raise PydanticCustomError("dsn", "{problem}", {"problem": problem})
+    return value
+
+
 class DatabaseModel(Strict):
-    dsn: StrictStr | None = Field(None, description="postgresql://user@host/db; prefer ${ENV}")
+    dsn: Annotated[SecretStr | None, AfterValidator(_dsn)] = Field(
+        None, description="postgresql://user@host/db; prefer ${ENV}"
+    )
     timestamp_timezone: Annotated[StrictStr | None, AfterValidator(_zone)] = Field(
         None, description="zone the writers' NOW() ran in; default: the database's TimeZone"
     )
     plaid_operation_pattern: StrictStr = Field(
         "plaid%", min_length=1, description="SQL LIKE pattern of Plaid operations"
     )
-    statement_timeout: PositiveDuration = Field(
+    statement_timeout: TimeoutDuration = Field(
         "5s",
         validate_default=True,
         description="server-side limit of each statement (and of waiting for a lock)",
@@ -177,7 +216,7 @@ class DatabaseModel(Strict):
 class SourcesModel(Strict):
     api: ApiModel = Field(default_factory=ApiModel)
     database: DatabaseModel = Field(default_factory=DatabaseModel)
-    interval: PositiveDuration | None = Field(None, description="poll/evaluation interval")
+    interval: IntervalDuration | None = Field(None, description="poll/evaluation interval")
 
 
 class DashboardModel(Strict):
@@ -186,13 +225,13 @@ class DashboardModel(Strict):
     resolved_by: StrictStr | None = Field(
         None, min_length=1, description="name sent with manual resolutions"
     )
-    refresh: PositiveDuration = Field("5s", validate_default=True)
+    refresh: IntervalDuration = Field("5s", validate_default=True)
 
 
 class EvaluationModel(Strict):
     """How alerts are evaluated (SPEC §4.1)."""
 
-    lookback: PositiveDuration = Field(
+    lookback: LookbackDuration = Field(
         "24h",
         validate_default=True,
         description="how far back `since` is searched; also the longest `for` allowed",

@@ -1,17 +1,26 @@
-"""The effective settings of one run: flag > environment > file > default (SPEC §5)."""
+"""The effective settings of one run: flag > environment > file > default (SPEC §5).
+
+Secrets (the DSN, the API token) are held as `SecretStr`: a traceback, a log line or a
+debugger showing `Settings` shows `**********`. They are unwrapped only where a connection
+is made (`net.build_client`, the database's connect).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from syncmon.config.checks import api_url_problem, dsn_problem
 from syncmon.config.loader import Config, load_config
-from syncmon.config.models import DEFAULT_ENDPOINTS
-from syncmon.core.durations import parse_duration
-from syncmon.redaction import dsn_location, mask_dsn, register_secret
+from syncmon.config.models import DEFAULT_ENDPOINTS, INTERVAL_RANGE
+from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.rules import AlertRule
+from syncmon.redaction import dsn_location, mask_dsn, redact, register_secret
 
 ENV_CONFIG = "SYNCMON_CONFIG"
 ENV_API_URL = "SYNCMON_API_URL"
@@ -26,16 +35,24 @@ class Overrides:
 
     config: str | None = None
     api_url: str | None = None
-    dsn: str | None = None
+    dsn: str | None = field(default=None, repr=False)  # a --dsn may carry a password
     interval: str | None = None
+
+
+class SettingsInvalid(ValueError):
+    """A flag or environment value that cannot work; each problem names its source."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 @dataclass(frozen=True)
 class Settings:
     config: Config
     api_url: str | None
-    api_token: str | None
-    dsn: str | None
+    api_token: SecretStr | None
+    dsn: SecretStr | None
     interval: timedelta | None
     health_timeout: float = 5.0
     conflicts_timeout: float = 15.0
@@ -46,20 +63,31 @@ class Settings:
     statement_timeout: float = 5.0
     lookback: timedelta = timedelta(hours=24)
 
+    def __post_init__(self) -> None:
+        # Callers that build Settings by hand (the demo, tests) may pass plain strings.
+        for name in ("api_token", "dsn"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, SecretStr(value) if value else None)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return redact(f"Settings({shown})")
+
     @property
-    def rules(self) -> tuple:  # type: ignore[type-arg]
+    def rules(self) -> tuple[AlertRule, ...]:
         return self.config.rules
 
     @property
     def masked_dsn(self) -> str | None:
-        return mask_dsn(self.dsn) if self.dsn else None
+        return mask_dsn(self.dsn.get_secret_value()) if self.dsn else None
 
     @property
     def database_label(self) -> str:
         """`host:port/db` for headers: never the user or password."""
         if not self.dsn:
             return "no database configured"
-        return dsn_location(self.dsn)
+        return dsn_location(self.dsn.get_secret_value())
 
 
 def packaged_config() -> str:
@@ -79,7 +107,12 @@ def config_path(overrides: Overrides, env: Mapping[str, str]) -> str:
 
 
 def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None) -> Settings:
-    """Load the config (raising ConfigInvalid/OSError) and apply the precedence rules."""
+    """Load the config and apply the precedence rules.
+
+    Raises ConfigInvalid or OSError for the file, SettingsInvalid for a flag or environment
+    value that cannot work (an API port of 99999, a DSN port `notaport`, `--interval 0s`),
+    so every command stops before anything starts.
+    """
     env = os.environ if env is None else env
     path = config_path(overrides, env)
     config = load_config(path, env)
@@ -87,18 +120,21 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
     api, database = sources.api, sources.database
     token = env.get(ENV_TOKEN) or None
     register_secret(token)
-    dsn = overrides.dsn or env.get(ENV_DSN) or database.dsn
+    file_dsn = database.dsn.get_secret_value() if database.dsn else None
+    dsn = overrides.dsn or env.get(ENV_DSN) or file_dsn
     if dsn:
         _register_dsn_password(dsn)
-    interval_text = overrides.interval
-    interval = parse_duration(interval_text) if interval_text else sources.interval
+    api_url = (overrides.api_url or env.get(ENV_API_URL) or api.base_url or "").rstrip("/")
+    problems = _problems(overrides, env, api_url, dsn)
+    if problems:
+        raise SettingsInvalid(problems)
+    interval = _interval(overrides.interval) if overrides.interval else sources.interval
     verify: bool | str = api.ca_bundle if (api.verify_tls and api.ca_bundle) else api.verify_tls
     return Settings(
         config=config,
-        api_url=(overrides.api_url or env.get(ENV_API_URL) or api.base_url or "").rstrip("/")
-        or None,
-        api_token=token,
-        dsn=dsn or None,
+        api_url=api_url or None,
+        api_token=SecretStr(token) if token else None,
+        dsn=SecretStr(dsn) if dsn else None,
         interval=interval,  # type: ignore[arg-type]
         health_timeout=api.timeout.total_seconds(),  # type: ignore[attr-defined]
         conflicts_timeout=api.conflicts_timeout.total_seconds(),  # type: ignore[attr-defined]
@@ -109,6 +145,46 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
         statement_timeout=database.statement_timeout.total_seconds(),  # type: ignore[attr-defined]
         lookback=config.model.evaluation.lookback,  # type: ignore[arg-type]
     )
+
+
+def _problems(
+    overrides: Overrides, env: Mapping[str, str], api_url: str, dsn: str | None
+) -> list[str]:
+    """What is wrong with the values given outside the file (the file's own were checked)."""
+    problems = []
+    if api_url:
+        source = (
+            "--api-url"
+            if overrides.api_url
+            else (ENV_API_URL if env.get(ENV_API_URL) else "sources.api.base_url")
+        )
+        problem = api_url_problem(api_url)
+        if problem:
+            problems.append(f"{source}: the API URL {problem}")
+    if dsn:
+        source = (
+            "--dsn" if overrides.dsn else (ENV_DSN if env.get(ENV_DSN) else "sources.database.dsn")
+        )
+        problem = dsn_problem(dsn)
+        if problem:
+            problems.append(f"{source}: the DSN {problem}")
+    if overrides.interval:
+        try:
+            _interval(overrides.interval)
+        except DurationError as exc:
+            problems.append(f"--interval: {exc}")
+    return problems
+
+
+def _interval(text: str) -> timedelta:
+    value = parse_duration(text)
+    low, high = INTERVAL_RANGE
+    if not low <= value <= high:
+        raise DurationError(
+            f"{text!r} is out of range: between {format_duration(low)} and "
+            f"{format_duration(high)} (polling faster than every second helps nobody)"
+        )
+    return value
 
 
 def _register_dsn_password(dsn: str) -> None:

@@ -4,6 +4,11 @@ PyYAML's composer gives nodes with positions; we build plain Python values from 
 ourselves so that every key and value keeps its `line:column`, duplicate keys are caught
 (PyYAML silently keeps the last), and only the safe scalar tags are ever constructed.
 `${NAME}` / `${NAME:-default}` environment references in strings are expanded here.
+
+Total over every input: a character YAML forbids (ESC, NUL), nesting deeper than
+`MAX_DEPTH`, an alias bomb or a 5,000-digit number is a `Problem` with its position,
+never an exception. The depth is measured on PyYAML's event stream, which is iterative,
+before its composer (which recurses once per level) sees the text.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 _MAX_NODES = 100_000
+MAX_DEPTH = 64
+_MAX_REPORTED_CHARACTERS = 10
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as one
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,8 @@ class _Builder:
         if self.count > _MAX_NODES:
             raise _TooBig
         mark = node.start_mark
+        if len(path) > MAX_DEPTH:  # only aliases get here: plain nesting was refused earlier
+            raise _TooDeep(mark)
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         self.result.positions[path] = Position(mark.line + 1, mark.column + 1, quoted)
         if node.tag not in _SAFE_TAGS:
@@ -104,6 +115,9 @@ class _Builder:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             self.problem(mark, f"cannot read this value: {exc}")
+            return None
+        except (ValueError, OverflowError):  # e.g. an integer of 5,000 digits
+            self.problem(mark, f"cannot read this value: {_shorten(str(node.value))} is too large")
             return None
         if isinstance(value, str):
             value = self.expand_env(value, node)
@@ -156,10 +170,85 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__()
+        self.mark = mark
+
+
+def text_position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of `text[index]`, counting line breaks as PyYAML does."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
+
+
+def forbidden_characters(text: str, filename: str) -> list[Problem]:
+    """Characters YAML does not allow in a file (C0/C1 controls but tab and line breaks)."""
+    problems = []
+    for count, match in enumerate(yaml.reader.Reader.NON_PRINTABLE.finditer(text)):
+        if count == _MAX_REPORTED_CHARACTERS:
+            line, column = text_position(text, match.start())
+            problems.append(Problem(filename, line, column, "and more such characters"))
+            break
+        code = ord(match.group())
+        name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+        escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        line, column = text_position(text, match.start())
+        problems.append(
+            Problem(
+                filename,
+                line,
+                column,
+                f"character U+{code:04X}{name} is not allowed in a YAML file; inside a "
+                f"double-quoted string, write it as the escape {escape}",
+            )
+        )
+    return problems
+
+
+def _too_deep(text: str, filename: str) -> Problem | None:
+    """The first collection nested deeper than MAX_DEPTH, found without recursion."""
+    loader = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return Problem(
+                        filename,
+                        mark.line + 1,
+                        mark.column + 1,
+                        f"nested deeper than {MAX_DEPTH} levels; a syncmon config needs 4",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # a syntax error: the full parse reports it with its position
+    finally:
+        loader.dispose()
+    return None
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
+
+
 def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse `text`; syntax errors, unsafe tags and duplicate keys come back as problems."""
+    builder_env = os.environ if env is None else env
+    refused = forbidden_characters(text, filename)
+    if refused:
+        return LoadedYaml(None, problems=refused)
+    deep = _too_deep(text, filename)
+    if deep is not None:
+        return LoadedYaml(None, problems=[deep])
     loader = yaml.SafeLoader(text)
-    builder = _Builder(filename, loader, os.environ if env is None else env)
+    builder = _Builder(filename, loader, builder_env)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -184,6 +273,6 @@ def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) ->
             node.start_mark,
             f"the file has more than {_MAX_NODES} values; is it really a syncmon config?",
         )
-    except RecursionError:
-        builder.problem(node.start_mark, "the file is nested too deeply")
+    except _TooDeep as exc:
+        builder.problem(exc.mark, f"nested deeper than {MAX_DEPTH} levels (through aliases)")
     return builder.result

@@ -25,6 +25,15 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 _UNIT_SCALE = {"%": 0.01, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+# Thresholds in the metric's base unit, as documented in the README ("Decisions"). Outside
+# them a rule could never fire (5000%), or always would; `1e400` used to become infinity.
+THRESHOLD_RANGES: dict[Unit, tuple[float, float, str]] = {
+    Unit.RATIO: (0.0, 1.0, "a ratio is between 0% and 100%"),
+    Unit.MS: (0.0, 7 * 86_400_000.0, "a duration is between 0ms and 7 days (10080m)"),
+    Unit.COUNT: (0.0, 1e6, "a count is between 0 and 1000000"),
+    Unit.PER_MIN: (0.0, 1e9, "a rate per minute is between 0 and 1000000000"),
+    Unit.NUMBER: (-1e15, 1e15, "a reading is between -1e15 and 1e15"),
+}
 _UNITS_FOR = {
     Unit.RATIO: ("%",),
     Unit.MS: ("ms", "s", "m"),
@@ -184,6 +193,17 @@ class _Parser:
         return Comparison(metric, op.text, threshold, self.text[start.offset : end])
 
     def _threshold(self, metric: MetricDef, token: _Token) -> float:
+        value = self._scaled(metric, token)
+        low, high, rule = THRESHOLD_RANGES[metric.unit]
+        if not low <= value <= high:  # also false for infinity
+            written = token.text if len(token.text) <= 20 else f"{token.text[:12]}…"
+            raise ConditionError(
+                f"threshold {written}{token.unit or ''} is out of range for {metric.name}: {rule}",
+                token.offset,
+            )
+        return value
+
+    def _scaled(self, metric: MetricDef, token: _Token) -> float:
         allowed = _UNITS_FOR[metric.unit]
         value = float(token.text)
         if token.unit is None:

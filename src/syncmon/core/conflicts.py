@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+# The canonical 8-4-4-4-12 form only: the id becomes a URL path segment, so nothing looser
+# (braces, `urn:uuid:`, or `…/../…`) may pass.
+_CONFLICT_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def is_conflict_id(value: object) -> bool:
+    """True for a UUID written as the contract says (SPEC §1.3): safe to put in a URL."""
+    return isinstance(value, str) and _CONFLICT_ID.fullmatch(value) is not None
 
 
 class Resolution(StrEnum):
@@ -31,6 +41,8 @@ class Conflict:
         """Build from the API's JSON, raising ValueError on anything malformed."""
         if not isinstance(data, dict):
             raise ValueError("a conflict must be a JSON object")
+        if not is_conflict_id(data.get("id")):
+            raise ValueError("id must be a UUID")
         try:
             detected = data.get("detected_at")
             detected_at = (

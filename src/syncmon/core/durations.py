@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,9 @@ _PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
 _DURATION = re.compile(rf"^\s*(?:{_PART})+\s*$")
 _PARTS = re.compile(_PART)
 _SECONDS_PER_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# No duration syncmon uses comes near a year; the cap keeps every one a valid timedelta
+# (`99999999999999999999d` used to overflow it) and every sum of them finite.
+MAX_DURATION = timedelta(days=365)
 
 
 class DurationError(ValueError):
@@ -16,16 +20,20 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse `<number><unit>` with unit ms, s, m, h or d (e.g. `5m`, `1.5s`, also `2h30m`)."""
+    """Parse `<number><unit>` with unit ms, s, m, h or d (e.g. `5m`, `1.5s`, also `2h30m`).
+
+    At most `MAX_DURATION`; raises DurationError (a ValueError) for anything else.
+    """
     if not isinstance(text, str) or _DURATION.match(text) is None:
+        shown = text[:40] + "…" if isinstance(text, str) and len(text) > 40 else text
         raise DurationError(
-            f"invalid duration {text!r}: expected a number and a unit (ms, s, m, h, d), e.g. 5m"
+            f"invalid duration {shown!r}: expected a number and a unit (ms, s, m, h, d), e.g. 5m"
         )
-    return timedelta(
-        seconds=sum(
-            float(number) * _SECONDS_PER_UNIT[unit] for number, unit in _PARTS.findall(text)
-        )
-    )
+    seconds = sum(float(number) * _SECONDS_PER_UNIT[unit] for number, unit in _PARTS.findall(text))
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "…"
+        raise DurationError(f"duration {shown!r} is too long: at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta | float) -> str:

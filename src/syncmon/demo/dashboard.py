@@ -11,6 +11,8 @@ import asyncio
 import os
 import sys
 
+from pydantic import SecretStr
+
 from syncmon.config.loader import Config, load_config
 from syncmon.config.settings import ENV_TOKEN, Overrides, Settings, config_path
 
@@ -21,7 +23,13 @@ def demo_config() -> Config:
 
 
 def demo_settings(api_url: str, dsn: str, token: str | None, config: Config) -> Settings:
-    return Settings(config=config, api_url=api_url, api_token=token, dsn=dsn, interval=None)
+    return Settings(
+        config=config,
+        api_url=api_url,
+        api_token=SecretStr(token) if token else None,
+        dsn=SecretStr(dsn),
+        interval=None,
+    )
 
 
 def run_demo_dashboard(timezone: str = "UTC") -> int:
@@ -40,6 +48,7 @@ def run_demo_dashboard(timezone: str = "UTC") -> int:
 async def _run(timezone: str, config: Config) -> int:
     from syncmon.demo.backend import DemoBackend
     from syncmon.ui.app import create_app
+    from syncmon.ui.launch import run_app_async
 
     token = os.environ.get(ENV_TOKEN) or None
     print("syncmon demo: starting an embedded PostgreSQL and 24 h of history…", file=sys.stderr)
@@ -51,7 +60,6 @@ async def _run(timezone: str, config: Config) -> int:
         return 1
     try:
         app = create_app(demo_settings(backend.api_url, backend.dsn, token, config))
-        result = await app.run_async()
-        return int(result or 0)
+        return await run_app_async(app)
     finally:
         await backend.stop()

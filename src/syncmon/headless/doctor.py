@@ -50,7 +50,7 @@ def run_doctor(settings: Settings, *, out: TextIO | None = None, err: TextIO | N
         )
         return DoctorExit.UNREACHABLE
     try:
-        catalog = asyncio.run(_gather(settings.dsn, settings.timestamp_timezone))
+        catalog = asyncio.run(_gather(settings.dsn.get_secret_value(), settings.timestamp_timezone))
     except CannotConnect as exc:
         print(f"syncmon doctor: cannot connect to {settings.masked_dsn}: {exc}", file=err)
         return DoctorExit.UNREACHABLE

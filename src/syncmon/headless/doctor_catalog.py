@@ -16,6 +16,7 @@ from syncmon.sources import catalog_sql
 # Below this many heap pages (32 MiB) an exact count and a min/max scan cost less than a
 # guess, and a table that was never analysed still gets real numbers.
 SMALL_TABLE_PAGES = 4096
+TIMESTAMP_TYPE = "timestamp without time zone"  # the seed's, as format_type spells it
 
 
 @dataclass(frozen=True)
@@ -154,18 +155,23 @@ async def _read_table(conn: asyncpg.Connection, row: asyncpg.Record) -> TableFac
         )
         for i in await conn.fetch(catalog_sql.INDEXES, [oid])
     ]
-    stats = await conn.fetchrow(catalog_sql.TIMESTAMP_STATS, facts.schema, facts.name)
-    if stats is not None:
-        facts.correlation = stats["correlation"]
-        facts.first, facts.last = stats["first_bound"], stats["last_bound"]
-        facts.range_source = "statistics" if facts.first else None
-    if not facts.can_select or "timestamp" not in facts.columns:
+    # Dates are read only from a column of the seed's type: a `timestamp` of type text,
+    # date or timestamptz gives values that cannot be cast or compared with local time
+    # (doctor used to die of a TypeError there); the advice reports the type instead.
+    seed_typed = facts.columns.get("timestamp") == TIMESTAMP_TYPE
+    if seed_typed:
+        stats = await conn.fetchrow(catalog_sql.TIMESTAMP_STATS, facts.schema, facts.name)
+        if stats is not None:
+            facts.correlation = stats["correlation"]
+            facts.first, facts.last = stats["first_bound"], stats["last_bound"]
+            facts.range_source = "statistics" if facts.first else None
+    if not facts.can_select:
         return facts
     qualified = await conn.fetchval(catalog_sql.QUOTE_IDENT, facts.schema, facts.name)
     small = facts.heap_pages <= SMALL_TABLE_PAGES and not facts.partitioned
     if small:
         facts.exact_rows = await conn.fetchval(catalog_sql.exact_count(qualified))
-    if small or facts.has_btree_on_timestamp():
+    if seed_typed and (small or facts.has_btree_on_timestamp()):
         extremes = await conn.fetchrow(catalog_sql.timestamp_extremes(qualified))
         if extremes["first"] is not None:
             facts.first, facts.last = extremes["first"], extremes["last"]

@@ -19,11 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from syncmon import net
 from syncmon.core.rules import AlertRule
-from syncmon.net_errors import explain_connect_error
-from syncmon.redaction import describe_error
 from syncmon.sinks.alertmanager import (
     AlertmanagerClient,
     AlertmanagerError,
@@ -33,6 +30,7 @@ from syncmon.sinks.alertmanager import (
 log = logging.getLogger("syncmon.watch")
 
 DEFAULT_QUEUE_LIMIT = 10_000
+MAX_REPLY = 64 * 1024  # what a receiver answers is read (bounded) and ignored
 
 
 def display_url(url: str) -> str:
@@ -152,9 +150,8 @@ class WebhookReceiver(Receiver):
         self.limit = limit
         self._queue: deque[dict[str, Any]] = deque()
         self._overflowing = 0
-        self._client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": "syncmon"}
-        )
+        self.timeout = timeout
+        self._client = net.build_client(url, timeout=timeout)
 
     @property
     def queue_depth(self) -> int:
@@ -208,20 +205,24 @@ class WebhookReceiver(Receiver):
             await self._backoff(self._failed(error))
 
     async def _send(self, event: dict[str, Any]) -> tuple[str | None, bool]:
-        """(error, permanent): 4xx other than 408/429 would fail the same way forever."""
+        """(error, permanent), by `net.failure_kind`: a 400 would fail the same way forever."""
         try:
-            response = await self._client.post(self.url, json=event)
-        except httpx.TimeoutException:
-            return "timed out", False
-        except httpx.ConnectError as exc:
-            return explain_connect_error(exc), False
-        except (httpx.HTTPError, OSError) as exc:
-            return describe_error(exc), False
-        code = response.status_code
-        if 200 <= code < 300:
+            reply = await net.request(
+                self._client,
+                "POST",
+                self.url,
+                json=event,
+                where=self.name,
+                deadline=self.timeout,
+                max_body=MAX_REPLY,
+                truncate=True,
+            )
+        except net.HttpFailure as failure:
+            return failure.reason, failure.kind is net.FailureKind.PERMANENT
+        if reply.ok:
             return None, False
-        permanent = 400 <= code < 500 and code not in (408, 429)
-        return f"HTTP {code}", permanent
+        permanent = net.failure_kind(reply.status) is net.FailureKind.PERMANENT
+        return f"HTTP {reply.status}", permanent
 
 
 @dataclass(frozen=True)
@@ -340,13 +341,31 @@ class AlertmanagerReceiver(Receiver):
             try:
                 await self.client.post_alerts(alerts)
             except AlertmanagerError as exc:
+                if not exc.retryable:
+                    self._rejected(str(exc), resolved)
+                    continue
                 self._dirty = True  # retry with the state current at that time
                 if self._stopping:
                     return
                 await self._backoff(self._failed(str(exc)))
                 continue
             self._succeeded()
-            self._last_sent = time.monotonic()
-            for name, alert in resolved.items():
-                if self._resolved.get(name) is alert:
-                    del self._resolved[name]
+            self._sent(resolved)
+
+    def _sent(self, resolved: dict[str, ActiveAlert]) -> None:
+        """This state reached Alertmanager (or never will): resend only on change or schedule."""
+        self._last_sent = time.monotonic()
+        for name, alert in resolved.items():
+            if self._resolved.get(name) is alert:
+                del self._resolved[name]
+
+    def _rejected(self, error: str, resolved: dict[str, ActiveAlert]) -> None:
+        """A 4xx: the same payload would be refused forever, so it is not retried.
+
+        Alertmanager rejects only the invalid alerts of a batch and keeps the others, so
+        the firing set is sent again at the next change or `resend`, like a delivered one.
+        """
+        self.failures += 1
+        self.dropped += len(resolved)
+        log.error("%s: alerts rejected, not retried: %s", self.name, error)
+        self._sent(resolved)

@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 from typing import TextIO
 
+from syncmon.config.checks import api_url_problem
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, format_duration, parse_duration
 from syncmon.engine import Engine
@@ -40,8 +41,9 @@ def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOpti
         raise ValueError("--resend: must be more than 0s")
     for flag, urls in (("--alertmanager", args.alertmanager), ("--webhook", args.webhook)):
         for url in urls:
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{flag}: {display_url(url)!r} is not an http(s) URL")
+            problem = api_url_problem(url)
+            if problem:  # a port of 99999 would fail every send, forever
+                raise ValueError(f"{flag}: {display_url(url)!r}: the URL {problem}")
     port = args.metrics_port
     if port is not None and not 0 <= port <= 65535:
         raise ValueError(f"--metrics-port: {port} is not a TCP port")

@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-import httpx
+from pydantic import SecretStr
 
+from syncmon import net
+from syncmon.bounded_json import JsonRejected, decode_strict
 from syncmon.core.rules import AlertRule
-from syncmon.net_errors import explain_connect_error
-from syncmon.redaction import describe_error, redact
+from syncmon.core.text import sanitize
+from syncmon.redaction import redact
 
 SERVICE_LABEL = "sync"
+MAX_REPLY = 4 * 1024 * 1024  # a list of silences; posting alerts gets a few bytes back
 
 
 class AlertmanagerError(Exception):
@@ -28,8 +32,8 @@ class AlertmanagerError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Down, slow or 5xx may heal; a 4xx means the request itself is wrong."""
-        return self.status is None or self.status >= 500 or self.status in (408, 429)
+        """Down, slow or 5xx may heal; a 4xx means the request itself is wrong (`net`'s rule)."""
+        return net.failure_kind(self.status) is net.FailureKind.TRANSIENT
 
 
 def alert_labels(rule: AlertRule) -> dict[str, str]:
@@ -74,12 +78,12 @@ def build_alert(
 class AlertmanagerClient:
     """A thin async client; every failure raises `AlertmanagerError` so callers can retry."""
 
-    def __init__(self, base_url: str, *, timeout: float = 5.0, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 5.0, token: SecretStr | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        headers = {"User-Agent": "syncmon", "Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.AsyncClient(headers=headers, timeout=timeout, follow_redirects=False)
+        self.timeout = timeout
+        self._client = net.build_client(self.base_url, timeout=timeout, token=token)
 
     def __repr__(self) -> str:
         return f"AlertmanagerClient({redact(self.base_url)!r})"
@@ -92,7 +96,7 @@ class AlertmanagerClient:
         await self._client.aclose()
 
     async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
-        await self._request("POST", "/api/v2/alerts", json=alerts)
+        await self._request("POST", "/api/v2/alerts", json=alerts, reply_needed=False)
 
     async def create_silence(
         self, matchers: Mapping[str, str], *, ends_at: datetime, created_by: str, comment: str
@@ -108,33 +112,47 @@ class AlertmanagerClient:
             "createdBy": created_by,
             "comment": comment,
         }
-        response = await self._request("POST", "/api/v2/silences", json=body)
+        reply = await self._request("POST", "/api/v2/silences", json=body)
         try:
-            silence_id = response.json()["silenceID"]
-        except (ValueError, KeyError, TypeError) as exc:
+            answer = decode_strict(reply.body)
+            silence_id = answer["silenceID"]
+            if not isinstance(silence_id, str):
+                raise TypeError("silenceID is not a string")
+        except (JsonRejected, KeyError, TypeError) as exc:
             raise AlertmanagerError(
-                f"Alertmanager {self.display_url}: unexpected answer to a "
-                f"silence: {describe_error(exc)}",
-                response.status_code,
+                f"Alertmanager {self.display_url}: unexpected answer to a silence: "
+                f"{sanitize(str(exc), single_line=True, limit=100)}",
+                reply.status,
             ) from None
-        return str(silence_id)
+        return silence_id
 
     async def expire_silence(self, silence_id: str) -> None:
-        await self._request("DELETE", f"/api/v2/silence/{silence_id}")
+        path = f"/api/v2/silence/{quote(silence_id, safe='')}"
+        await self._request("DELETE", path, reply_needed=False)
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, *, reply_needed: bool = True, **options: Any
+    ) -> net.Reply:
+        """One bounded request; raises AlertmanagerError unless the answer is 2xx.
+
+        Without `reply_needed` an answer over the cap is cut, not an error: nobody reads it.
+        """
         where = f"Alertmanager {self.display_url}"
         try:
-            response = await self._client.request(method, self.base_url + path, **kwargs)
-        except httpx.TimeoutException:
-            raise AlertmanagerError(f"{where}: timed out") from None
-        except httpx.ConnectError as exc:
-            raise AlertmanagerError(f"{where}: {explain_connect_error(exc)}") from None
-        except (httpx.HTTPError, OSError) as exc:
-            raise AlertmanagerError(f"{where}: {describe_error(exc)}") from None
-        if not 200 <= response.status_code < 300:
-            detail = response.text[:200].strip().replace("\n", " ")
-            raise AlertmanagerError(
-                f"{where}: HTTP {response.status_code} {detail}".rstrip(), response.status_code
+            reply = await net.request(
+                self._client,
+                method,
+                self.base_url + path,
+                where=where,
+                deadline=self.timeout,
+                max_body=MAX_REPLY,
+                truncate=not reply_needed,
+                **options,
             )
-        return response
+        except net.HttpFailure as failure:
+            raise AlertmanagerError(str(failure), failure.status) from None
+        if not reply.ok:
+            text = reply.body[:200].decode("utf-8", "replace")
+            detail = sanitize(text, single_line=True).strip()
+            raise AlertmanagerError(f"{where}: HTTP {reply.status} {detail}".rstrip(), reply.status)
+        return reply

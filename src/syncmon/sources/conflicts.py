@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-import httpx
+from pydantic import SecretStr
 
-from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
+from syncmon import net
+from syncmon.bounded_json import JsonRejected, decode, decode_strict, first_out_of_range
+from syncmon.core.conflicts import (
+    Conflict,
+    OutcomeKind,
+    Resolution,
+    ResolveOutcome,
+    is_conflict_id,
+)
 from syncmon.core.text import sanitize
-from syncmon.net_errors import explain_connect_error
-from syncmon.redaction import describe_error
+from syncmon.redaction import redact
 
 CONFLICTS_PATH = "/api/v1/sync/conflicts"
 MAX_BODY = 8 * 1024 * 1024
+MAX_REPLY = 64 * 1024  # the answer to a resolve is a few fields
 
 
 @dataclass
@@ -25,49 +33,56 @@ class ConflictList:
 
 
 class ConflictsClient:
+    """Every request has one deadline (connect + headers + body) and a size cap."""
+
     def __init__(
         self,
         base_url: str,
         *,
-        token: str | None = None,
+        token: SecretStr | None = None,
         timeout: float = 15.0,
-        verify: bool | str = True,
+        verify: net.TlsVerify = True,
     ) -> None:
-        headers = {"User-Agent": "syncmon", "Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=False,
-            verify=verify,
-        )
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._client = net.build_client(self.base_url, timeout=timeout, token=token, verify=verify)
+
+    def __repr__(self) -> str:
+        return f"ConflictsClient({redact(self.base_url)!r})"
 
     async def close(self) -> None:
         await self._client.aclose()
 
     async def list_open(self) -> ConflictList:
-        """Open conflicts, oldest first."""
+        """Open conflicts, oldest first; a malformed entry is left out and counted, alone."""
+        url = self.base_url + CONFLICTS_PATH
+        where = f"conflicts {url}"
         try:
-            response = await self._client.get(CONFLICTS_PATH, params={"status": "open"})
-        except httpx.TimeoutException:
-            return ConflictList(error="conflicts API timed out")
-        except (httpx.HTTPError, OSError) as exc:
-            return ConflictList(error=f"conflicts API: {_explain(exc)}")
-        if response.status_code != 200:
-            return ConflictList(error=f"conflicts API answered HTTP {response.status_code}")
-        if len(response.content) > MAX_BODY:
-            return ConflictList(error="conflicts API answer is too large")
+            reply = await net.request(
+                self._client,
+                "GET",
+                url,
+                params={"status": "open"},
+                where=where,
+                deadline=self.timeout,
+                max_body=MAX_BODY,
+            )
+        except net.HttpFailure as failure:
+            return ConflictList(error=str(failure))
+        if reply.status != 200:
+            return ConflictList(error=f"{where}: HTTP {reply.status}")
         try:
-            items = response.json()["conflicts"]
-            if not isinstance(items, list):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return ConflictList(error='conflicts API answer is not {"conflicts": [...]}')
+            document = decode(reply.body)
+        except JsonRejected as exc:
+            return ConflictList(error=f"{where}: answer {exc}")
+        items = document.get("conflicts") if isinstance(document, dict) else None
+        if not isinstance(items, list):
+            return ConflictList(error=f'{where}: answer is not {{"conflicts": [...]}}')
         result = ConflictList()
         for item in items:
             try:
+                if first_out_of_range(item) is not None:
+                    raise ValueError("a number is outside a double's range")
                 result.conflicts.append(Conflict.from_json(item))
             except ValueError:
                 result.skipped += 1
@@ -84,6 +99,11 @@ class ConflictsClient:
         merged: dict[str, Any] | None = None,
     ) -> ResolveOutcome:
         """POST one resolution. Only a 200 with status "resolved" counts as resolved."""
+        if not is_conflict_id(conflict.id):  # never let an id choose the URL
+            shown = sanitize(conflict.id, single_line=True, limit=60)
+            return ResolveOutcome(
+                OutcomeKind.REJECTED, f"conflict id {shown!r} is not a UUID: nothing was sent"
+            )
         body: dict[str, Any] = {
             "resolution": resolution.value,
             "version": conflict.version,
@@ -92,24 +112,33 @@ class ConflictsClient:
         }
         if resolution is Resolution.MERGE:
             body["merged"] = merged
-        path = f"{CONFLICTS_PATH}/{conflict.id}/resolve"
+        url = f"{self.base_url}{CONFLICTS_PATH}/{quote(conflict.id, safe='')}/resolve"
         try:
-            response = await self._client.post(path, json=body)
-        except httpx.TimeoutException:
-            return ResolveOutcome(
-                OutcomeKind.FAILED,
-                "the API did not answer in time; the conflict may or may not "
-                "be resolved — refresh, or retry (a repeat gets 409 if it was)",
+            reply = await net.request(
+                self._client,
+                "POST",
+                url,
+                json=body,
+                where=f"conflicts {url}",
+                deadline=self.timeout,
+                max_body=MAX_REPLY,
+                truncate=True,
             )
-        except (httpx.HTTPError, OSError) as exc:
-            return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {_explain(exc)}")
-        return interpret_resolve_response(response.status_code, response.content)
+        except net.HttpFailure as failure:
+            if failure.timed_out:
+                return ResolveOutcome(
+                    OutcomeKind.FAILED,
+                    "the API did not answer in time; the conflict may or may not "
+                    "be resolved — refresh, or retry (a repeat gets 409 if it was)",
+                )
+            return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {failure.reason}")
+        return interpret_resolve_response(reply.status, reply.body)
 
 
 def interpret_resolve_response(status: int, content: bytes) -> ResolveOutcome:
     try:
-        data = json.loads(content) if content else {}
-    except ValueError:
+        data = decode_strict(content) if content else {}
+    except JsonRejected:
         data = {}
     if not isinstance(data, dict):
         data = {}
@@ -139,15 +168,9 @@ def interpret_resolve_response(status: int, content: bytes) -> ResolveOutcome:
         )
     if status == 404:
         return ResolveOutcome(OutcomeKind.NOT_FOUND, "no such conflict (404)", http_status=status)
-    if 400 <= status < 500 and status not in (408, 429):
+    if net.failure_kind(status) is net.FailureKind.PERMANENT:
         detail = text("error") or text("detail") or "request rejected"
         return ResolveOutcome(OutcomeKind.REJECTED, f"HTTP {status}: {detail}", http_status=status)
     return ResolveOutcome(
         OutcomeKind.FAILED, f"HTTP {status}: nothing was resolved; retry", http_status=status
     )
-
-
-def _explain(exc: BaseException) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return explain_connect_error(exc)
-    return describe_error(exc)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import ssl
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from syncmon.net_errors import explain_connect_error
-from syncmon.redaction import describe_error, redact
+from syncmon import net
+from syncmon.bounded_json import JsonRejected, decode, first_out_of_range
+from syncmon.redaction import redact
 
 MAX_BODY = 1024 * 1024
 SECURITY_HEADERS: dict[str, str | None] = {
@@ -43,40 +42,50 @@ class EndpointResult:
     body_excerpt: str | None = None
     polled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @property
+    def answered(self) -> bool:
+        """The server sent a status line: only then is the latency a response time (SPEC §12).
 
-def tls_verification(base_url: str, verify: bool | str) -> bool | str | ssl.SSLContext:
-    """What to pass httpx as `verify`.
-
-    Building a verifying context loads the CA bundle (30-50 ms, a tenth of `check`'s run).
-    A plain-http base URL never uses TLS (redirects are not followed), so it gets an empty
-    context that verifies everything and trusts nothing: any TLS through it would fail.
-    """
-    if base_url.lower().startswith("https://"):
-        return verify
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        A refused or timed-out request is the endpoint being down, not a fast answer.
+        """
+        return self.http_status is not None
 
 
 def classify(body: bytes, truncated: bool) -> tuple[str, str | None, Any]:
-    """Map a 2xx response body to (status, note, checks) per SPEC §1.2."""
+    """Map a 2xx response body to (status, note, checks) per SPEC §1.2.
+
+    Total over every byte sequence: a body that is not JSON, too deep or too long is
+    "up, not understood" (the server did answer 2xx); a number no double can hold drops
+    only the `checks` it sits in.
+    """
     if not body.strip():
         return "up", "empty body", None
     if truncated:
         return "up", f"body over {MAX_BODY // 1024} KiB not read in full; not understood", None
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "up", "body is not JSON; not understood", None
+        document = decode(body)
+    except JsonRejected as exc:
+        reason = "body is not JSON" if str(exc).startswith("not JSON") else f"body {exc}"
+        return "up", f"{reason}; not understood", None
     if not isinstance(document, dict) or not isinstance(document.get("status"), str):
         return "up", "JSON body has no status field; not understood", None
     checks = document.get("checks") or document.get("components") or document.get("details")
-    value = document["status"].strip().lower()
+    notes = []
+    bad = first_out_of_range(checks)
+    if bad is not None:
+        checks = None
+        notes.append(f"checks not kept: {bad.text} is outside a double's range")
+    written = document["status"]
+    value = written.strip().lower()
     if value in _UP:
-        return "up", None, checks
-    if value in _DEGRADED:
-        return "degraded", f"status {document['status']!r}", checks
-    if value in _DOWN:
-        return "down", f"status {document['status']!r}", checks
-    return "degraded", f"unrecognised status {document['status'][:40]!r}", checks
+        status = "up"
+    elif value in _DEGRADED or value in _DOWN:
+        status = "degraded" if value in _DEGRADED else "down"
+        notes.insert(0, f"status {written[:40]!r}")
+    else:
+        status = "degraded"
+        notes.insert(0, f"unrecognised status {written[:40]!r}")
+    return status, "; ".join(notes) or None, checks
 
 
 def missing_headers(headers: httpx.Headers) -> tuple[str, ...]:
@@ -89,7 +98,7 @@ def missing_headers(headers: httpx.Headers) -> tuple[str, ...]:
 
 
 class HealthPoller:
-    """Polls every endpoint at once; one slow endpoint costs only its own timeout."""
+    """Polls every endpoint at once; one slow endpoint costs only its own deadline."""
 
     def __init__(
         self,
@@ -97,27 +106,23 @@ class HealthPoller:
         endpoints: dict[str, str],
         *,
         timeout: float = 5.0,
-        token: str | None = None,
-        verify: bool | str = True,
+        token: SecretStr | None = None,
+        verify: net.TlsVerify = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.endpoints = dict(endpoints)
         self.timeout = timeout
-        headers = {
-            "User-Agent": "syncmon",
-            "Accept": "application/health+json, application/json",
-            # raw bytes only: a compressed body could expand far past the size cap
-            "Accept-Encoding": "identity",
-        }
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.AsyncClient(
-            headers=headers,
+        self._client = net.build_client(
+            self.base_url,
             timeout=timeout,
-            follow_redirects=False,
-            verify=tls_verification(self.base_url, verify),
-            limits=httpx.Limits(max_connections=max(4, len(endpoints))),
+            token=token,
+            verify=verify,
+            accept="application/health+json, application/json",
+            max_connections=max(4, len(endpoints)),
         )
+
+    def __repr__(self) -> str:
+        return f"HealthPoller({redact(self.base_url)!r})"
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -131,66 +136,31 @@ class HealthPoller:
 
     async def poll_one(self, name: str, path: str) -> EndpointResult:
         url = self.base_url + path
-        started = time.perf_counter()
-
-        def elapsed() -> float:
-            return round((time.perf_counter() - started) * 1000, 1)
-
         try:
-            async with asyncio.timeout(self.timeout):
-                async with self._client.stream("GET", url) as response:
-                    body, truncated = await _read_capped(response)
-        except TimeoutError:
-            return EndpointResult(
-                name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
+            reply = await net.request(
+                self._client,
+                "GET",
+                url,
+                where=f"{name} {url}",
+                deadline=self.timeout,
+                max_body=MAX_BODY,
+                truncate=True,
             )
-        except httpx.ConnectError as exc:
-            return EndpointResult(name, url, "down", elapsed(), None, explain_connect_error(exc))
-        except httpx.TimeoutException:
-            return EndpointResult(
-                name, url, "down", elapsed(), None, f"timed out after {self.timeout:g}s"
-            )
-        except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:
-            return EndpointResult(name, url, "down", elapsed(), None, describe_error(exc))
-        latency = elapsed()
-        code = response.status_code
-        missing = missing_headers(response.headers)
-        excerpt = body[:500].decode("utf-8", "replace") if body else None
+        except net.HttpFailure as failure:
+            return EndpointResult(name, url, "down", failure.elapsed_ms, None, failure.reason)
+        code = reply.status
+        missing = missing_headers(reply.headers)
+        excerpt = reply.body[:500].decode("utf-8", "replace") if reply.body else None
         if 300 <= code < 400:
-            target = redact(response.headers.get("location", "?"))
+            target = redact(reply.headers.get("location", "?"))
+            error = f"HTTP {code} redirect to {target[:200]} (not followed)"
+        elif not reply.ok:
+            error = f"HTTP {code} {reply.reason[:100]}".strip()
+        else:
+            status, note, checks = classify(reply.body, reply.truncated)
             return EndpointResult(
-                name,
-                url,
-                "down",
-                latency,
-                code,
-                f"HTTP {code} redirect to {target} (not followed)",
-                missing,
-                None,
-                excerpt,
+                name, url, status, reply.elapsed_ms, code, note, missing, checks, excerpt
             )
-        if not 200 <= code < 300:
-            return EndpointResult(
-                name,
-                url,
-                "down",
-                latency,
-                code,
-                f"HTTP {code} {response.reason_phrase}".strip(),
-                missing,
-                None,
-                excerpt,
-            )
-        status, note, checks = classify(body, truncated)
-        return EndpointResult(name, url, status, latency, code, note, missing, checks, excerpt)
-
-
-async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_raw():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY:
-            return b"".join(chunks)[:MAX_BODY], True
-    return b"".join(chunks), False
+        return EndpointResult(
+            name, url, "down", reply.elapsed_ms, code, error, missing, None, excerpt
+        )

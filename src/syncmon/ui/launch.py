@@ -1,17 +1,32 @@
-"""`syncmon` / `syncmon tui`: turn parsed arguments into a running dashboard."""
+"""`syncmon` / `syncmon tui`: turn parsed arguments into a running dashboard.
+
+Everything that can fail at start-up (the engine, its HTTP clients and their TLS context)
+is built here, before the app runs, so such a failure is a plain message and exit 3 like
+every other command's. A crash inside the running app leaves by the same redacted path:
+Textual's own traceback prints every frame's locals (a DSN password, the API token), so it
+is swallowed and the exception re-raised to `cli.entry`, which prints it redacted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
 
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, parse_time_point
 from syncmon.exit_codes import ExitCode
+from syncmon.redaction import redact
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
-    """Run until `q`; returns the process exit code (3 when `--at` cannot be understood)."""
+    """Run until `q`; returns the app's return code (3 when it cannot start)."""
     at = None
     if getattr(args, "at", None):
         try:
@@ -19,8 +34,51 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
             return ExitCode.UNKNOWN
+    from syncmon.engine import Engine
+    from syncmon.net import ClientSetupError
     from syncmon.ui.app import create_app
+    from syncmon.ui.conflicts_service import ConflictsService
 
-    app = create_app(settings, at=at, alertmanagers=getattr(args, "alertmanager", None) or ())
+    try:
+        engine = Engine(settings)
+        conflicts = ConflictsService.from_settings(settings)
+    except ClientSetupError as exc:
+        print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
+        return ExitCode.UNKNOWN
+    app = create_app(
+        settings,
+        engine=engine,
+        conflicts=conflicts,
+        at=at,
+        alertmanagers=getattr(args, "alertmanager", None) or (),
+    )
+    return run_app(app)
+
+
+def run_app(app: App[Any]) -> int:
+    """`app.run()` with syncmon's crash path; the app's return code otherwise."""
+    _silence_textual_traceback(app)
     result = app.run()
-    return int(result or 0)
+    return _outcome(app, result)
+
+
+async def run_app_async(app: App[Any]) -> int:
+    """The same for an app that shares an event loop (the demo's backend runs beside it)."""
+    _silence_textual_traceback(app)
+    result = await app.run_async()
+    return _outcome(app, result)
+
+
+def _silence_textual_traceback(app: App[Any]) -> None:
+    app.error_console = Console(file=io.StringIO(), markup=False, highlight=False)
+
+
+def _outcome(app: App[Any], result: object) -> int:
+    # Textual keeps the first unhandled exception here (it re-raises it itself under
+    # `run_test`); there is no public accessor.
+    crash: BaseException | None = getattr(app, "_exception", None)
+    if crash is not None:
+        raise crash
+    if app.return_code:
+        return int(app.return_code)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
