@@ -15,7 +15,7 @@ from syncmon import __version__
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import install_excepthook, redact
 
-COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
+COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor", "test")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check the database: tables, indexes, privileges, time zone"
     )
     _common(doctor)
+
+    test = commands.add_parser(
+        "test",
+        help="prove alert rules on synthetic rows, as promtool test rules does; exit 0, 1 or 3",
+        description="Run rule test files (SPEC §13) on an embedded PostgreSQL of their own; "
+        "never on a database named by --dsn or SYNCMON_DATABASE_URL. Exit 0 all passed, "
+        "1 a case failed, 3 a file is invalid.",
+    )
+    test.add_argument("files", nargs="+", metavar="FILE", help="test files (*.test.yaml)")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+
     return parser
 
 
@@ -175,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if command == "demo":
             return _demo(args)
+        if command == "test":
+            from syncmon.ruletest.runner import run_tests
+
+            return run_tests(args.files, args.format)
         settings = _settings(args)
         if isinstance(settings, int):
             return settings

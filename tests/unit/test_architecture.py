@@ -31,7 +31,14 @@ def test_core_imports_no_io_and_no_ui() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["syncmon.engine", "syncmon.headless.check", "syncmon.headless.report", "syncmon.cli"]
+    "module",
+    [
+        "syncmon.engine",
+        "syncmon.headless.check",
+        "syncmon.headless.report",
+        "syncmon.cli",
+        "syncmon.ruletest.runner",
+    ],
 )
 def test_headless_modules_never_load_textual(module: str) -> None:
     assert loaded_after(f"import {module}", ("textual", "plotext", "textual_plotext")) == []
