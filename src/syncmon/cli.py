@@ -15,7 +15,7 @@ from syncmon import __version__
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import install_excepthook, redact
 
-COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor", "test")
+COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor", "test", "schema")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("files", nargs="+", metavar="FILE", help="test files (*.test.yaml)")
     test.add_argument("--format", choices=("text", "json"), default="text")
 
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of alerts.yaml (for editors)"
+    )
+    schema.add_argument(
+        "--path",
+        action="store_true",
+        help="print where the installed schema file is, for `# yaml-language-server: $schema=`",
+    )
+
     return parser
 
 
@@ -190,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncmon.ruletest.runner import run_tests
 
             return run_tests(args.files, args.format)
+        if command == "schema":
+            return _schema(args)
         settings = _settings(args)
         if isinstance(settings, int):
             return settings
@@ -279,6 +290,16 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
         return ExitCode.UNKNOWN
     print(f"{path}: valid ({len(config.rules)} rules, {len(config.targets)} targets)")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from syncmon.config.schema import config_schema_text, packaged_schema
+
+    if args.path:
+        print(packaged_schema())
+    else:
+        sys.stdout.write(config_schema_text())
     return 0
 
 

@@ -38,6 +38,7 @@ def test_core_imports_no_io_and_no_ui() -> None:
         "syncmon.headless.report",
         "syncmon.cli",
         "syncmon.ruletest.runner",
+        "syncmon.config.schema",
     ],
 )
 def test_headless_modules_never_load_textual(module: str) -> None:

@@ -15,12 +15,19 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from syncmon.core.conditions import Condition, ConditionError, parse_condition
-from syncmon.core.durations import DurationError, parse_duration
+from syncmon.core.conditions import (
+    CONDITION_PATTERN,
+    TARGET_PATTERN,
+    Condition,
+    ConditionError,
+    parse_condition,
+)
+from syncmon.core.durations import DURATION_PATTERN, DurationError, parse_duration
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _RESERVED_LABELS = {"alertname", "severity", "service"}
@@ -55,8 +62,12 @@ def _positive_duration(text: str) -> timedelta:
     return value
 
 
-Duration = Annotated[StrictStr, AfterValidator(_duration)]
-PositiveDuration = Annotated[StrictStr, AfterValidator(_positive_duration)]
+# What `syncmon schema` says of a duration: editors check the form, validate the rest.
+_DURATION_SCHEMA = WithJsonSchema(
+    {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m", "1h30m"]}
+)
+Duration = Annotated[StrictStr, AfterValidator(_duration), _DURATION_SCHEMA]
+PositiveDuration = Annotated[StrictStr, AfterValidator(_positive_duration), _DURATION_SCHEMA]
 
 
 def parse_condition_field(text: str) -> Condition:
@@ -69,17 +80,32 @@ def parse_condition_field(text: str) -> Condition:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Field docstrings are the descriptions `syncmon schema` gives editors.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 class RuleModel(Strict):
     """One alert rule (SPEC §3)."""
 
     name: StrictStr = Field(min_length=1, description="Unique name; also Alertmanager's alertname")
-    condition: Annotated[StrictStr, AfterValidator(parse_condition_field)] = Field(
-        description="METRIC OP NUMBER[UNIT], joined by and/or"
+    condition: Annotated[
+        StrictStr,
+        AfterValidator(parse_condition_field),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": CONDITION_PATTERN,
+                "examples": ["sync_failure_rate > 5%", "avg_sync_duration > 5s"],
+            }
+        ),
+    ] = Field(
+        description="METRIC OP NUMBER[UNIT], joined by and/or; a ratio takes %, a duration "
+        "ms, s or m, a count or health.* reading no unit"
     )
     severity: Literal["critical", "warning", "info"]
+    """critical pages; check exits 2 for critical, 1 for warning"""
     window: PositiveDuration = Field(
         "5m", validate_default=True, description="how far back metrics are computed"
     )
@@ -96,7 +122,9 @@ class RuleModel(Strict):
         None, ge=0, description="fewer samples than this means nodata"
     )
     labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    """Extra Alertmanager labels (alertname, severity and service are syncmon's)"""
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    """Free text sent with the alert: summary, description, runbook_url are conventional"""
 
     @field_validator("labels")
     @classmethod
@@ -124,8 +152,11 @@ class ApiModel(Strict):
         "15s", validate_default=True, description="conflicts API (the seed's 15 s)"
     )
     endpoints: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_ENDPOINTS))
+    """Health endpoints by name: paths under base_url, e.g. sync: /api/health/sync"""
     verify_tls: StrictBool = True
+    """Verify TLS certificates (https base URLs)"""
     ca_bundle: StrictStr | None = None
+    """A CA bundle file to verify the API's certificate with"""
 
     @field_validator("base_url")
     @classmethod
@@ -160,6 +191,8 @@ def _zone(value: str | None) -> str | None:
 
 
 class DatabaseModel(Strict):
+    """The PostgreSQL holding the seed's three metrics tables (read only)."""
+
     dsn: StrictStr | None = Field(None, description="postgresql://user@host/db; prefer ${ENV}")
     timestamp_timezone: Annotated[StrictStr | None, AfterValidator(_zone)] = Field(
         None, description="zone the writers' NOW() ran in; default: the database's TimeZone"
@@ -170,8 +203,12 @@ class DatabaseModel(Strict):
 
 
 class SourcesModel(Strict):
+    """Where syncmon looks; --api-url, --dsn and SYNCMON_* variables override these."""
+
     api: ApiModel = Field(default_factory=ApiModel)
+    """The sync API: health endpoints and the conflicts API"""
     database: DatabaseModel = Field(default_factory=DatabaseModel)
+    """The metrics database"""
     interval: PositiveDuration | None = Field(None, description="poll/evaluation interval")
 
 
@@ -182,10 +219,20 @@ class DashboardModel(Strict):
         None, min_length=1, description="name sent with manual resolutions"
     )
     refresh: PositiveDuration = Field("5s", validate_default=True)
+    """How often the dashboard polls"""
 
 
 class ConfigModel(Strict):
+    """syncmon's alerts.yaml: rules, targets and sources (SPEC §3, §5)."""
+
     alerts: list[RuleModel] = Field(default_factory=list)
-    targets: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    """The alert rules"""
+    targets: dict[
+        StrictStr,
+        Annotated[StrictStr, WithJsonSchema({"type": "string", "pattern": TARGET_PATTERN})],
+    ] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    """What the dashboard colours green: metric -> OP NUMBER[UNIT], e.g. "> 99%" """
     sources: SourcesModel = Field(default_factory=SourcesModel)
+    """Where to look"""
     dashboard: DashboardModel = Field(default_factory=DashboardModel)
+    """Dashboard preferences"""
