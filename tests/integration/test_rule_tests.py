@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -232,3 +233,34 @@ def test_the_command_runs_its_own_cluster_and_never_the_users_database(tmp_path:
     assert " ... FAILED (" in lines[1]
     assert lines[-1] == "1 passed, 1 failed"
     assert "secret" not in result.stdout + result.stderr
+
+
+def readme_blocks() -> tuple[str, str, str]:
+    """The worked example of the README's "Testing your rules", and the two outputs it shows."""
+    section = (REPO / "README.md").read_text().split("## Testing your rules", 1)[1]
+    blocks = [b.split("\n", 1)[1] for b in section.split("```")[1::2]]
+    return blocks[0], blocks[1], blocks[2]
+
+
+def without_times(text: str) -> list[str]:
+    return [re.sub(r"\(\d+\.\d+s\)|\d+\.\ds \(", "", line) for line in text.splitlines()]
+
+
+def test_the_readme_example_passes_and_its_failure_reads_as_shown(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example, passed, failed = readme_blocks()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "alerts.yaml").write_text((REPO / "alerts.yaml").read_text())
+    Path("sync-failures.test.yaml").write_text(example)
+    code, out = run([Path("sync-failures.test.yaml")], pg_server)
+    assert code == 0, out
+    assert without_times(out)[0] == without_times(passed)[1]
+
+    wrong = example.replace("since: 31m30s}", "since: 31m}").replace(
+        "          - {name: Health Endpoint Down, since: 30m}\n", ""
+    )
+    Path("sync-failures.test.yaml").write_text(wrong)
+    code, out = run([Path("sync-failures.test.yaml")], pg_server)
+    assert code == 1
+    assert without_times(out)[: len(failed.splitlines())] == without_times(failed)
