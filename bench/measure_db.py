@@ -15,9 +15,10 @@ from pathlib import Path
 import asyncpg
 
 from syncmon.config.settings import Overrides, resolve_settings
-from syncmon.core.metrics import Source
+from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.engine import Engine, PollRequest
-from syncmon.sources.database import TABLE_SOURCES, Interval, MetricsDatabase, MetricsQuery
+from syncmon.sources.database import MetricsDatabase
+from syncmon.sources.queries import Interval, MetricsQuery
 
 WINDOW = timedelta(minutes=5)
 
@@ -158,3 +159,45 @@ async def explain(dsn: str, sql: str, *args: object) -> str:
         return "\n".join(r[0] for r in rows)
     finally:
         await conn.close()
+
+
+def always_true_config(path: Path, lookback: timedelta, p95: bool = False) -> Path:
+    """A rule that holds at every point, so the since search reads the whole lookback:
+    its cost is that of an episode exactly as long as the lookback."""
+    condition = "p95_sync_duration > 1ms" if p95 else "sync_throughput > 0"
+    path.write_text(
+        f"evaluation: {{lookback: {int(lookback.total_seconds())}s}}\n"
+        f"alerts:\n  - {{name: always, condition: '{condition}', severity: info,"
+        " min_samples: 1}\n"
+    )
+    return path
+
+
+async def since_search_cost(
+    dsn: str, config: Path, runs: int, at: datetime
+) -> tuple[float, int, float]:
+    """(median search ms, statements on the tables, median plain poll ms) for `config`, as
+    of `at`: a moment with unbroken history behind it (the top-up leaves a gap before it)."""
+    settings = resolve_settings(Overrides(config=str(config), dsn=dsn), env={})
+    admin = await asyncpg.connect(dsn)
+    engine = Engine(settings)
+    searches, polls = [], []
+    statements = 0
+    try:
+        for run in range(runs + 1):
+            snapshot = await engine.poll(PollRequest(at=at))
+            await admin.execute("SELECT pg_stat_statements_reset()")
+            started = time.perf_counter()
+            found = await engine.find_since(settings.rules, snapshot.evaluated_at, timeout=120)
+            elapsed = time.perf_counter() - started
+            if any(isinstance(v, str) for v in found.values()):
+                raise RuntimeError(f"since search failed: {found}")
+            if run == 0:
+                statements = int((await admin.fetchrow(_COUNT_STATEMENTS))[0])
+            else:
+                searches.append(elapsed)
+                polls.append(snapshot.db_seconds)
+    finally:
+        await engine.close()
+        await admin.close()
+    return median_ms(searches), statements, median_ms(polls)

@@ -1,7 +1,8 @@
-"""One poll cycle shared by every front end: sources in parallel → metrics → rule observations.
+"""One poll cycle shared by every front end: sources in parallel → metrics → observations.
 
 `check`, `watch` and the dashboard all call `Engine.poll`; they differ only in what they do
-with the `Snapshot` (a stateless verdict, a state machine, widgets).
+with the `Snapshot` (a stateless verdict, a state machine, widgets). When a rule starts to
+hold, `Engine.find_since` asks the database since when (core/history.py, §4.1).
 """
 
 from __future__ import annotations
@@ -15,17 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from syncmon.config.settings import Settings
-from syncmon.core.alerts import (
-    AlertEvent,
-    AlertTracker,
-    CheckVerdict,
-    Observation,
-    check_verdict,
-    history_offsets,
-    observe,
-)
+from syncmon.core.alerts import Observation, observe
+from syncmon.core.episodes import Since
 from syncmon.core.latency import LatencyLog
 from syncmon.core.metrics import (
+    TABLE_SOURCES,
     ConflictAggregates,
     EndpointAggregates,
     MetricValue,
@@ -37,29 +32,25 @@ from syncmon.core.metrics import (
     performance_metrics,
 )
 from syncmon.core.rules import AlertRule
-from syncmon.sources.database import (
-    TABLE_SOURCES,
-    Interval,
-    MetricsDatabase,
-    MetricsQuery,
-    MetricsResult,
-    Series,
-)
+from syncmon.history_search import search_since
+from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
 from syncmon.sources.health import EndpointResult, HealthPoller
+from syncmon.sources.queries import Interval, MetricsQuery, Series
 
 DEFAULT_WINDOW = timedelta(minutes=5)
-WindowKey = tuple[int, int]  # (window seconds, offset seconds back from the evaluation time)
+NO_DATABASE = "no database configured (--dsn, SYNCMON_DATABASE_URL or sources.database.dsn)"
+NO_API = "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)"
+WindowKey = int  # window length in whole seconds
 
 
-def window_key(window: timedelta, offset: timedelta = timedelta(0)) -> WindowKey:
-    return int(window.total_seconds()), int(offset.total_seconds())
+def window_key(window: timedelta) -> WindowKey:
+    return int(window.total_seconds())
 
 
 @dataclass(frozen=True)
 class PollRequest:
     at: datetime | None = None  # None: live, now; else a post-mortem moment
     display_window: timedelta = DEFAULT_WINDOW
-    history: bool = False  # also evaluate the past points `for` needs
     chart_span: timedelta | None = None  # e.g. 1h of one-minute buckets for charts
     chart_buckets: int = 60
     top_errors: int = 0
@@ -79,7 +70,7 @@ class ChartSeries:
 
 @dataclass
 class Snapshot:
-    """Everything one poll learned. Metrics are keyed by (window, offset) in seconds."""
+    """Everything one poll learned. Metrics are keyed by window length in seconds."""
 
     evaluated_at: datetime
     live: bool
@@ -95,10 +86,8 @@ class Snapshot:
     statements: int = 0
     poll_seconds: float = 0.0
 
-    def window_metrics(
-        self, window: timedelta, offset: timedelta = timedelta(0)
-    ) -> dict[str, MetricValue]:
-        return self.metrics.get(window_key(window, offset), {})
+    def window_metrics(self, window: timedelta) -> dict[str, MetricValue]:
+        return self.metrics.get(window_key(window), {})
 
     @property
     def display_metrics(self) -> dict[str, MetricValue]:
@@ -109,10 +98,8 @@ class Snapshot:
         """Distinct human-readable failures of this poll."""
         return list(dict.fromkeys(self.failed.values()))
 
-    def observe(self, rule: AlertRule, offset: timedelta = timedelta(0)) -> Observation:
-        return observe(
-            rule, self.window_metrics(rule.window, offset), self.failed, self.unavailable
-        )
+    def observe(self, rule: AlertRule) -> Observation:
+        return observe(rule, self.window_metrics(rule.window), self.failed, self.unavailable)
 
 
 class HealthSource(Protocol):
@@ -149,6 +136,7 @@ class Engine:
                 settings.dsn,
                 timestamp_timezone=settings.timestamp_timezone,
                 plaid_pattern=settings.plaid_pattern,
+                statement_timeout=settings.statement_timeout,
             )
             if settings.dsn
             else None
@@ -180,12 +168,14 @@ class Engine:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def _keys(self, request: PollRequest) -> list[tuple[timedelta, timedelta]]:
-        keys = {(request.display_window, timedelta(0))}
-        for rule in self.rules:
-            offsets = history_offsets(rule) if request.history else [timedelta(0)]
-            keys.update((rule.window, offset) for offset in offsets)
-        return sorted(keys)
+    @property
+    def database_deadline(self) -> float:
+        """Seconds a poll of the database may take, connecting included."""
+        return self.settings.statement_timeout + CLIENT_GRACE
+
+    def _windows(self, request: PollRequest) -> list[timedelta]:
+        windows = {request.display_window, *(rule.window for rule in self.rules)}
+        return sorted(windows)
 
     async def poll(self, request: PollRequest | None = None) -> Snapshot:
         request = request or PollRequest()
@@ -199,72 +189,92 @@ class Engine:
         live = request.at is None
         end = (request.at or self.clock()).astimezone(UTC)
         snapshot = Snapshot(end, live, request.display_window)
-        keys = self._keys(request)
-        intervals = tuple(Interval(end - offset - window, end - offset) for window, offset in keys)
+        windows = self._windows(request)
+        intervals = {window: Interval(end - window, end) for window in windows}
         series = None
         if request.chart_span:
             step = request.chart_span / request.chart_buckets
             series = Series(end - request.chart_span, step, request.chart_buckets)
         query = MetricsQuery(
-            intervals,
+            tuple(intervals.values()),
             series=series,
             top_errors=request.top_errors,
             top_errors_since=end - request.display_window,
             user_id=request.user_id,
         )
 
+        # The database and the endpoints never wait for each other (SPEC §12).
         if live and not request.health:
             db_result, endpoints = await self._fetch_database(query), self._endpoints
         else:
-            db_task = self._fetch_database(query)
-            health_task = self._poll_health(live)
-            db_result, endpoints = await asyncio.gather(db_task, health_task)
+            db_result, endpoints = await asyncio.gather(
+                self._fetch_database(query), self._poll_health(live)
+            )
 
         snapshot.failed.update(db_result.failed)
         snapshot.db_seconds, snapshot.statements = db_result.seconds, db_result.statements
-        snapshot.top_errors = db_result.top_errors
+        if db_result.performance:
+            snapshot.top_errors = db_result.performance.top_errors
         if not live:
             snapshot.unavailable[Source.ENDPOINTS] = (
                 "not available (--at): health endpoints have no history"
             )
         elif self.health is None:
-            snapshot.failed[Source.ENDPOINTS] = (
-                "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)"
-            )
+            snapshot.failed[Source.ENDPOINTS] = NO_API
             snapshot.unconfigured.add(Source.ENDPOINTS)
         if self.database is None:
             snapshot.unconfigured.update(TABLE_SOURCES)
         snapshot.endpoints = endpoints
 
-        for index, (window, offset) in enumerate(keys):
-            values: list[MetricValue] = []
+        for window, interval in intervals.items():
             seconds = int(window.total_seconds())
-            if db_result.performance and db_result.performance[index] is not None:
-                values += performance_metrics(db_result.performance[index], seconds)
-            if db_result.conflicts and db_result.conflicts[index] is not None:
-                values += conflict_metrics(db_result.conflicts[index], seconds)
-            if db_result.health:
-                values += health_table_metrics(db_result.health[index], seconds)
-            if endpoints is not None and offset == timedelta(0):
+            values: list[MetricValue] = []
+            if (perf := db_result.performance) and interval in perf.windows:
+                values += performance_metrics(perf.windows[interval], seconds)
+            if (conflicts := db_result.conflicts) and interval in conflicts.windows:
+                values += conflict_metrics(conflicts.windows[interval], seconds)
+            if (health := db_result.health) and interval in health.windows:
+                values += health_table_metrics(health.windows[interval], seconds)
+            if endpoints is not None:
                 values += endpoint_metrics(
                     self._endpoint_aggregates(endpoints, end - window), seconds
                 )
-            snapshot.metrics[window_key(window, offset)] = {v.name: v for v in values}
+            snapshot.metrics[window_key(window)] = {v.name: v for v in values}
 
         if series is not None:
+            perf_series = db_result.performance.series if db_result.performance else {}
+            conflict_series = db_result.conflicts.series if db_result.conflicts else {}
             snapshot.chart = ChartSeries(
                 series.start,
                 series.step,
-                [db_result.performance_series.get(i) for i in range(series.count)],
-                [db_result.conflict_series.get(i) for i in range(series.count)],
+                [perf_series.get(i) for i in range(series.count)],
+                [conflict_series.get(i) for i in range(series.count)],
             )
         return snapshot
 
     async def _fetch_database(self, query: MetricsQuery) -> MetricsResult:
         if self.database is None:
-            reason = "no database configured (--dsn, SYNCMON_DATABASE_URL or sources.database.dsn)"
-            return MetricsResult(failed={source: reason for source in TABLE_SOURCES})
+            return MetricsResult(failed={source: NO_DATABASE for source in TABLE_SOURCES})
         return await self.database.fetch(query)
+
+    async def find_since(
+        self, rules: Iterable[AlertRule], at: datetime, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
+        """Since when each rule (over the database, holding at `at`) has held: one extra
+        statement per table in the common case (core/history.py). A rule whose history
+        could not be read maps to the reason."""
+        rules = [rule for rule in rules if rule.has_history]
+        if not rules:
+            return {}
+        if self.database is None:
+            return {rule.name: NO_DATABASE for rule in rules}
+        return await search_since(
+            self.database,
+            rules,
+            at.astimezone(UTC),
+            self.settings.lookback,
+            timeout=self.database_deadline if timeout is None else timeout,
+        )
 
     async def _poll_health(self, live: bool) -> list[EndpointResult] | None:
         if not live or self.health is None:
@@ -293,35 +303,3 @@ class Engine:
             latency_sum_ms=latency_sum,
             latency_samples=samples,
         )
-
-
-def check_verdicts(rules: Iterable[AlertRule], snapshot: Snapshot) -> list[CheckVerdict]:
-    """Stateless verdicts for `check` (the snapshot must have been polled with history)."""
-    verdicts = []
-    for rule in rules:
-        observations = [snapshot.observe(rule, offset) for offset in history_offsets(rule)]
-        verdicts.append(check_verdict(rule, observations, snapshot.evaluated_at))
-    return verdicts
-
-
-class LiveAlerts:
-    """The state machines of every rule, fed one snapshot at a time (watch, dashboard)."""
-
-    def __init__(self, rules: Iterable[AlertRule]) -> None:
-        self.trackers = {rule.name: AlertTracker(rule) for rule in rules}
-
-    def restore(self, snapshot: Snapshot) -> None:
-        """Resume pending/firing state from history (the snapshot must include history)."""
-        for verdict, tracker in zip(
-            check_verdicts([t.rule for t in self.trackers.values()], snapshot),
-            self.trackers.values(),
-            strict=True,
-        ):
-            if verdict.since is not None and tracker.rule.has_history:
-                tracker.restore(verdict.since, snapshot.evaluated_at)
-
-    def update(self, snapshot: Snapshot) -> list[AlertEvent]:
-        events: list[AlertEvent] = []
-        for tracker in self.trackers.values():
-            events += tracker.update(snapshot.observe(tracker.rule), snapshot.evaluated_at)
-        return events

@@ -13,7 +13,7 @@ import sys
 import threading
 import traceback
 from types import TracebackType
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -58,6 +58,22 @@ def mask_dsn(dsn: str) -> str:
         query = _KEYWORD_PASSWORD.sub(lambda m: m.group("key") + MASK, parts.query)
         return redact(urlunsplit(parts._replace(query=query)))
     return redact(_KEYWORD_PASSWORD.sub(lambda m: m.group("key") + MASK, dsn))
+
+
+def dsn_location(dsn: str) -> str:
+    """`host:port/db` of a DSN, for messages and headers: never the user or password."""
+    try:
+        parts = urlsplit(dsn)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(unparsable DSN)"
+    if not parts.scheme:  # a keyword DSN: host=… port=… dbname=…
+        words = dict(w.partition("=")[::2] for w in dsn.split() if "=" in w)
+        host = words.get("host", "local socket")
+        port = f":{words['port']}" if words.get("port") else ""
+        return redact(f"{host}{port}/{words.get('dbname', '')}".rstrip("/"))
+    host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
+    return redact(f"{host}{port}{parts.path or ''}")
 
 
 def redact(text: str) -> str:

@@ -9,6 +9,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 
@@ -23,7 +24,11 @@ class Op:
     user_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-async def insert_operations(dsn: str, ops: list[Op], *, writer_zone: str | None = None) -> None:
+async def insert_operations(
+    dsn: str, ops: list[Op], *, writer_zone: str | None = None, now: datetime | None = None
+) -> None:
+    """Rows stamped `seconds_ago` before now (the server's, or `now` when given) in the
+    writer's session zone, as `NOW()` would stamp them."""
     conn = await asyncpg.connect(dsn)
     try:
         if writer_zone:
@@ -31,7 +36,7 @@ async def insert_operations(dsn: str, ops: list[Op], *, writer_zone: str | None 
         await conn.executemany(
             "INSERT INTO sync_performance_metrics (user_id, operation_type, duration_ms, success,"
             " error_message, timestamp) VALUES ($1, $2, $3, $4, $5,"
-            " (now() - make_interval(secs => $6))::timestamp)",
+            " (coalesce($7::timestamptz, now()) - make_interval(secs => $6))::timestamp)",
             [
                 (
                     o.user_id,
@@ -40,6 +45,7 @@ async def insert_operations(dsn: str, ops: list[Op], *, writer_zone: str | None 
                     o.success,
                     o.error_message,
                     o.seconds_ago,
+                    now,
                 )
                 for o in ops
             ],

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -113,7 +114,8 @@ async def test_critical_failure_rate_exits_2_in_every_format(seed_db: str) -> No
         )
     assert code == 2
     line = out.strip()
-    assert line.startswith("SYNCMON CRITICAL - High Sync Failure Rate (critical) | ")
+    assert line.startswith("SYNCMON CRITICAL - High Sync Failure Rate (critical since ")
+    assert "; 1 firing, 1 nodata, 3 ok | " in line  # states counted, nodata never "ok"
     assert f"'sync_failure_rate'={failure * 100:.4g}%;;5;;" in line
     assert len(out.strip().splitlines()) == 1
 
@@ -156,7 +158,9 @@ async def test_stateless_for_uses_database_history(seed_db: str, tmp_path: Path)
         code, report = await check_json(seed_db, api.url, config=str(config))
         alert = report["alerts"][0]
         assert (code, alert["state"]) == (0, "pending")
-        assert "true for 1m of 2m" in alert["note"] or "true for 30s of 2m" in alert["note"]
+        # pending since the first grid point whose 1 m window held: about 30-90 s ago
+        assert re.search(r"condition true for (30s|[3-9]\ds|1m\d*s?) of 2m", alert["note"])
+        assert alert["since"] is not None and alert["id"]
         await insert_operations(
             seed_db, [Op(s, "sync_push", 100, False) for s in range(90, 200, 3)]
         )

@@ -48,7 +48,9 @@ async def test_dead_database_is_error_then_recovers(private_pg: EmbeddedPostgres
         private_pg.kill()
         down = await engine.poll()
         assert Source.PERFORMANCE in down.failed
-        assert "database:" in down.failed[Source.PERFORMANCE]
+        # the error names where, never the password (SPEC §12)
+        where = f"database 127.0.0.1:{private_pg.port}/postgres"
+        assert down.failed[Source.PERFORMANCE] == f"{where}: connection refused"
         assert private_pg.password not in " ".join(down.errors)
         again = await engine.poll()  # still down: still an error, no exception
         assert Source.PERFORMANCE in again.failed

@@ -170,8 +170,8 @@ def test_keep_firing_for_conflicts_and_health_readings(pg_server: PgServer, tmp_
                       count: "30x19"
                       failures: "6x4 0x14"     # 20% for five minutes
                 expect:
-                  - at: 5m
-                    firing: [{name: Failures linger, since: 1m}]
+                  - at: 5m                     # since is found in the rows on a 30 s grid
+                    firing: [{name: Failures linger, since: 30s}]   # first evaluated at 1m
                   - at: 9m                     # 4%: false, but held by keep_firing_for
                     firing: [Failures linger]
                   - at: 11m

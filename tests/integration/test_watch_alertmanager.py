@@ -65,9 +65,15 @@ async def test_firing_alert_arrives_with_identity_labels_and_resolves(
         assert len(alerts) == 1
         alert = alerts[0]
         assert alert["labels"] == EXPECTED_LABELS  # the value is never a label
-        assert alert["annotations"] == {"summary": "Sync failures above 5%", "value": "50.00%"}
         firing = next(e for e in running.out.events() if e["event"] == "firing")
-        assert abs(_parse(alert["startsAt"]) - _parse(firing["ts"])) < timedelta(seconds=1)
+        assert alert["annotations"] == {
+            "summary": "Sync failures above 5%",
+            "value": "50.00%",
+            "id": firing["id"],  # the episode, for receivers that deduplicate by id
+        }
+        # startsAt is the episode's since (never later than the moment it was sent)
+        assert _parse(alert["startsAt"]) <= _parse(firing["since"])
+        assert _parse(firing["since"]) - _parse(alert["startsAt"]) < timedelta(seconds=30)
         # endsAt = now + 4 × max(interval, resend) = now + 4s
         assert _parse(alert["endsAt"]) > datetime.now(UTC) + timedelta(seconds=2)
 
@@ -113,36 +119,41 @@ async def test_alertmanager_that_starts_late_still_receives_the_alert(
         late.stop()
 
 
-async def test_restart_does_not_page_again_and_keeps_starts_at(
+async def test_restart_pages_again_with_the_same_id_and_starts_at(
     seed_db: str, alertmanager: Alertmanager, tmp_path
 ) -> None:
+    """At least once (SPEC §4.2): a restarted watcher sends the firing alert again, marked
+    restored, with the same episode id; Alertmanager sees the same alert."""
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
+    await insert_operations(seed_db, ok=10, failed=10, ago=timedelta(seconds=45))
     async with RunningWatcher(settings, alertmanagers=[alertmanager.url]) as before:
-        await wait_until(lambda: "nodata" in before.out.kinds())
-        await insert_operations(seed_db, ok=10, failed=10)
         first = (await wait_until(alertmanager.alerts))[0]
-    assert "firing" in before.out.kinds()
+    [fired] = [e for e in before.out.events() if e["event"] == "firing"]
 
     async with RunningWatcher(settings, alertmanagers=[alertmanager.url]) as after:
         await wait_until(lambda: after.watcher.alertmanagers[0].sent >= 1)
         await wait_until(lambda: after.watcher.stats.cycles >= 3)
         again = (await alertmanager.alerts())[0]
-    assert after.out.kinds() == []  # restored firing: no new page
+    [restored] = after.out.events()
+    assert (restored["event"], restored["restored"]) == ("firing", True)
+    assert (restored["id"], restored["since"]) == (fired["id"], fired["since"])
     assert again["fingerprint"] == first["fingerprint"]
     assert again["startsAt"] == first["startsAt"]
+    assert again["annotations"]["id"] == fired["id"]
 
 
 async def test_restart_keeps_pending_time(seed_db: str, tmp_path) -> None:
-    """for: 32s, history points at 0, 30s, 32s back: true at 0 and 30s, so pending since 30s
-    before start; it fires ~2s after start, not 32s."""
+    """for: 32s, failures written 75 s before start: the database says the condition has
+    held for 45-75 s, so a watcher that starts now fires at once (restored), not 32 s later."""
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="32s")), seed_db)
-    await insert_operations(seed_db, ok=10, failed=10, ago=timedelta(seconds=30.2))
+    await insert_operations(seed_db, ok=10, failed=10, ago=timedelta(seconds=75))
     started = datetime.now(UTC)
     async with RunningWatcher(settings) as running:
         await wait_until(lambda: "firing" in running.out.kinds(), timeout=8)
-    fired = datetime.fromisoformat(running.out.events()[0]["ts"])
-    assert running.out.kinds()[0] == "firing"  # no fresh "pending": it was restored
-    assert fired - started < timedelta(seconds=5)
+    first = running.out.events()[0]
+    assert (first["event"], first["restored"]) == ("firing", True)
+    assert datetime.fromisoformat(first["ts"]) - started < timedelta(seconds=5)
+    assert started - datetime.fromisoformat(first["since"]) > timedelta(seconds=44)
 
 
 async def test_silence_is_created_and_expired_for_the_dashboards_acknowledge(

@@ -34,6 +34,11 @@ EVENT_FIELDS = {
     "condition",
     "labels",
     "annotations",
+    "id",
+    "since",
+    "since_bounded",
+    "since_seen",
+    "restored",
 }
 
 

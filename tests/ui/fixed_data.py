@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
+from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     ConflictAggregates,
     EndpointAggregates,
@@ -15,6 +17,7 @@ from syncmon.core.metrics import (
     endpoint_metrics,
     performance_metrics,
 )
+from syncmon.core.rules import AlertRule
 from syncmon.engine import ChartSeries, PollRequest, Snapshot, window_key
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
@@ -122,6 +125,12 @@ class FixedEngine:
     async def poll(self, request: PollRequest) -> Snapshot:
         self.requests.append(request)
         return snapshot(request)
+
+    async def find_since(
+        self, rules: Iterable[AlertRule], at: datetime, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
+        """Every database rule that holds has held for 40 minutes."""
+        return {rule.name: Since(at - timedelta(minutes=40)) for rule in rules}
 
     async def close(self) -> None:
         pass

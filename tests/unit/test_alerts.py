@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from syncmon.core.alerts import (
     AlertState,
     AlertTracker,
+    EventKind,
     Observation,
     Verdict,
     check_verdict,
-    history_offsets,
     observe,
 )
 from syncmon.core.conditions import parse_condition
+from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import MetricValue, Source, Unit
 from syncmon.core.rules import AlertRule, Severity
 
@@ -122,41 +123,73 @@ def test_compound_condition_uses_first_comparison_for_value() -> None:
     )
 
 
-# -- check: stateless `for` ------------------------------------------------------------------
+# -- check: stateless `for`, from the since the database found --------------------------------
 
 
-def test_history_offsets_step_is_min_of_for_and_30s() -> None:
-    assert history_offsets(rule()) == [timedelta(0)]
-    assert history_offsets(rule(for_=20 * S)) == [timedelta(0), 20 * S]
-    assert history_offsets(rule(for_=90 * S)) == [0 * S, 30 * S, 60 * S, 90 * S]
-    assert history_offsets(rule(for_=70 * S)) == [0 * S, 30 * S, 60 * S, 70 * S]
-    assert history_offsets(rule("endpoints_down > 0", for_=60 * S)) == [timedelta(0)]
-
-
-def test_check_fires_only_when_every_point_held() -> None:
+def test_check_fires_once_since_is_for_ago() -> None:
     r = rule(for_=60 * S)
-    assert check_verdict(r, [TRUE, TRUE, TRUE], T0).state is AlertState.FIRING
-    pending = check_verdict(r, [TRUE, TRUE, FALSE], T0)
+    firing = check_verdict(r, TRUE, T0, Since(T0 - 60 * S))
+    assert (firing.state, firing.since) == (AlertState.FIRING, Since(T0 - 60 * S))
+    assert firing.episode == episode_id(r, T0 - 60 * S)
+    pending = check_verdict(r, TRUE, T0, Since(T0 - 30 * S))
     assert pending.state is AlertState.PENDING
-    assert pending.since == T0 - 30 * S
+    assert pending.since == Since(T0 - 30 * S)
     assert "true for 30s of 1m" in pending.note
-    assert check_verdict(r, [FALSE, TRUE, TRUE], T0).state is AlertState.INACTIVE
-    assert check_verdict(r, [NODATA, TRUE, TRUE], T0).state is AlertState.NODATA
-    assert check_verdict(r, [ERROR, TRUE, TRUE], T0).state is AlertState.ERROR
+
+
+def test_check_without_for_fires_even_when_since_is_the_next_grid_point() -> None:
+    r = rule()
+    verdict = check_verdict(r, TRUE, T0, Since(T0 + 20 * S))
+    assert verdict.state is AlertState.FIRING
+    assert verdict.since == Since(T0 + 20 * S)
+
+
+def test_check_states_without_a_run_carry_no_since_or_id() -> None:
+    r = rule(for_=60 * S)
+    for observation, state in [
+        (FALSE, AlertState.INACTIVE),
+        (NODATA, AlertState.NODATA),
+        (ERROR, AlertState.ERROR),
+    ]:
+        verdict = check_verdict(r, observation, T0, Since(T0 - 600 * S))
+        assert (verdict.state, verdict.since, verdict.episode) == (state, None, None)
+
+
+def test_check_with_unreadable_history_is_error_when_for_matters() -> None:
+    verdict = check_verdict(rule(for_=60 * S), TRUE, T0, "sync_performance_metrics: timed out")
+    assert verdict.state is AlertState.ERROR
+    assert "history is unreadable" in verdict.note
+    assert "timed out" in verdict.note
+    # without `for` it fires whatever the history says; only since is unknown (seen now)
+    quick = check_verdict(rule(), TRUE, T0, "sync_performance_metrics: timed out")
+    assert quick.state is AlertState.FIRING
+    assert quick.since == Since(T0, seen=True)
 
 
 def test_check_notes_that_endpoint_rules_ignore_for() -> None:
     r = rule("endpoints_down > 0", for_=60 * S)
-    verdict = check_verdict(r, [TRUE], T0)
+    verdict = check_verdict(r, TRUE, T0)
     assert verdict.state is AlertState.FIRING
+    assert verdict.since == Since(T0, seen=True)
     assert "evaluated as if for were 0s" in verdict.note
+
+
+def test_episode_id_is_stable_and_changes_with_since_labels_or_severity() -> None:
+    r = rule()
+    assert episode_id(r, T0) == episode_id(rule(), T0)
+    assert episode_id(r, T0) == episode_id(r, T0.astimezone(timezone(timedelta(hours=9))))
+    assert episode_id(r, T0) != episode_id(r, T0 + 30 * S)
+    labelled = AlertRule("r", r.condition_text, r.condition, Severity.CRITICAL, labels={"a": "b"})
+    assert episode_id(labelled, T0) != episode_id(r, T0)
+    warning = AlertRule("r", r.condition_text, r.condition, Severity.WARNING)
+    assert episode_id(warning, T0) != episode_id(r, T0)
 
 
 # -- the state machine -----------------------------------------------------------------------
 
 
 def run(tracker: AlertTracker, steps: list[tuple[int, Observation]]) -> list[list[str]]:
-    return [[e.kind for e in tracker.update(o, T0 + t * S)] for t, o in steps]
+    return [[e.kind.value for e in tracker.update(o, T0 + t * S)] for t, o in steps]
 
 
 def test_for_zero_fires_at_once_and_resolves() -> None:
@@ -179,13 +212,13 @@ def test_pending_then_firing_after_for() -> None:
         ["firing"],
         [],
     ]
-    assert t.firing_since == T0 + 60 * S
+    assert (t.since, t.since_seen) == (T0, True)  # nothing found: seen by this tracker
 
 
 def test_pending_that_clears_never_fires_or_resolves() -> None:
     t = AlertTracker(rule(for_=60 * S))
     assert run(t, [(0, TRUE), (30, FALSE), (60, TRUE)]) == [["pending"], [], ["pending"]]
-    assert t.pending_since == T0 + 60 * S
+    assert t.since == T0 + 60 * S
 
 
 def test_flapping_condition_with_for_never_fires() -> None:
@@ -222,9 +255,13 @@ def test_error_then_false_resolves_only_after_data_returns() -> None:
     assert run(t, [(0, TRUE), (30, ERROR), (60, FALSE)]) == [["firing"], ["error"], ["resolved"]]
 
 
-def test_non_firing_rule_shows_error_and_keeps_pending_time() -> None:
+def test_pending_time_survives_an_error_through_the_database() -> None:
     t = AlertTracker(rule(for_=60 * S))
-    assert run(t, [(0, TRUE), (30, ERROR), (60, TRUE)]) == [["pending"], ["error"], ["firing"]]
+    assert run(t, [(0, TRUE), (30, ERROR)]) == [["pending"], ["error"]]
+    assert t.needs_since(TRUE)  # back from blind: ask the database again
+    events = t.update(TRUE, T0 + 60 * S, Since(T0))
+    assert [e.kind for e in events] == [EventKind.FIRING]
+    assert t.since == T0
 
 
 def test_firing_alert_that_turns_nodata_resolves() -> None:
@@ -239,27 +276,50 @@ def test_nodata_event_once_then_back_to_inactive() -> None:
     assert t.state is AlertState.INACTIVE
 
 
-def test_events_carry_when_firing_started() -> None:
-    t = AlertTracker(rule(for_=30 * S))
-    t.update(TRUE, T0)
+def test_events_carry_since_and_the_episode_id_to_the_resolution() -> None:
+    r = rule(for_=30 * S)
+    t = AlertTracker(r)
+    found = Since(T0 - 10 * S)
+    t.update(TRUE, T0, found)
     firing = t.update(TRUE, T0 + 30 * S)[0]
-    assert firing.started_at == T0 + 30 * S
+    assert (firing.kind, firing.since, firing.episode) == (
+        EventKind.FIRING,
+        found,
+        episode_id(r, found.at),
+    )
     resolved = t.update(FALSE, T0 + 60 * S)[0]
-    assert resolved.kind == "resolved"
-    assert resolved.started_at == T0 + 30 * S
+    assert resolved.kind is EventKind.RESOLVED
+    assert (resolved.since, resolved.episode) == (found, firing.episode)
+    assert (t.since, t.episode_id) == (None, None)
 
 
 @pytest.mark.parametrize(
-    ("true_for", "state", "next_events"),
-    [(30, AlertState.PENDING, ["firing"]), (60, AlertState.FIRING, [])],
+    ("held_for", "kind", "then"),
+    [(30, EventKind.PENDING, [EventKind.FIRING]), (600, EventKind.FIRING, [])],
 )
-def test_restore_resumes_from_history_without_repaging(
-    true_for: int, state: AlertState, next_events: list[str]
+def test_a_run_found_in_the_database_is_resumed_and_reported_as_restored(
+    held_for: int, kind: EventKind, then: list[EventKind]
 ) -> None:
     t = AlertTracker(rule(for_=60 * S))
-    now = T0 + 300 * S
-    t.restore(now - true_for * S, now)
-    assert t.state is state
+    now = T0 + 900 * S
+    events = t.update(TRUE, now, Since(now - held_for * S))
+    assert [(e.kind, e.restored) for e in events] == [(kind, True)]
+    assert events[0].since == Since(now - held_for * S)
     # pending time is remembered: 30 s of history + 30 s more completes `for: 60s`
-    assert [e.kind for e in t.update(TRUE, now + 30 * S)] == next_events
-    assert t.firing
+    assert [e.kind for e in t.update(TRUE, now + 30 * S)] == then
+
+
+def test_restored_after_starting_blind_but_not_for_a_run_seen_live() -> None:
+    blind = AlertTracker(rule())
+    assert blind.update(ERROR, T0)[0].kind is EventKind.ERROR
+    late = blind.update(TRUE, T0 + 30 * S, Since(T0 - 300 * S))
+    assert [(e.kind, e.restored) for e in late] == [(EventKind.FIRING, True)]
+
+    live = AlertTracker(rule())
+    live.update(FALSE, T0)
+    fresh = live.update(TRUE, T0 + 30 * S, Since(T0))
+    assert [(e.kind, e.restored) for e in fresh] == [(EventKind.FIRING, False)]
+    # a run that starts within the current grid step is new, never restored
+    new = AlertTracker(rule())
+    starting = new.update(TRUE, T0, Since(T0 + 20 * S))
+    assert [(e.kind, e.restored) for e in starting] == [(EventKind.FIRING, False)]

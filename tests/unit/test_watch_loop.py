@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from syncmon.config.loader import load_config_text
+from syncmon.core.episodes import Since
 from syncmon.core.metrics import MetricValue, Source, Unit
 from syncmon.core.rules import AlertRule
 from syncmon.engine import PollRequest, Snapshot, window_key
@@ -41,9 +42,11 @@ class ScriptedEngine:
         rules: tuple[AlertRule, ...],
         script: Callable[[int], float | str],
         step: timedelta = timedelta(seconds=30),
+        truth: Callable[[int], float | str] | None = None,
     ) -> None:
         self.rules = rules
         self.script = script
+        self.truth = truth or script  # what the database recorded, even while unreadable
         self.step = step
         self.polls = 0
         self.active = 0
@@ -71,8 +74,22 @@ class ScriptedEngine:
         finally:
             self.active -= 1
 
+    async def find_since(
+        self, rules: object, at: datetime, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
+        """What the database would say: the first poll of the unbroken run of true values."""
+        n = round((at - START) / self.step)
+        first = n
+        while first > 0 and _holds(self.truth(first - 1)):
+            first -= 1
+        return {rule.name: Since(START + first * self.step) for rule in self.rules}
+
     async def close(self) -> None:
         pass
+
+
+def _holds(outcome: float | str) -> bool:
+    return isinstance(outcome, float) and outcome > 0.05
 
 
 async def _run(engine: ScriptedEngine, cycles: int, **options: object) -> tuple[Watcher, list]:
@@ -93,12 +110,33 @@ async def test_flapping_condition_with_for_1m_never_pages() -> None:
 async def test_steady_condition_with_for_1m_fires_after_a_minute() -> None:
     engine = ScriptedEngine(_rules("1m"), lambda n: 0.5)
     watcher, events = await _run(engine, 4)
-    # The first poll restores from history (pending since 03:00, no line: nothing to page);
-    # it fires exactly `for` later.
-    assert [(e["event"], e["ts"][11:19]) for e in events] == [("firing", "03:01:00")]
-    assert watcher.alerts.trackers["High Sync Failure Rate"].firing_since == START + timedelta(
-        minutes=1
-    )
+    # Pending since the first poll (the run starts there); it fires exactly `for` later.
+    assert [(e["event"], e["ts"][11:19], e["restored"]) for e in events] == [
+        ("pending", "03:00:00", False),
+        ("firing", "03:01:00", False),
+    ]
+    assert {e["since"] for e in events} == {"2026-11-27T03:00:00.000+00:00"}
+    assert len({e["id"] for e in events}) == 1
+    assert watcher.alerts.trackers["High Sync Failure Rate"].since == START
+
+
+async def test_starting_into_a_firing_alert_pages_again_marked_restored() -> None:
+    # the condition has held since poll 0; this watcher starts at poll 10 (5 minutes later)
+    engine = ScriptedEngine(_rules("1m"), lambda n: 0.5)
+    engine.polls = 10
+    _, events = await _run(engine, 2)
+    assert [(e["event"], e["restored"], e["since"][11:19]) for e in events] == [
+        ("firing", True, "03:00:00")
+    ]
+
+
+async def test_starting_blind_then_seeing_a_firing_alert_pages_it_restored() -> None:
+    # the database recorded failures all along; this watcher could not read it at first
+    script = {0: "down", 1: "down"}
+    engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.5), truth=lambda n: 0.5)
+    _, events = await _run(engine, 4)
+    assert [(e["event"], e["restored"]) for e in events] == [("error", False), ("firing", True)]
+    assert events[1]["since"] == "2026-11-27T03:00:00.000+00:00"
 
 
 async def test_database_down_while_firing_reports_error_never_resolved() -> None:

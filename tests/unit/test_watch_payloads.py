@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from syncmon.config.loader import load_config_text
-from syncmon.core.alerts import AlertEvent, Observation, Verdict
+from syncmon.core.alerts import AlertEvent, EventKind, Observation, Verdict
+from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import Unit
 from syncmon.headless.events import event_line, event_record
 from syncmon.headless.receivers import (
@@ -100,13 +101,14 @@ def test_default_backoff_and_cycle_budget_follow_the_interval() -> None:
     assert slow.cycle_timeout == 300.0
 
 
-def _event(kind: str, value: float | None) -> AlertEvent:
+def _event(kind: EventKind, value: float | None) -> AlertEvent:
     obs = Observation(Verdict.TRUE if value else Verdict.ERROR, value, 0.05, Unit.RATIO, 20)
-    return AlertEvent(kind, RULE, AT, obs, AT)
+    since = Since(AT - timedelta(minutes=40), bounded=False)
+    return AlertEvent(kind, RULE, AT, obs, since, episode_id(RULE, since.at), restored=True)
 
 
 def test_event_line_has_exactly_the_spec_fields_in_base_units() -> None:
-    record = json.loads(event_line(_event("firing", 0.0612345678)))
+    record = json.loads(event_line(_event(EventKind.FIRING, 0.0612345678)))
     assert record == {
         "ts": "2026-11-27T03:12:00.000+00:00",
         "event": "firing",
@@ -120,8 +122,13 @@ def test_event_line_has_exactly_the_spec_fields_in_base_units() -> None:
             "summary": "Sync failures above 5%",
             "runbook_url": "https://runbooks/sync",
         },
+        "id": episode_id(RULE, AT - timedelta(minutes=40)),
+        "since": "2026-11-27T02:32:00.000+00:00",
+        "since_bounded": False,
+        "since_seen": False,
+        "restored": True,
     }
-    assert json.loads(event_line(_event("error", None)))["value"] is None
+    assert json.loads(event_line(_event(EventKind.ERROR, None)))["value"] is None
 
 
 def test_event_line_never_carries_a_secret() -> None:
@@ -137,7 +144,8 @@ alerts:
         "alerts.yaml",
     ).rules
     obs = Observation(Verdict.TRUE, 0.5, 0.01, Unit.RATIO, 20)
-    assert "hunter2-secret" not in json.dumps(event_record(AlertEvent("firing", rule, AT, obs)))
+    record = event_record(AlertEvent(EventKind.FIRING, rule, AT, obs))
+    assert "hunter2-secret" not in json.dumps(record)
 
 
 def test_receiver_names_in_logs_and_metrics_hide_webhook_paths_and_credentials() -> None:

@@ -7,6 +7,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
 from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
+from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.redaction import register_secret
 
@@ -63,6 +65,8 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     except ValidationError as exc:
         problems.extend(validation_problems(exc, loaded, filename))
     problems.extend(_duplicate_names(data, loaded, filename))
+    if model is not None:
+        problems.extend(_for_within_lookback(model, loaded, filename))
     targets, target_problems = _targets(data, loaded, filename)
     problems.extend(target_problems)
     if problems or model is None:
@@ -126,6 +130,27 @@ def _duplicate_names(data: dict[str, Any], loaded: LoadedYaml, filename: str) ->
             )
         else:
             seen[name] = index
+    return problems
+
+
+def _for_within_lookback(model: ConfigModel, loaded: LoadedYaml, filename: str) -> list[Problem]:
+    """`since` is searched over the lookback, so a longer `for` could never be confirmed."""
+    lookback: timedelta = model.evaluation.lookback  # type: ignore[assignment]
+    problems = []
+    for index, rule in enumerate(model.alerts):
+        for_: timedelta = rule.for_  # type: ignore[assignment]
+        if for_ > lookback:
+            pos = loaded.position(("alerts", index, "for"))
+            problems.append(
+                Problem(
+                    filename,
+                    pos.line,
+                    pos.column,
+                    f"for: {format_duration(for_)} is longer than evaluation.lookback "
+                    f"({format_duration(lookback)}): the condition could never be confirmed "
+                    "for that long; raise evaluation.lookback or shorten for",
+                )
+            )
     return problems
 
 

@@ -200,6 +200,11 @@ class DatabaseModel(Strict):
     plaid_operation_pattern: StrictStr = Field(
         "plaid%", min_length=1, description="SQL LIKE pattern of Plaid operations"
     )
+    statement_timeout: PositiveDuration = Field(
+        "5s",
+        validate_default=True,
+        description="server-side limit of each statement (and of waiting for a lock)",
+    )
 
 
 class SourcesModel(Strict):
@@ -222,11 +227,23 @@ class DashboardModel(Strict):
     """How often the dashboard polls"""
 
 
+class EvaluationModel(Strict):
+    """How alerts are evaluated (SPEC §4.1)."""
+
+    lookback: PositiveDuration = Field(
+        "24h",
+        validate_default=True,
+        description="how far back `since` is searched; also the longest `for` allowed",
+    )
+
+
 class ConfigModel(Strict):
     """syncmon's alerts.yaml: rules, targets and sources (SPEC §3, §5)."""
 
     alerts: list[RuleModel] = Field(default_factory=list)
     """The alert rules"""
+    evaluation: EvaluationModel = Field(default_factory=EvaluationModel)
+    """How alerts are evaluated"""
     targets: dict[
         StrictStr,
         Annotated[StrictStr, WithJsonSchema({"type": "string", "pattern": TARGET_PATTERN})],

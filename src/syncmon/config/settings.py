@@ -11,7 +11,7 @@ from pathlib import Path
 from syncmon.config.loader import Config, load_config
 from syncmon.config.models import DEFAULT_ENDPOINTS
 from syncmon.core.durations import parse_duration
-from syncmon.redaction import mask_dsn, register_secret
+from syncmon.redaction import dsn_location, mask_dsn, register_secret
 
 ENV_CONFIG = "SYNCMON_CONFIG"
 ENV_API_URL = "SYNCMON_API_URL"
@@ -43,6 +43,8 @@ class Settings:
     verify_tls: bool | str = True
     timestamp_timezone: str | None = None
     plaid_pattern: str = "plaid%"
+    statement_timeout: float = 5.0
+    lookback: timedelta = timedelta(hours=24)
 
     @property
     def rules(self) -> tuple:  # type: ignore[type-arg]
@@ -57,12 +59,7 @@ class Settings:
         """`host:port/db` for headers: never the user or password."""
         if not self.dsn:
             return "no database configured"
-        from urllib.parse import parse_qs, urlsplit
-
-        parts = urlsplit(self.dsn)
-        host = parts.hostname or parse_qs(parts.query).get("host", ["local socket"])[0]
-        port = f":{parts.port}" if parts.port else ""
-        return f"{host}{port}{parts.path or ''}"
+        return dsn_location(self.dsn)
 
 
 def packaged_config() -> str:
@@ -109,6 +106,8 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
         verify_tls=verify,
         timestamp_timezone=database.timestamp_timezone,
         plaid_pattern=database.plaid_operation_pattern,
+        statement_timeout=database.statement_timeout.total_seconds(),  # type: ignore[attr-defined]
+        lookback=config.model.evaluation.lookback,  # type: ignore[arg-type]
     )
 
 

@@ -1,24 +1,28 @@
 """Alert evaluation (SPEC §4): one observation per rule, then a stateless or stateful verdict.
 
 `observe` turns metric values into a verdict for one moment. `check_verdict` is the
-stateless answer of `syncmon check` from a series of past moments; `AlertTracker` is the
-Prometheus-style state machine used by `watch` and the dashboard.
+stateless answer of `syncmon check`; `AlertTracker` is the Prometheus-style state machine
+of `watch` and the dashboard. Both take `since` from outside: it is found in the database
+(core/history.py) when a rule starts to hold, so every process agrees on it (§4.1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from syncmon.core.conditions import comparisons, evaluate
 from syncmon.core.durations import format_duration
+from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import MetricValue, Source, Unit
 from syncmon.core.rules import AlertRule
 
 
 class AlertState(StrEnum):
+    """Where a rule stands (SPEC §4)."""
+
     INACTIVE = "inactive"
     PENDING = "pending"
     FIRING = "firing"
@@ -27,7 +31,22 @@ class AlertState(StrEnum):
     ERROR = "error"
 
 
+ACTIVE_STATES = (AlertState.PENDING, AlertState.FIRING)
+
+
+class EventKind(StrEnum):
+    """The state changes `watch` reports (SPEC §7)."""
+
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    ERROR = "error"
+    NODATA = "nodata"
+
+
 class Verdict(StrEnum):
+    """A condition at one moment."""
+
     TRUE = "true"
     FALSE = "false"
     NODATA = "nodata"
@@ -92,177 +111,212 @@ def observe(
 
 @dataclass(frozen=True)
 class CheckVerdict:
+    """The stateless answer for one rule; `since`/`episode` only while pending or firing."""
+
     state: AlertState
     observation: Observation
-    since: datetime | None
+    since: Since | None
     note: str
-
-
-def history_offsets(rule: AlertRule) -> list[timedelta]:
-    """The moments `check` looks back at to honour `for`: 0, step, 2·step, …, `for`.
-
-    step = min(for, 30s); rules over health endpoints have no history and get [0].
-    """
-    if not rule.for_ or not rule.has_history:
-        return [timedelta(0)]
-    step = min(rule.for_, timedelta(seconds=30))
-    offsets: list[timedelta] = []
-    current = timedelta(0)
-    while current < rule.for_:
-        offsets.append(current)
-        current += step
-    offsets.append(rule.for_)
-    return offsets
+    episode: str | None = None
 
 
 def check_verdict(
-    rule: AlertRule, observations: Sequence[Observation], evaluated_at: datetime
+    rule: AlertRule,
+    now: Observation,
+    evaluated_at: datetime,
+    since: Since | str | None = None,
 ) -> CheckVerdict:
-    """Stateless verdict from observations at `history_offsets(rule)` (newest first)."""
-    offsets = history_offsets(rule)
-    now_obs = observations[0]
+    """The verdict of `syncmon check` for one rule.
+
+    `since` is what the history search found for a rule that holds now: a `Since`, or the
+    reason it could not be read. Rules over health endpoints have no history: they are
+    evaluated as if `for` were 0, and their since is the moment of this check (seen).
+    """
     notes: list[str] = []
-    if rule.for_ and not rule.has_history:
-        notes.append(
-            f"for: {format_duration(rule.for_)} not checked: health endpoints have no history, "
-            "so this rule was evaluated as if for were 0s"
-        )
-    if now_obs.reason:
-        notes.append(now_obs.reason)
-    if now_obs.verdict is Verdict.ERROR:
-        return CheckVerdict(AlertState.ERROR, now_obs, None, "; ".join(notes))
-    if now_obs.verdict is Verdict.NODATA:
-        return CheckVerdict(AlertState.NODATA, now_obs, None, "; ".join(notes))
-    if now_obs.verdict is Verdict.FALSE:
-        return CheckVerdict(AlertState.INACTIVE, now_obs, None, "; ".join(notes))
-    run = 0
-    for obs in observations:
-        if obs.verdict is not Verdict.TRUE:
-            break
-        run += 1
-    true_since = evaluated_at - offsets[run - 1]
-    if run == len(offsets):
-        return CheckVerdict(AlertState.FIRING, now_obs, true_since, "; ".join(notes))
-    notes.insert(
-        0, f"condition true for {format_duration(offsets[run - 1])} of {format_duration(rule.for_)}"
-    )
-    return CheckVerdict(AlertState.PENDING, now_obs, true_since, "; ".join(notes))
+    if now.reason:
+        notes.append(now.reason)
+    if now.verdict is not Verdict.TRUE:
+        state = {
+            Verdict.ERROR: AlertState.ERROR,
+            Verdict.NODATA: AlertState.NODATA,
+            Verdict.FALSE: AlertState.INACTIVE,
+        }[now.verdict]
+        return _verdict(rule, state, now, None, notes)
+    if not rule.has_history:
+        if rule.for_:
+            notes.insert(
+                0,
+                f"for: {format_duration(rule.for_)} not checked: health endpoints have no "
+                "history, so this rule was evaluated as if for were 0s",
+            )
+        return _verdict(rule, AlertState.FIRING, now, Since(evaluated_at, seen=True), notes)
+    if not isinstance(since, Since):
+        reason = since or "history not searched"
+        if not rule.for_:  # no history needed to know it fires; only since is unknown
+            notes.insert(0, f"since unknown ({reason}): shown as this check's time")
+            return _verdict(rule, AlertState.FIRING, now, Since(evaluated_at, seen=True), notes)
+        notes.insert(0, f"holds now, but its history is unreadable ({reason}): pending or firing?")
+        return _verdict(rule, AlertState.ERROR, now, None, notes)
+    held = max(timedelta(0), evaluated_at - since.at)
+    if held >= rule.for_ or since.bounded:  # held the whole lookback, and for <= lookback
+        return _verdict(rule, AlertState.FIRING, now, since, notes)
+    notes.insert(0, f"condition true for {format_duration(held)} of {format_duration(rule.for_)}")
+    return _verdict(rule, AlertState.PENDING, now, since, notes)
+
+
+def _verdict(
+    rule: AlertRule,
+    state: AlertState,
+    obs: Observation,
+    since: Since | None,
+    notes: list[str],
+) -> CheckVerdict:
+    episode = episode_id(rule, since.at) if since is not None else None
+    return CheckVerdict(state, obs, since, "; ".join(notes), episode)
 
 
 @dataclass(frozen=True)
 class AlertEvent:
-    """A state change worth telling someone about (SPEC §7 event kinds)."""
+    """A state change worth telling someone about (SPEC §7), with its episode (§4.1–4.2)."""
 
-    kind: str  # pending | firing | resolved | error | nodata
+    kind: EventKind
     rule: AlertRule
     at: datetime
     observation: Observation
-    started_at: datetime | None = None
+    since: Since | None = None
+    episode: str | None = None
+    restored: bool = False  # reports a state that began before this process could see it
 
 
 class AlertTracker:
-    """The per-rule state machine of `watch` and the dashboard."""
+    """The per-rule state machine of `watch` and the dashboard.
+
+    `since` comes from outside when the rule starts to hold (found in the database, so every
+    process agrees); a rule without history, or whose history could not be read, uses the
+    moment this tracker first saw it (`since.seen`).
+    """
 
     def __init__(self, rule: AlertRule) -> None:
         self.rule = rule
         self.state = AlertState.INACTIVE
         self.state_since: datetime | None = None
-        self.pending_since: datetime | None = None
-        self.firing_since: datetime | None = None
+        self.since_info: Since | None = None
+        self.episode_id: str | None = None
         self.last_true_at: datetime | None = None
         self.error: str | None = None
         self.observation: Observation | None = None
+        self.readable = False  # this process has read the rule's sources at least once
+
+    # -- what the front ends show ------------------------------------------------------------
 
     @property
     def firing(self) -> bool:
         return self.state is AlertState.FIRING
 
-    # Stub of issue 8's history-found `since` (SPEC §4.1), replaced when that lands.
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
     @property
     def since(self) -> datetime | None:
-        return self.pending_since
+        return self.since_info.at if self.since_info else None
 
     @property
     def since_bounded(self) -> bool:
-        return False
+        return bool(self.since_info and self.since_info.bounded)
 
     @property
     def since_seen(self) -> bool:
-        return False
+        return bool(self.since_info and self.since_info.seen)
 
-    @property
-    def episode_id(self) -> str | None:
-        return None
+    def needs_since(self, obs: Observation) -> bool:
+        """True when this observation starts a run whose start the database can tell."""
+        return obs.verdict is Verdict.TRUE and not self.active and self.rule.has_history
 
-    def restore(self, true_since: datetime | None, now: datetime) -> None:
-        """Resume from history so a restart neither re-pages nor forgets pending time."""
-        if true_since is None:
-            return
-        self.pending_since = true_since
-        self.last_true_at = now
-        if now - true_since >= self.rule.for_:
-            self.firing_since = true_since + self.rule.for_
-            self._enter(AlertState.FIRING, self.firing_since)
-        else:
-            self._enter(AlertState.PENDING, true_since)
+    # -- the state machine -------------------------------------------------------------------
+
+    def update(
+        self, obs: Observation, now: datetime, found: Since | str | None = None
+    ) -> list[AlertEvent]:
+        """Advance by one evaluation. `found`: the since the database gave for a run that
+        starts now, or why it could not be read."""
+        self.observation = obs
+        if obs.verdict is Verdict.ERROR:
+            return self._on_error(obs, now)
+        first_readable = not self.readable
+        self.readable = True
+        self.error = None
+        if obs.verdict is Verdict.TRUE:
+            return self._on_true(obs, now, found, first_readable)
+        return self._on_false_or_nodata(obs, now)
 
     def _enter(self, state: AlertState, at: datetime) -> None:
         if state is not self.state:
             self.state = state
             self.state_since = at
 
-    def _event(self, kind: str, now: datetime, obs: Observation) -> AlertEvent:
-        return AlertEvent(kind, self.rule, now, obs, self.firing_since)
-
-    def update(self, obs: Observation, now: datetime) -> list[AlertEvent]:
-        """Advance the state machine by one evaluation; return the events it produced."""
-        self.observation = obs
-        if obs.verdict is Verdict.ERROR:
-            return self._on_error(obs, now)
-        self.error = None
-        if obs.verdict is Verdict.TRUE:
-            return self._on_true(obs, now)
-        return self._on_false_or_nodata(obs, now)
+    def _event(
+        self, kind: EventKind, now: datetime, obs: Observation, restored: bool = False
+    ) -> AlertEvent:
+        return AlertEvent(kind, self.rule, now, obs, self.since_info, self.episode_id, restored)
 
     def _on_error(self, obs: Observation, now: datetime) -> list[AlertEvent]:
         first_error = self.error is None
         self.error = obs.reason or "source unreadable"
         if self.firing:  # never report "resolved" while blind
-            return [self._event("error", now, obs)] if first_error else []
+            return [self._event(EventKind.ERROR, now, obs)] if first_error else []
         if self.state is AlertState.ERROR:
             return []
-        self._enter(AlertState.ERROR, now)  # pending_since is kept: nothing is forgotten
-        return [self._event("error", now, obs)]
+        self._enter(AlertState.ERROR, now)
+        self.since_info = self.episode_id = None  # found again when it holds again
+        return [self._event(EventKind.ERROR, now, obs)]
 
-    def _on_true(self, obs: Observation, now: datetime) -> list[AlertEvent]:
+    def _on_true(
+        self, obs: Observation, now: datetime, found: Since | str | None, first_readable: bool
+    ) -> list[AlertEvent]:
         self.last_true_at = now
         if self.firing:
             return []
-        if self.pending_since is None:
-            self.pending_since = now
-        if now - self.pending_since >= self.rule.for_:
-            self.firing_since = now
-            self._enter(AlertState.FIRING, now)
-            return [self._event("firing", now, obs)]
         if self.state is AlertState.PENDING:
-            return []
-        self._enter(AlertState.PENDING, self.pending_since)
-        return [self._event("pending", now, obs)]
+            if not self._held_long_enough(now):
+                return []
+            self._enter(AlertState.FIRING, now)
+            return [self._event(EventKind.FIRING, now, obs)]
+        self.since_info = found if isinstance(found, Since) else Since(now, seen=True)
+        self.episode_id = episode_id(self.rule, self.since_info.at)
+        # Reported late: the run began before this process could read the rule's sources.
+        restored = first_readable and not self.since_info.seen and self.since_info.at < now
+        if self._held_long_enough(now):
+            self._enter(AlertState.FIRING, now)
+            return [self._event(EventKind.FIRING, now, obs, restored)]
+        self._enter(AlertState.PENDING, now)
+        return [self._event(EventKind.PENDING, now, obs, restored)]
+
+    def _held_long_enough(self, now: datetime) -> bool:
+        if not self.rule.for_:
+            return True
+        since = self.since_info
+        # A run as long as the lookback is at least `for` (validate keeps for <= lookback).
+        return since is not None and (since.bounded or now - since.at >= self.rule.for_)
 
     def _on_false_or_nodata(self, obs: Observation, now: datetime) -> list[AlertEvent]:
-        self.pending_since = None
         if self.firing:
             keep = self.rule.keep_firing_for
             if keep and self.last_true_at is not None and now - self.last_true_at < keep:
                 return []
-            event = self._event("resolved", now, obs)
-            self.firing_since = None
+            event = self._event(EventKind.RESOLVED, now, obs)
+            self._end_episode()
             self._enter(AlertState.RESOLVED, now)
             return [event]
+        self._end_episode()
         if obs.verdict is Verdict.NODATA:
             if self.state is AlertState.NODATA:
                 return []
             self._enter(AlertState.NODATA, now)
-            return [self._event("nodata", now, obs)]
+            return [self._event(EventKind.NODATA, now, obs)]
         self._enter(AlertState.INACTIVE, now)
         return []
+
+    def _end_episode(self) -> None:
+        self.since_info = None
+        self.episode_id = None

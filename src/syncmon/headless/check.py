@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import datetime
 from typing import TextIO
 
 from syncmon.config.settings import Settings
-from syncmon.engine import Engine, PollRequest, check_verdicts
+from syncmon.engine import Engine, PollRequest
+from syncmon.evaluation import check_verdicts
 from syncmon.headless.report import (
     CheckReport,
     build_report,
@@ -18,15 +20,26 @@ from syncmon.headless.report import (
 )
 
 RENDERERS = {"text": render_text, "json": render_json, "nagios": render_nagios}
+MARGIN = 0.2  # for rendering and closing, inside the deadline SPEC §12 promises
+
+
+def deadline(settings: Settings) -> float:
+    """SPEC §12: `check` answers within statement_timeout + health timeout + 1 s."""
+    return settings.statement_timeout + settings.health_timeout + 1.0
 
 
 async def evaluate(settings: Settings, at: datetime | None = None) -> CheckReport:
+    started = time.monotonic()
     engine = Engine(settings)
     try:
-        snapshot = await engine.poll(PollRequest(at=at, history=True))
+        snapshot = await engine.poll(PollRequest(at=at))
+        left = deadline(settings) - (time.monotonic() - started) - MARGIN
+        verdicts = await check_verdicts(
+            engine, settings.rules, snapshot, timeout=min(engine.database_deadline, left)
+        )
     finally:
         await engine.close()
-    return build_report(settings.rules, snapshot, check_verdicts(settings.rules, snapshot))
+    return build_report(settings, snapshot, verdicts)
 
 
 def run_check(

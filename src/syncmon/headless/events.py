@@ -7,7 +7,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from syncmon.core.alerts import AlertEvent, Observation
+from syncmon.core.alerts import AlertEvent, EventKind, Observation
+from syncmon.core.episodes import since_text
 from syncmon.core.metrics import format_value
 from syncmon.core.text import sanitize
 from syncmon.redaction import redact
@@ -25,11 +26,12 @@ def timestamp(moment: datetime) -> str:
 
 
 def event_record(event: AlertEvent) -> dict[str, Any]:
-    """Exactly the fields of SPEC §7; config text is redacted in case it holds a `${...}`."""
-    rule, obs = event.rule, event.observation
+    """The fields of SPEC §7 and §4.1–4.2; config text is redacted in case it holds a
+    `${...}`. Receivers deduplicate by `id`: delivery is at least once."""
+    rule, obs, since = event.rule, event.observation, event.since
     return {
         "ts": timestamp(event.at),
-        "event": event.kind,
+        "event": event.kind.value,
         "rule": redact(rule.name),
         "severity": rule.severity.value,
         "value": json_number(obs.value),
@@ -37,6 +39,11 @@ def event_record(event: AlertEvent) -> dict[str, Any]:
         "condition": redact(rule.condition_text),
         "labels": {k: redact(str(v)) for k, v in rule.labels.items()},
         "annotations": {k: redact(str(v)) for k, v in rule.annotations.items()},
+        "id": event.episode,
+        "since": timestamp(since.at) if since else None,
+        "since_bounded": bool(since and since.bounded),
+        "since_seen": bool(since and since.seen),
+        "restored": event.restored,
     }
 
 
@@ -52,10 +59,13 @@ def event_summary(event: AlertEvent) -> str:
     """One log line: state, rule, condition, value, and the reason for error/nodata."""
     obs = event.observation
     text = (
-        f"{event.kind.upper()} {event.rule.name} ({event.rule.severity.value}): "
+        f"{event.kind.upper()}{' (restored)' if event.restored else ''} "
+        f"{event.rule.name} ({event.rule.severity.value}): "
         f"{event.rule.condition_text}, value {observation_value(obs)}, "
         f"{obs.samples} samples"
     )
-    if obs.reason and event.kind in ("error", "nodata"):
+    if event.since is not None:
+        text += f", since {since_text(event.since, event.at)}, id {event.episode}"
+    if obs.reason and event.kind in (EventKind.ERROR, EventKind.NODATA):
         text += f" — {obs.reason}"
     return sanitize(redact(text), single_line=True)

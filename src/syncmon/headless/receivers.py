@@ -229,8 +229,9 @@ class ActiveAlert:
     """What Alertmanager needs to know about one rule's alert right now."""
 
     rule: AlertRule
-    starts_at: datetime
+    starts_at: datetime  # the episode's since
     value: str
+    episode: str | None = None
     ends_at: datetime | None = None  # set once resolved
 
 
@@ -283,14 +284,29 @@ class AlertmanagerReceiver(Receiver):
             self._wake.set()
 
     def payload(self, now: datetime) -> list[dict[str, Any]]:
+        # startsAt is the episode's since; in an episode's first grid step that lies up to
+        # a step ahead (core/history.py), and Alertmanager rejects a start after the end.
         alerts = [
-            build_alert(a.rule, value=a.value, starts_at=a.starts_at, ends_at=now + self.hold)
+            build_alert(
+                a.rule,
+                value=a.value,
+                starts_at=min(a.starts_at, now),
+                ends_at=now + self.hold,
+                episode=a.episode,
+            )
             for a in self._firing.values()
         ]
-        alerts += [
-            build_alert(a.rule, value=a.value, starts_at=a.starts_at, ends_at=a.ends_at or now)
-            for a in self._resolved.values()
-        ]
+        for a in self._resolved.values():
+            ends_at = a.ends_at or now
+            alerts.append(
+                build_alert(
+                    a.rule,
+                    value=a.value,
+                    starts_at=min(a.starts_at, ends_at),
+                    ends_at=ends_at,
+                    episode=a.episode,
+                )
+            )
         return alerts
 
     async def _close(self) -> None:

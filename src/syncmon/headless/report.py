@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
+from syncmon.core.episodes import since_age, since_clock, since_text
 from syncmon.core.metrics import TABLE_SOURCES, MetricValue, Unit, format_value
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
@@ -32,6 +34,17 @@ class AlertReport:
     verdict: CheckVerdict
 
 
+# The order states are listed and counted in: what needs eyes first.
+STATE_ORDER = (
+    AlertState.FIRING,
+    AlertState.PENDING,
+    AlertState.ERROR,
+    AlertState.NODATA,
+    AlertState.INACTIVE,
+)
+STATE_WORD = {AlertState.INACTIVE: "ok"}
+
+
 @dataclass
 class CheckReport:
     evaluated_at: datetime
@@ -39,17 +52,19 @@ class CheckReport:
     metrics: dict[str, MetricValue]
     endpoints: list[EndpointResult] | None
     errors: list[str] = field(default_factory=list)
-    database_failed: bool = False
+    unknown: list[str] = field(default_factory=list)  # why nothing can be called ok
     live: bool = True
 
     @property
     def exit_code(self) -> ExitCode:
+        """2 critical firing, else 1 warning firing, else 3 when anything is unknown, else 0:
+        a rule that fires on a readable table pages even when another table is unreadable."""
         firing = [a.rule.severity for a in self.alerts if a.verdict.state is AlertState.FIRING]
         if Severity.CRITICAL in firing:
             return ExitCode.CRITICAL
         if Severity.WARNING in firing:
             return ExitCode.WARNING
-        if self.database_failed:
+        if self.unknown:
             return ExitCode.UNKNOWN
         return ExitCode.OK
 
@@ -57,19 +72,61 @@ class CheckReport:
     def status(self) -> str:
         return STATUS_WORD[self.exit_code]
 
+    def state_counts(self) -> str:
+        """`1 firing, 3 ok, 1 nodata`: every state named, never "ok" for what is not."""
+        counts = {state: 0 for state in STATE_ORDER}
+        for a in self.alerts:
+            counts[a.verdict.state] = counts.get(a.verdict.state, 0) + 1
+        parts = [f"{n} {STATE_WORD.get(state, state.value)}" for state, n in counts.items() if n]
+        return ", ".join(parts) or "no rules"
+
 
 def build_report(
-    rules: tuple[AlertRule, ...], snapshot: Snapshot, verdicts: list[CheckVerdict]
+    settings: Settings, snapshot: Snapshot, verdicts: list[CheckVerdict]
 ) -> CheckReport:
+    rules = settings.rules
+    alerts = [AlertReport(rule, verdict) for rule, verdict in zip(rules, verdicts, strict=True)]
+    needed = {source for rule in rules for source in rule.sources}
+    # A source nobody configured and no rule needs is not an error, only not there.
+    errors = [
+        redact(message)
+        for source, message in snapshot.failed.items()
+        if source in needed or source not in snapshot.unconfigured
+    ]
     return CheckReport(
         evaluated_at=snapshot.evaluated_at,
-        alerts=[AlertReport(rule, verdict) for rule, verdict in zip(rules, verdicts, strict=True)],
+        alerts=alerts,
         metrics=dict(sorted(snapshot.display_metrics.items())),
         endpoints=snapshot.endpoints,
-        errors=[redact(e) for e in snapshot.errors],
-        database_failed=any(s in snapshot.failed for s in TABLE_SOURCES),
+        errors=list(dict.fromkeys(errors)),
+        unknown=_unknown(settings, snapshot, alerts),
         live=snapshot.live,
     )
+
+
+def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) -> list[str]:
+    """Why this check cannot say "ok" (SPEC §12): each reason names what to fix."""
+    reasons: list[str] = []
+    if not alerts:
+        reasons.append(f"no rules in {settings.config.path or 'the configuration'}")
+    needed = {source for a in alerts for source in a.rule.sources}
+    for source in sorted(needed & snapshot.unconfigured):
+        users = sum(1 for a in alerts if source in a.rule.sources)
+        reasons.append(
+            f"{users} rule(s) need {source.value}, but there is {snapshot.failed[source]}"
+        )
+    unreadable = [
+        redact(snapshot.failed[s])
+        for s in TABLE_SOURCES
+        if s in snapshot.failed and s not in snapshot.unconfigured
+    ]
+    reasons.extend(dict.fromkeys(unreadable))
+    errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
+    if errors and not reasons:
+        reasons.append(f"{len(errors)} rule(s) could not be evaluated")
+    if alerts and all(a.verdict.state is AlertState.NODATA for a in alerts):
+        reasons.append("every rule is nodata: too few samples to say anything")
+    return reasons
 
 
 def _number(value: float | None) -> float | None:
@@ -78,27 +135,38 @@ def _number(value: float | None) -> float | None:
     return round(value, 6)
 
 
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def _alert_json(a: AlertReport) -> dict[str, Any]:
+    v, obs = a.verdict, a.verdict.observation
+    return {
+        "name": a.rule.name,
+        "severity": a.rule.severity.value,
+        "state": v.state.value,
+        "condition": a.rule.condition_text,
+        "value": _number(obs.value),
+        "threshold": _number(obs.threshold),
+        "unit": obs.unit.value,
+        "samples": obs.samples,
+        "labels": dict(a.rule.labels),
+        "annotations": dict(a.rule.annotations),
+        "note": redact(v.note) or None,
+        "since": _local_time(v.since.at) if v.since else None,
+        "since_bounded": bool(v.since and v.since.bounded),
+        "since_seen": bool(v.since and v.since.seen),
+        "id": v.episode,
+    }
+
+
 def to_json(report: CheckReport) -> dict[str, Any]:
+    errors = [*report.unknown, *(e for e in report.errors if e not in report.unknown)]
     return {
         "status": report.status,
         "exit_code": int(report.exit_code),
-        "evaluated_at": report.evaluated_at.astimezone().isoformat(timespec="seconds"),
-        "alerts": [
-            {
-                "name": a.rule.name,
-                "severity": a.rule.severity.value,
-                "state": a.verdict.state.value,
-                "condition": a.rule.condition_text,
-                "value": _number(a.verdict.observation.value),
-                "threshold": _number(a.verdict.observation.threshold),
-                "unit": a.verdict.observation.unit.value,
-                "samples": a.verdict.observation.samples,
-                "labels": dict(a.rule.labels),
-                "annotations": dict(a.rule.annotations),
-                "note": redact(a.verdict.note) or None,
-            }
-            for a in report.alerts
-        ],
+        "evaluated_at": _local_time(report.evaluated_at),
+        "alerts": [_alert_json(a) for a in report.alerts],
         "metrics": {
             name: {
                 "value": _number(m.value),
@@ -120,7 +188,7 @@ def to_json(report: CheckReport) -> dict[str, Any]:
             }
             for e in (report.endpoints or [])
         ],
-        "errors": report.errors,
+        "errors": errors,
     }
 
 
@@ -130,27 +198,26 @@ def render_json(report: CheckReport) -> str:
 
 def render_text(report: CheckReport) -> str:
     lines = [
-        f"SYNCMON {report.status.upper()} at "
-        f"{report.evaluated_at.astimezone().isoformat(timespec='seconds')}"
+        f"SYNCMON {report.status.upper()} at {_local_time(report.evaluated_at)}: "
+        f"{report.state_counts()}"
         + ("" if report.live else " (post-mortem: database as of this moment)")
     ]
-    order = {
-        AlertState.FIRING: 0,
-        AlertState.ERROR: 1,
-        AlertState.PENDING: 2,
-        AlertState.NODATA: 3,
-        AlertState.INACTIVE: 4,
-    }
+    lines.extend(f"  UNKNOWN: {sanitize(redact(r), single_line=True)}" for r in report.unknown)
     if report.alerts:
         lines.append("")
         lines.append("Alerts")
-        for a in sorted(report.alerts, key=lambda a: order.get(a.verdict.state, 9)):
-            obs = a.verdict.observation
+        for a in sorted(report.alerts, key=lambda a: STATE_ORDER.index(a.verdict.state)):
+            obs, since = a.verdict.observation, a.verdict.since
             lines.append(
                 f"  {a.verdict.state.value.upper():<8} {a.rule.severity.value:<8} "
                 f"{sanitize(a.rule.name, single_line=True)}: {a.rule.condition_text} "
                 f"(value {format_value(obs.value, obs.unit)}, {obs.samples} samples)"
             )
+            if since is not None:
+                lines.append(
+                    f"           since {since_text(since, report.evaluated_at)}"
+                    f"  id {a.verdict.episode}"
+                )
             if a.verdict.note:
                 lines.append(f"           {sanitize(redact(a.verdict.note), single_line=True)}")
     lines.append("")
@@ -192,14 +259,20 @@ def _perf_value(m: MetricValue) -> tuple[str, str]:
     return f"{m.value:.6g}", ""
 
 
+def _nagios_since(a: AlertReport, now: datetime) -> str:
+    since = a.verdict.since
+    if since is None:
+        return a.rule.severity.value
+    return f"{a.rule.severity.value} since {since_clock(since, now)}, {since_age(since, now)}"
+
+
 def render_nagios(report: CheckReport) -> str:
     firing = [a for a in report.alerts if a.verdict.state is AlertState.FIRING]
-    if firing:
-        summary = ", ".join(f"{a.rule.name} ({a.rule.severity.value})" for a in firing)
-    elif report.database_failed:
-        summary = "; ".join(report.errors) or "database unreadable"
-    else:
-        summary = f"{len(report.alerts)} rules ok"
+    parts = [f"{a.rule.name} ({_nagios_since(a, report.evaluated_at)})" for a in firing]
+    if report.exit_code is ExitCode.UNKNOWN:
+        parts += report.unknown
+    parts.append(report.state_counts())
+    summary = "; ".join(parts)
     thresholds: dict[str, dict[str, str]] = {}
     for a in report.alerts:
         obs = a.verdict.observation

@@ -14,15 +14,16 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
-from syncmon.core.alerts import AlertEvent
+from syncmon.core.alerts import AlertEvent, EventKind
 from syncmon.core.durations import format_duration
 from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
-from syncmon.engine import LiveAlerts, PollRequest, Snapshot
+from syncmon.engine import PollRequest, Snapshot
+from syncmon.evaluation import LiveAlerts, SinceFinder
 from syncmon.headless.events import event_line, event_record, event_summary
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.headless.receivers import (
@@ -40,7 +41,7 @@ DEFAULT_INTERVAL = timedelta(seconds=30)
 SOURCES = tuple(Source)
 
 
-class PollingEngine(Protocol):
+class PollingEngine(SinceFinder, Protocol):
     """What the loop needs from `Engine` (tests substitute a scripted one)."""
 
     rules: tuple[AlertRule, ...]
@@ -54,7 +55,8 @@ class PollingEngine(Protocol):
 class WatchOptions:
     interval: timedelta = DEFAULT_INTERVAL
     resend: timedelta = timedelta(minutes=1)
-    source_timeout: float = 5.0  # the slowest source's own timeout (health polls)
+    source_timeout: float = 5.0  # the slowest source's own deadline (they run at once)
+    search_timeout: float = 6.0  # the since search's deadline (after the poll)
     receiver_timeout: float = 5.0
     retry: RetryPolicy | None = None
     grace: float = 1.0  # for in-flight sends at shutdown
@@ -70,7 +72,9 @@ class WatchOptions:
 
     @property
     def cycle_timeout(self) -> float:
-        """A cycle may take an interval, or long enough for a source to time out by itself."""
+        """A last resort against bugs: every source has its own deadline, and a poll may take
+        an interval, or long enough for the slowest of them to end by itself. The since
+        search after it has its own (`search_timeout`)."""
         return max(self.interval.total_seconds(), self.source_timeout + 1.0)
 
     @property
@@ -86,7 +90,6 @@ class WatchOptions:
 class WatchStats:
     cycles: int = 0
     overruns: int = 0
-    events: list[AlertEvent] = field(default_factory=list)  # last cycle's
 
 
 class Watcher:
@@ -98,7 +101,7 @@ class Watcher:
         self.engine = engine
         self.options = options
         self.out = out or sys.stdout
-        self.alerts = LiveAlerts(engine.rules)
+        self.alerts = LiveAlerts(engine.rules, engine)
         retry = options.retry_policy
         self.webhooks = [
             WebhookReceiver(url, timeout=options.receiver_timeout, retry=retry)
@@ -123,7 +126,6 @@ class Watcher:
         self.metrics = WatchMetrics(self.receivers)
         self.stats = WatchStats()
         self.last_snapshot: Snapshot | None = None
-        self._restored = False
         self._last_values: dict[str, str] = {}
         self._failed_sources: dict[Source, str] = {}
         self._overrunning = False
@@ -202,12 +204,11 @@ class Watcher:
         """Poll, advance every rule's state machine, emit the changes. Never raises."""
         try:
             snapshot = await self._poll()
-            events = self._evaluate(snapshot)
+            events = await self._evaluate(snapshot)
         except Exception as exc:  # a bug must not end the daemon; it shows in the log
             log.error("evaluation failed: %s", describe_error(exc), exc_info=True)
             events = []
         self.stats.cycles += 1
-        self.stats.events = events
         return events
 
     async def _poll(self) -> Snapshot:
@@ -215,7 +216,7 @@ class Watcher:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                return await self.engine.poll(PollRequest(history=not self._restored))
+                return await self.engine.poll(PollRequest())
         except TimeoutError:
             reason = f"poll timed out after {timeout:g}s"
         except Exception as exc:
@@ -225,12 +226,13 @@ class Watcher:
         snapshot.poll_seconds = time.perf_counter() - started
         return snapshot
 
-    def _evaluate(self, snapshot: Snapshot) -> list[AlertEvent]:
+    async def _evaluate(self, snapshot: Snapshot) -> list[AlertEvent]:
         self.last_snapshot = snapshot
         self._log_sources(snapshot)
-        if not self._restored and self._history_readable(snapshot):
-            self._restore(snapshot)
-        events = self.alerts.update(snapshot)
+        try:
+            events = await self.alerts.advance(snapshot, timeout=self.options.search_timeout)
+        finally:
+            self._log_search_errors()
         for event in events:
             self._emit(event)
         self._sync_alertmanagers(events)
@@ -239,34 +241,19 @@ class Watcher:
         )
         return events
 
-    def _history_readable(self, snapshot: Snapshot) -> bool:
-        """Restore only from a poll that could read what the rules' history lives in."""
-        return not any(
-            source in snapshot.failed
-            for tracker in self.alerts.trackers.values()
-            if tracker.rule.has_history
-            for source in tracker.rule.sources
-        )
-
-    def _restore(self, snapshot: Snapshot) -> None:
-        self.alerts.restore(snapshot)
-        self._restored = True
-        for tracker in self.alerts.trackers.values():
-            if tracker.firing and tracker.firing_since is not None:
-                log.info(
-                    "restored: %s firing since %s (not paged again)",
-                    redact(tracker.rule.name),
-                    tracker.firing_since.isoformat(),
-                )
-            elif tracker.pending_since is not None:
-                log.info(
-                    "restored: %s pending since %s",
-                    redact(tracker.rule.name),
-                    tracker.pending_since.isoformat(),
-                )
+    def _log_search_errors(self) -> None:
+        for name, reason in self.alerts.search_errors.items():
+            log.warning(
+                "%s: since unknown (%s); using the moment this watcher first saw it, so "
+                "another watcher may give this episode another id",
+                redact(name),
+                redact(reason),
+            )
 
     def _emit(self, event: AlertEvent) -> None:
-        level = logging.WARNING if event.kind in ("firing", "error") else logging.INFO
+        level = (
+            logging.WARNING if event.kind in (EventKind.FIRING, EventKind.ERROR) else logging.INFO
+        )
         log.log(level, "%s", event_summary(event))
         if not self._stdout_broken:
             try:
@@ -288,21 +275,25 @@ class Watcher:
             obs = tracker.observation
             if obs is not None and obs.value is not None:
                 self._last_values[name] = format_value(obs.value, obs.unit)
-            if tracker.firing and tracker.firing_since is not None:
+            if tracker.firing and tracker.since is not None:
                 firing[name] = ActiveAlert(
-                    tracker.rule, tracker.firing_since, self._last_values.get(name, "no data")
+                    tracker.rule,
+                    tracker.since,
+                    self._last_values.get(name, "no data"),
+                    tracker.episode_id,
                 )
         if not self.alertmanagers:
             return
         resolved = [
             ActiveAlert(
                 e.rule,
-                e.started_at or e.at,
+                e.since.at if e.since else e.at,
                 self._last_values.get(e.rule.name, "no data"),
+                e.episode,
                 ends_at=e.at,
             )
             for e in events
-            if e.kind == "resolved"
+            if e.kind is EventKind.RESOLVED
         ]
         for receiver in self.alertmanagers:
             receiver.update(firing, resolved)

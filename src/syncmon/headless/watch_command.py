@@ -48,7 +48,8 @@ def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOpti
     return WatchOptions(
         interval=settings.interval or DEFAULT_INTERVAL,
         resend=resend,
-        source_timeout=settings.health_timeout,
+        source_timeout=max(settings.health_timeout, settings.statement_timeout + 1.0),
+        search_timeout=settings.statement_timeout + 1.0,
         alertmanagers=tuple(args.alertmanager),
         webhooks=tuple(args.webhook),
         metrics_host=args.metrics_host,
@@ -58,6 +59,9 @@ def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOpti
 
 def run_watch(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging()
+    if not settings.rules:  # a daemon that watches nothing is a silent all-clear
+        log.error("no rules in %s: nothing to watch", settings.config.path or "the configuration")
+        return ExitCode.UNKNOWN
     try:
         options = options_from_args(settings, args)
     except ValueError as exc:

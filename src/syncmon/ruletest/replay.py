@@ -7,9 +7,9 @@ up to a day, and the same file gives the same answer on every machine, in every 
 The engine polls at t = 0, e, 2e, … (e = `evaluation_interval`) until the last `expect.at`,
 exactly as `watch` would — real SQL over the rows, the endpoints' series as its health
 source — and `LiveAlerts` carries the state machines across polls, so `for` and
-`keep_firing_for` work as in production. An `expect.at` between two grid points is answered
-by the latest evaluation at or before it, as promtool does. There is nothing to restore at
-t = 0: no row is older than the first interval.
+`keep_firing_for` work as in production, and asks the engine since when a rule has held
+when it starts to hold (found in the rows, SPEC §4.1). An `expect.at` between two grid
+points is answered by the latest evaluation at or before it, as promtool does.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.metrics import TABLE_SOURCES
-from syncmon.engine import Engine, LiveAlerts, PollRequest
+from syncmon.engine import Engine, PollRequest
+from syncmon.evaluation import LiveAlerts
 from syncmon.ruletest.cases import Case, EndpointInput, Expectation, RuleTestFile
 from syncmon.sources.health import SECURITY_HEADERS, EndpointResult
 
@@ -121,7 +122,7 @@ async def replay(test_file: RuleTestFile, case: Case, dsn: str) -> list[Moment]:
     """Evaluate every rule on the grid up to the last `expect.at` of `case`."""
     step = test_file.evaluation_interval
     clock = SimulatedClock(ORIGIN)
-    database = test_file.config.model.sources.database
+    model = test_file.config.model
     settings = Settings(
         config=test_file.config,
         api_url=None,
@@ -130,20 +131,23 @@ async def replay(test_file: RuleTestFile, case: Case, dsn: str) -> list[Moment]:
         interval=step,
         endpoints={e.name: f"/{e.name}" for e in case.endpoints},
         timestamp_timezone="UTC",
-        plaid_pattern=database.plaid_operation_pattern,
+        plaid_pattern=model.sources.database.plaid_operation_pattern,
+        lookback=model.evaluation.lookback,  # type: ignore[arg-type]  # a timedelta once validated
     )
     waiting = sorted(case.expectations, key=lambda e: e.at)
     moments: list[Moment] = []
     health = SeriesHealth(case.endpoints, case.interval, clock)
     async with Engine(settings, health=health, clock=clock) as engine:
-        alerts = LiveAlerts(engine.rules)
+        alerts = LiveAlerts(engine.rules, engine)  # since found in the database, as watch does
         for k in range(waiting[-1].at // step + 1):
             clock.now = ORIGIN + k * step
             snapshot = await engine.poll(PollRequest())
             unreadable = [snapshot.failed[s] for s in TABLE_SOURCES if s in snapshot.failed]
             if unreadable:
                 raise ReplayError("; ".join(dict.fromkeys(unreadable)))
-            alerts.update(snapshot)
+            await alerts.advance(snapshot)
+            if alerts.search_errors:
+                raise ReplayError("; ".join(dict.fromkeys(alerts.search_errors.values())))
             while waiting and waiting[0].at < (k + 1) * step:
                 states = tuple(rule_state(t) for t in alerts.trackers.values())
                 moments.append(Moment(waiting.pop(0), k * step, states))

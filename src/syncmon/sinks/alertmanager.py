@@ -51,11 +51,15 @@ def build_alert(
     value: str,
     starts_at: datetime,
     ends_at: datetime,
+    episode: str | None = None,
     generator_url: str | None = None,
 ) -> dict[str, Any]:
-    """One entry of a POST /api/v2/alerts body (SPEC §7): the value is an annotation only."""
+    """One entry of a POST /api/v2/alerts body (SPEC §7): the value and the episode's id are
+    annotations only; `startsAt` is the episode's since, the same from every watcher."""
     annotations = {k: str(v) for k, v in rule.annotations.items()}
     annotations["value"] = value
+    if episode:
+        annotations["id"] = episode
     alert: dict[str, Any] = {
         "labels": alert_labels(rule),
         "annotations": annotations,

@@ -1,90 +1,93 @@
-"""Metrics from the seed's three tables over asyncpg: one statement per table per poll."""
+"""Metrics from the seed's three tables over asyncpg (SPEC §11, §12).
+
+One statement per table per poll, each table on a connection of its own and all three at
+once: a locked or slow table costs only its own rules. Every session carries a server-side
+`statement_timeout` and `lock_timeout`, so a statement syncmon gave up on does not keep
+running in PostgreSQL; the client waits a second longer than the server, then cancels.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import math
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
-from syncmon.core.metrics import (
-    TABLE_SOURCES,
-    ConflictAggregates,
-    HealthReading,
-    PerformanceAggregates,
-    Source,
-)
-from syncmon.redaction import describe_error, redact
+from syncmon.core.history import StepHistory
+from syncmon.core.metrics import TABLE_SOURCES, Source
+from syncmon.redaction import describe_error, dsn_location, redact
 from syncmon.sources import sql
+from syncmon.sources.queries import HistoryQuery, MetricsQuery
+from syncmon.sources.tables import (
+    TABLES,
+    ConflictReading,
+    HealthTableReading,
+    PerformanceReading,
+    Row,
+    TableReading,
+)
 
+DEFAULT_STATEMENT_TIMEOUT = 5.0
+CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
+_CONNECTION_LOSS = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InternalClientError,  # a connection the server dropped while it sat idle
+    ConnectionError,
+    OSError,
+)
 _FAILURES = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """[start, end) in absolute time."""
-
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
-class Series:
-    """`count` equal buckets of `step` from `start`, for charts."""
-
-    start: datetime
-    step: timedelta
-    count: int
-
-    @property
-    def end(self) -> datetime:
-        return self.start + self.step * self.count
-
-
-@dataclass(frozen=True)
-class MetricsQuery:
-    intervals: tuple[Interval, ...]
-    tables: frozenset[Source] = frozenset(TABLE_SOURCES)
-    series: Series | None = None
-    top_errors: int = 0
-    top_errors_since: datetime | None = None
-    user_id: uuid.UUID | None = None
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        starts = [i.start for i in self.intervals]
-        ends = [i.end for i in self.intervals]
-        if self.series:
-            starts.append(self.series.start)
-            ends.append(self.series.end)
-        if self.top_errors_since:
-            starts.append(self.top_errors_since)
-        return min(starts), max(ends)
 
 
 @dataclass
 class MetricsResult:
-    """Aggregates per interval (same order as the query), chart buckets, failures by table."""
+    """What one poll read, keyed by table; a table that failed is in `failed` instead."""
 
-    performance: list[PerformanceAggregates | None] = field(default_factory=list)
-    conflicts: list[ConflictAggregates | None] = field(default_factory=list)
-    health: list[list[HealthReading]] = field(default_factory=list)
-    performance_series: dict[int, PerformanceAggregates] = field(default_factory=dict)
-    conflict_series: dict[int, ConflictAggregates] = field(default_factory=dict)
-    top_errors: list[tuple[str, int]] = field(default_factory=list)
+    readings: dict[Source, TableReading] = field(default_factory=dict)
+    failed: dict[Source, str] = field(default_factory=dict)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def performance(self) -> PerformanceReading | None:
+        reading = self.readings.get(Source.PERFORMANCE)
+        return reading if isinstance(reading, PerformanceReading) else None
+
+    @property
+    def conflicts(self) -> ConflictReading | None:
+        reading = self.readings.get(Source.CONFLICTS)
+        return reading if isinstance(reading, ConflictReading) else None
+
+    @property
+    def health(self) -> HealthTableReading | None:
+        reading = self.readings.get(Source.HEALTH_TABLE)
+        return reading if isinstance(reading, HealthTableReading) else None
+
+
+@dataclass
+class HistoryResult:
+    """Per-bucket aggregates of a since search's range, and the tables that failed."""
+
+    history: StepHistory
     failed: dict[Source, str] = field(default_factory=dict)
     statements: int = 0
     seconds: float = 0.0
 
 
+class TableFailure(Exception):
+    """One table could not be read; the message names it and says why, without secrets."""
+
+
 class MetricsDatabase:
-    """Reads the metrics tables; keeps one connection and replaces it when it breaks."""
+    """Reads the metrics tables: one lazily opened connection per table, replaced when broken."""
 
     def __init__(
         self,
@@ -93,69 +96,201 @@ class MetricsDatabase:
         timestamp_timezone: str | None = None,
         plaid_pattern: str = "plaid%",
         connect_timeout: float = 5.0,
-        statement_timeout: float = 10.0,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
     ) -> None:
         self._dsn = dsn
+        self.location = f"database {dsn_location(dsn)}"
         self.timestamp_timezone = timestamp_timezone
         self.plaid_pattern = plaid_pattern
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = min(connect_timeout, statement_timeout + CLIENT_GRACE)
         self.statement_timeout = statement_timeout
-        self._conn: asyncpg.Connection | None = None
+        self._connections: dict[Source, asyncpg.Connection] = {}
+        self._locks = {source: asyncio.Lock() for source in TABLE_SOURCES}
         self._fixed_zone: tzinfo | None = None
-        self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
-        return "MetricsDatabase(<dsn hidden>)"
+        return f"MetricsDatabase({self.location!r})"
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        self._fixed_zone = None
-        if conn is not None:
+        await asyncio.gather(*(self._drop(source) for source in list(self._connections)))
+
+    async def _drop(self, source: Source) -> None:
+        conn = self._connections.pop(source, None)
+        if conn is None:
+            return
+        try:
+            await asyncio.wait_for(conn.close(), timeout=1)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            conn.terminate()
+
+    # -- the two kinds of question -------------------------------------------------------------
+
+    async def fetch(self, query: MetricsQuery) -> MetricsResult:
+        """One poll: every table of the query at once. Failures are values, never raised."""
+        started = time.perf_counter()
+        sources = [s for s in TABLE_SOURCES if s in query.tables]
+        outcomes = await asyncio.gather(*(self._poll_table(s, query) for s in sources))
+        result = MetricsResult()
+        for source, outcome in zip(sources, outcomes, strict=True):
+            if isinstance(outcome, str):
+                result.failed[source] = outcome
+            else:
+                result.readings[source] = outcome
+                result.statements += 1
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def fetch_history(
+        self, query: HistoryQuery, *, timeout: float | None = None
+    ) -> HistoryResult:
+        """Per-bucket aggregates for a since search; `timeout` caps the client's wait."""
+        started = time.perf_counter()
+        history = StepHistory(
+            query.bucket,
+            int(query.start.timestamp()) // query.bucket,
+            int(query.end.timestamp()) // query.bucket,
+        )
+        sources = [s for s in TABLE_SOURCES if s in query.tables]
+        outcomes = await asyncio.gather(
+            *(self._history_table(s, query, history, timeout) for s in sources)
+        )
+        result = HistoryResult(history)
+        for source, outcome in zip(sources, outcomes, strict=True):
+            if outcome is None:
+                result.statements += 1
+            else:
+                result.failed[source] = outcome
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- one table ---------------------------------------------------------------------------
+
+    async def _poll_table(self, source: Source, query: MetricsQuery) -> TableReading | str:
+        table = TABLES[source]
+
+        def statement(zone: tzinfo) -> sql.Statement:
+            return table.statement(_shape(query, zone), self.plaid_pattern)
+
+        try:
+            rows = await self._run(source, statement, None)
+        except TableFailure as exc:
+            return str(exc)
+        return table.read(rows, query)
+
+    async def _history_table(
+        self, source: Source, query: HistoryQuery, into: StepHistory, timeout: float | None
+    ) -> str | None:
+        table = TABLES[source]
+        zones: list[tzinfo] = []
+
+        def statement(zone: tzinfo) -> sql.Statement:
+            zones.append(zone)
+            shape = sql.HistoryShape(
+                _local(query.start, zone),
+                _local(query.end, zone),
+                query.bucket,
+                query.histogram,
+                query.health_types,
+            )
+            return table.history_statement(shape, self.plaid_pattern)
+
+        try:
+            rows = await self._run(source, statement, timeout)
+        except TableFailure as exc:
+            return str(exc)
+        zone, bucket = zones[-1], query.bucket
+
+        def utc_bucket(local_index: int) -> int:
+            local = datetime(1970, 1, 1) + timedelta(seconds=local_index * bucket)
+            return int(local.replace(tzinfo=zone).timestamp()) // bucket
+
+        table.read_history(rows, utc_bucket, into)
+        return None
+
+    async def _run(
+        self,
+        source: Source,
+        statement: Callable[[tzinfo], sql.Statement],
+        timeout: float | None,
+    ) -> Sequence[Row]:
+        """Run one table's statement on its connection, connecting included within the
+        deadline; retry once on a connection the server dropped since the last poll (a
+        restart). Raises TableFailure."""
+        wait = self.statement_timeout + CLIENT_GRACE
+        if timeout is not None:
+            wait = max(0.01, min(wait, timeout))
+        async with self._locks[source]:
             try:
-                await asyncio.wait_for(conn.close(), timeout=2)
-            except (TimeoutError, OSError, asyncpg.PostgresError):
-                conn.terminate()
+                async with asyncio.timeout(wait):
+                    return await self._run_once(source, statement)
+            except TimeoutError:
+                # asyncpg cancels the statement; the server's own timeout is the backstop.
+                connected = source in self._connections
+                await self._drop(source)
+                if not connected:
+                    raise TableFailure(
+                        f"{self.location}: timed out connecting after {wait:g}s"
+                    ) from None
+                raise TableFailure(
+                    f"{source.value}: no answer within {wait:g}s "
+                    f"({self.location} slow or unreachable?)"
+                ) from None
+
+    async def _run_once(
+        self, source: Source, statement: Callable[[tzinfo], sql.Statement]
+    ) -> Sequence[Row]:
+        for attempt in (1, 2):
+            reused = source in self._connections
+            try:
+                conn = await self._connection(source)
+            except TimeoutError:
+                raise
+            except _FAILURES as exc:
+                raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
+            try:
+                stmt = statement(await self._zone(conn))
+                rows: Sequence[Row] = await conn.fetch(stmt.sql, *stmt.args)
+                return rows
+            except _CONNECTION_LOSS as exc:
+                await self._drop(source)
+                if attempt == 1 and reused:
+                    continue
+                raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
+            except asyncpg.PostgresError as exc:
+                raise TableFailure(
+                    f"{source.value}: {explain_database_error(exc, self.statement_timeout)}"
+                ) from None
+        raise AssertionError("unreachable")
+
+    async def _connection(self, source: Source) -> asyncpg.Connection:
+        conn = self._connections.get(source)
+        if conn is None or conn.is_closed():
+            conn = await self._connect()
+            self._connections[source] = conn
+        return conn
 
     async def _connect(self) -> asyncpg.Connection:
-        return await asyncpg.connect(
+        milliseconds = str(max(1, math.ceil(self.statement_timeout * 1000)))
+        conn = await asyncpg.connect(
             self._dsn,
             timeout=self.connect_timeout,
-            command_timeout=self.statement_timeout,
+            command_timeout=None,
+            statement_cache_size=32,
             server_settings={
                 "application_name": "syncmon",
                 # syncmon only reads; a read-only session makes that a guarantee.
                 "default_transaction_read_only": "on",
+                # Never hurt what we watch: the server ends what runs (or waits) too long.
+                "statement_timeout": milliseconds,
+                "lock_timeout": milliseconds,
+                "idle_in_transaction_session_timeout": "60000",
             },
         )
-
-    async def connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await self._connect()
-        return self._conn
-
-    async def fetch(self, query: MetricsQuery) -> MetricsResult:
-        """Run the query; a failure becomes `failed` entries, never an exception."""
-        async with self._lock:
-            started = time.perf_counter()
-            result = MetricsResult()
-            try:
-                await self._fetch_all(query, result)
-            except _FAILURES as exc:
-                # A stale connection (the server restarted since the last poll) fails once;
-                # a fresh connection is the cure, so try exactly once more.
-                had_connection = self._conn is not None
-                await self.close()
-                result = MetricsResult()
-                if had_connection and _is_connection_loss(exc):
-                    try:
-                        await self._fetch_all(query, result)
-                    except _FAILURES as retry_exc:
-                        await self.close()
-                        result = _all_failed(query, retry_exc)
-                else:
-                    result = _all_failed(query, exc)
-            result.seconds = time.perf_counter() - started
-            return result
+        if conn.get_server_version().major >= 14:
+            # a client that vanished (killed, network gone) ends its query within 1 s
+            with contextlib.suppress(asyncpg.PostgresError):
+                await conn.execute("SET client_connection_check_interval = 1000")
+        return conn
 
     async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
         """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
@@ -172,125 +307,41 @@ class MetricsDatabase:
                 self._fixed_zone = timezone(timedelta(seconds=seconds), name)
             return self._fixed_zone
 
-    async def _fetch_all(self, query: MetricsQuery, result: MetricsResult) -> None:
-        conn = await self.connection()
-        zone = await self._zone(conn)
 
-        def local(moment: datetime) -> datetime:
-            return moment.astimezone(zone).replace(tzinfo=None)
-
-        lo, hi = query.bounds()
-        series = query.series
-        shape = sql.Shape(
-            lo=local(lo),
-            hi=local(hi),
-            intervals=tuple((local(i.start), local(i.end)) for i in query.intervals),
-            user_id=query.user_id,
-            series_start=local(series.start) if series else None,
-            series_step_seconds=series.step.total_seconds() if series else 60.0,
-            top_errors=query.top_errors,
-            top_errors_since=local(query.top_errors_since) if query.top_errors_since else None,
-        )
-        for source in TABLE_SOURCES:
-            if source not in query.tables:
-                continue
-            try:
-                if source is Source.PERFORMANCE:
-                    stmt = sql.performance(shape, self.plaid_pattern)
-                    _read_performance(await conn.fetchrow(stmt.sql, *stmt.args), query, result)
-                elif source is Source.CONFLICTS:
-                    stmt = sql.conflicts(shape)
-                    _read_conflicts(await conn.fetchrow(stmt.sql, *stmt.args), query, result)
-                else:
-                    stmt = sql.health(shape)
-                    _read_health(await conn.fetch(stmt.sql, *stmt.args), query, result)
-                result.statements += 1
-            except (
-                asyncpg.UndefinedTableError,
-                asyncpg.UndefinedColumnError,
-                asyncpg.InsufficientPrivilegeError,
-                asyncpg.DataError,
-                asyncpg.QueryCanceledError,
-            ) as exc:
-                # A problem with this table alone: the others can still be read.
-                result.failed[source] = f"{source.value}: {explain_database_error(exc)}"
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _json(value: Any) -> list[Any]:
-    return json.loads(value) if value else []
-
-
-def _read_performance(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
-    result.performance = [
-        PerformanceAggregates(*values)
-        for values in zip(
-            row["sync_total"],
-            row["sync_failed"],
-            row["plaid_total"],
-            row["plaid_failed"],
-            row["sync_avg_ms"],
-            row["sync_p95_ms"],
-            strict=True,
-        )
-    ]
-    if query.series and "buckets" in row:
-        for index, *values in _json(row["buckets"]):
-            if 0 <= index < query.series.count:
-                result.performance_series[index] = PerformanceAggregates(*values)
-    if query.top_errors and "top_errors" in row:
-        result.top_errors = [(message, count) for message, count in _json(row["top_errors"])]
-
-
-def _read_conflicts(row: Any, query: MetricsQuery, result: MetricsResult) -> None:
-    result.conflicts = [
-        ConflictAggregates(total, auto)
-        for total, auto in zip(row["total"], row["auto_resolved"], strict=True)
-    ]
-    if query.series and "buckets" in row:
-        for index, total, auto in _json(row["buckets"]):
-            if 0 <= index < query.series.count:
-                result.conflict_series[index] = ConflictAggregates(total, auto)
-
-
-def _read_health(rows: Sequence[Any], query: MetricsQuery, result: MetricsResult) -> None:
-    per_interval: list[list[HealthReading]] = [[] for _ in query.intervals]
-    for row in rows:
-        for index, (samples, mean) in enumerate(
-            zip(row["numeric_samples"], row["mean"], strict=True)
-        ):
-            per_interval[index].append(
-                HealthReading(row["metric_type"], samples, mean, row["latest"])
-            )
-    for readings in per_interval:
-        readings.sort(key=lambda r: r.metric_type)
-    result.health = per_interval
-
-
-def _is_connection_loss(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        (
-            asyncpg.ConnectionDoesNotExistError,
-            asyncpg.InterfaceError,
-            asyncpg.AdminShutdownError,
-            asyncpg.CannotConnectNowError,
-            ConnectionError,
-            OSError,
-        ),
+def _shape(query: MetricsQuery, zone: tzinfo) -> sql.Shape:
+    lo, hi = query.bounds()
+    series = query.series
+    return sql.Shape(
+        lo=_local(lo, zone),
+        hi=_local(hi, zone),
+        intervals=tuple((_local(i.start, zone), _local(i.end, zone)) for i in query.intervals),
+        user_id=query.user_id,
+        series_start=_local(series.start, zone) if series else None,
+        series_step_seconds=series.step.total_seconds() if series else 60.0,
+        top_errors=query.top_errors,
+        top_errors_since=_local(query.top_errors_since, zone) if query.top_errors_since else None,
     )
 
 
-def _all_failed(query: MetricsQuery, exc: BaseException) -> MetricsResult:
-    message = f"database: {explain_database_error(exc)}"
-    return MetricsResult(failed={source: message for source in query.tables})
-
-
-def explain_database_error(exc: BaseException) -> str:
+def explain_database_error(exc: BaseException, statement_timeout: float | None = None) -> str:
     """A one-line, secret-free account of a database failure."""
+    if isinstance(exc, asyncpg.LockNotAvailableError):
+        return (
+            f"waited {statement_timeout or 0:g}s for a lock another session holds "
+            "(LOCK TABLE, a migration?); gave up"
+        )
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        if "statement timeout" in str(exc):
+            return f"statement timed out after {statement_timeout or 0:g}s (a lock? a huge window?)"
+        return redact(f"query cancelled: {exc}")
     if isinstance(exc, asyncio.TimeoutError):
-        return "timed out (connecting or running the query)"
+        return "timed out connecting"
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is PostgreSQL running and listening there?)"
+        return "connection refused"
     if isinstance(
         exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
     ):

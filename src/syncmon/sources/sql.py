@@ -10,13 +10,20 @@ cache keeps one plan per shape.
 
 Bounds are passed as `timestamp without time zone` in the writers' zone, converted by the
 caller: comparing raw column values keeps the scan on the index and costs nothing per row.
+
+A since search (core/history.py) asks each table once more for per-bucket counts and sums
+over a longer range: `history_*` below. Buckets are numbered by the local timestamp's
+epoch; the caller maps them to UTC (exact, since bucket widths divide 15 minutes).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from syncmon.core.history import HISTOGRAM_BASE
 
 
 @dataclass
@@ -164,11 +171,19 @@ def conflicts(shape: Shape) -> Statement:
 
 # A reading is numeric when metric_value is a JSON number or an object with a numeric
 # "value"; anything else still counts as the latest reading (shown) but not in the mean.
+# jsonb prints numbers in plain decimal (never 1e400), so a text of at most 300 characters
+# is within a double's range; only a longer one takes the slower exact path, where a number
+# beyond a double (1e400) is that value's problem (ignored), not an error that makes the
+# whole table unreadable. Bounded at 1e300 so sums of readings cannot overflow either.
 _NUMERIC_READING = """CASE jsonb_typeof(metric_value)
-             WHEN 'number' THEN (metric_value #>> '{}')::float8
+             WHEN 'number' THEN metric_value #>> '{}'
              WHEN 'object' THEN CASE WHEN jsonb_typeof(metric_value -> 'value') = 'number'
-                                     THEN (metric_value ->> 'value')::float8 END
+                                     THEN metric_value ->> 'value' END
            END"""
+_FINITE = """CASE WHEN length(n) <= 300 THEN n::float8
+             WHEN abs(n::numeric) > 1e300 THEN NULL
+             WHEN abs(n::numeric) < 1e-300 THEN 0
+             ELSE n::numeric::float8 END"""
 
 
 def health(shape: Shape) -> Statement:
@@ -179,7 +194,7 @@ def health(shape: Shape) -> Statement:
         shape,
         "sync_health_metrics",
         f"timestamp AS ts, metric_type, left(metric_value::text, 200) AS raw, "
-        f"{_NUMERIC_READING} AS num",
+        f"{_NUMERIC_READING} AS n",
     )
     f = _interval_filters(stmt, shape)
     stmt.sql = (
@@ -189,6 +204,91 @@ def health(shape: Shape) -> Statement:
         + _per_interval("avg(num) FILTER (WHERE {f})", f, "float8")
         + " AS mean, "
         + "(array_agg(raw ORDER BY ts DESC))[1] AS latest\n"
-        + f"FROM ({rows}) AS r GROUP BY metric_type"
+        + f"FROM (SELECT *, {_FINITE} AS num FROM ({rows}) AS raw) AS r GROUP BY metric_type"
+    )
+    return stmt
+
+
+@dataclass(frozen=True)
+class HistoryShape:
+    """A since search's range in local (writer-zone) timestamps and its bucket width."""
+
+    lo: datetime
+    hi: datetime
+    bucket_seconds: int
+    histogram: bool = False
+    health_types: tuple[str, ...] = ()
+
+
+def _history_rows(
+    stmt: Statement, shape: HistoryShape, table: str, columns: str, where: str = ""
+) -> str:
+    bucket = stmt.bind(shape.bucket_seconds, "float8")
+    return (
+        f"SELECT floor(extract(epoch FROM timestamp) / {bucket})::bigint AS k, {columns} "
+        f"FROM {table} WHERE timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
+        f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}{where}"
+    )
+
+
+def history_performance(shape: HistoryShape, plaid_pattern: str) -> Statement:
+    """Per bucket: sync/Plaid counts and failures, the sum of sync durations, and (for p95
+    rules) a histogram of sync durations in logarithmic bins."""
+    stmt = Statement()
+    plaid = stmt.bind(plaid_pattern, "text")
+    rows = _history_rows(
+        stmt,
+        shape,
+        "sync_performance_metrics",
+        f"operation_type LIKE {plaid} AS plaid, success, duration_ms",
+    )
+    counts = """count(*) FILTER (WHERE NOT plaid) AS st,
+           count(*) FILTER (WHERE NOT plaid AND NOT success) AS sf,
+           count(*) FILTER (WHERE plaid) AS pt,
+           count(*) FILTER (WHERE plaid AND NOT success) AS pf,
+           coalesce(sum(duration_ms) FILTER (WHERE NOT plaid), 0)::bigint AS ssum"""
+    if not shape.histogram:
+        stmt.sql = f"SELECT k, {counts}, NULL::json AS hist FROM ({rows}) AS r GROUP BY k"
+        return stmt
+    base = stmt.bind(math.log(HISTOGRAM_BASE), "float8")
+    stmt.sql = f"""SELECT k, sum(st)::bigint AS st, sum(sf)::bigint AS sf, sum(pt)::bigint AS pt,
+       sum(pf)::bigint AS pf, sum(ssum)::bigint AS ssum,
+       json_agg(json_build_array(bin, st)) FILTER (WHERE bin IS NOT NULL AND st > 0) AS hist
+FROM (SELECT k, CASE WHEN NOT plaid
+                     THEN floor(ln(greatest(duration_ms, 1)) / {base})::int END AS bin,
+             {counts}
+      FROM ({rows}) AS r GROUP BY k, bin) AS g
+GROUP BY k"""
+    return stmt
+
+
+def history_conflicts(shape: HistoryShape) -> Statement:
+    """Per bucket: all rows and auto-resolved rows."""
+    stmt = Statement()
+    rows = _history_rows(
+        stmt, shape, "conflict_resolution_history", "coalesce(auto_resolved, false) AS auto"
+    )
+    stmt.sql = (
+        "SELECT k, count(*) AS total, count(*) FILTER (WHERE auto) AS auto_resolved "
+        f"FROM ({rows}) AS r GROUP BY k"
+    )
+    return stmt
+
+
+def history_health(shape: HistoryShape) -> Statement:
+    """Per bucket and metric_type named by a rule: numeric readings and their sum."""
+    stmt = Statement()
+    types = stmt.bind(list(shape.health_types), "text[]")
+    rows = _history_rows(
+        stmt,
+        shape,
+        "sync_health_metrics",
+        f"metric_type, {_NUMERIC_READING} AS n",
+        f" AND metric_type = ANY({types})",
+    )
+    stmt.sql = (
+        f"SELECT k, metric_type, count(num) AS n, coalesce(sum(num), 0) AS total "
+        f"FROM (SELECT k, metric_type, {_FINITE} AS num FROM ({rows}) AS raw) AS r "
+        "GROUP BY k, metric_type"
     )
     return stmt

@@ -20,7 +20,8 @@ from textual.timer import Timer
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState
 from syncmon.core.text import sanitize
-from syncmon.engine import Engine, LiveAlerts
+from syncmon.engine import Engine
+from syncmon.evaluation import LiveAlerts
 from syncmon.redaction import redact
 from syncmon.ui.acks import Acknowledgements
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
@@ -89,7 +90,6 @@ class SyncmonApp(PollingMixin, App[int]):
         self.user: uuid.UUID | None = None
         self.paused = False
         self.polls = 0
-        self._restored = False
         self._generation = 0
         self._polling_since: datetime | None = None
         self._health_since: datetime | None = None
@@ -104,6 +104,7 @@ class SyncmonApp(PollingMixin, App[int]):
     def on_mount(self) -> None:
         if self.engine is None:
             self.engine = Engine(self.settings)
+        self.alerts.finder = self.engine
         if self.conflicts is None:
             self.conflicts = ConflictsService.from_settings(self.settings)
         self.push_screen(DashboardScreen())

@@ -100,7 +100,6 @@ class PollingMixin:
         display = PollRequest(
             at=self.at,
             display_window=self.window,
-            history=not self._restored and self.user is None,
             chart_span=chart_span if chart_due else None,
             chart_buckets=60,
             top_errors=5,
@@ -109,9 +108,7 @@ class PollingMixin:
         )
         alerts = None
         if self.user is not None:  # alerts are fleet-wide, whatever the display filter
-            alerts = PollRequest(
-                at=self.at, history=not self._restored, health=not self._health_apart
-            )
+            alerts = PollRequest(at=self.at, health=not self._health_apart)
         self.poll(display, alerts, self._generation)
         if not self._counting:
             self._counting = True
@@ -123,6 +120,7 @@ class PollingMixin:
         try:
             snapshot = await self.engine.poll(display)
             alerts_snapshot = snapshot if alerts is None else await self.engine.poll(alerts)
+            await self.alerts.advance(alerts_snapshot)  # finds since for new episodes
             self.post_message(PollFinished(snapshot, alerts_snapshot, generation))
         except Exception as exc:  # sources never raise; this guards against bugs
             self.post_message(PollFinished(None, None, generation, describe_error(exc)))
@@ -148,10 +146,6 @@ class PollingMixin:
         elif message.snapshot is not None and message.generation == self._generation:
             self.model.apply(message.snapshot, now)
         if message.alerts_snapshot is not None:
-            if not self._restored:
-                self.alerts.restore(message.alerts_snapshot)
-                self._restored = True
-            self.alerts.update(message.alerts_snapshot)
             for ack in self.acks.expire_resolved(self.alerts.trackers):
                 self.silences.expire(ack)
         self._redraw()

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from syncmon.core.alerts import AlertState, AlertTracker
+from syncmon.core.episodes import since_age
 from syncmon.core.metrics import format_value
 from syncmon.ui.acks import Acknowledgements
 from syncmon.ui.text import age, safe
@@ -93,9 +94,14 @@ class AlertsTable(DataTable[Text]):
                 if tracker.state is AlertState.NODATA:
                     value.append(f" n={obs.samples}", style="dim")
                 threshold = Text(format_value(obs.threshold, obs.unit), style="dim")
-            since = Text(
-                age(now - tracker.state_since) if tracker.state_since else "—", style="dim"
-            )
+            if tracker.since_info is not None:  # pending/firing: since its condition held
+                since = Text(since_age(tracker.since_info, now))
+                if tracker.since_seen:
+                    since.append("*", style="dim")
+            else:
+                since = Text(
+                    age(now - tracker.state_since) if tracker.state_since else "—", style="dim"
+                )
             self.add_row(
                 state_cell(tracker, acks),
                 Text(

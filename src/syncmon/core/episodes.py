@@ -1,0 +1,63 @@
+"""Since when, and which alert (SPEC §4.1): the two facts every pending or firing alert
+carries, and that every process watching the same database must agree on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from syncmon.core.durations import format_duration
+from syncmon.core.rules import AlertRule
+
+
+@dataclass(frozen=True)
+class Since:
+    """When a rule's condition started to hold.
+
+    `bounded`: it held for the whole lookback, so it started at `at` or earlier.
+    `seen`: first seen by this process (endpoint rules have no history), not found.
+    """
+
+    at: datetime
+    bounded: bool = False
+    seen: bool = False
+
+
+def episode_id(rule: AlertRule, since: datetime) -> str:
+    """A stable identity of one firing episode: a hash of what identifies the alert and when
+    it started, so two watchers, or one restarted, give the same id for the same episode."""
+    identity = [
+        rule.name,
+        rule.severity.value,
+        sorted(rule.labels.items()),
+        since.astimezone(UTC).isoformat(timespec="seconds"),
+    ]
+    digest = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
+
+
+def since_age(since: Since, now: datetime) -> str:
+    """How long it has held, as an on-call engineer reads it: `40m`, `≥ 24h`, `just now`."""
+    age = now - since.at
+    if age.total_seconds() < 1:
+        return "just now"
+    text = format_duration(timedelta(seconds=round(age.total_seconds())))
+    return f"≥ {text}" if since.bounded else text
+
+
+def since_clock(since: Since, now: datetime) -> str:
+    """`02:32:00` in the reader's local time, with the date when it is not today."""
+    local = since.at.astimezone()
+    if local.date() != now.astimezone().date():
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%H:%M:%S")
+
+
+def since_text(since: Since, now: datetime) -> str:
+    """`02:32:00 (40m ago)`, in the reader's local time; `first seen` when not found."""
+    clock = since_clock(since, now)
+    age = since_age(since, now)
+    text = f"{clock} ({age})" if age == "just now" else f"{clock} ({age} ago)"
+    return f"{text}, first seen" if since.seen else text
