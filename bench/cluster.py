@@ -1,6 +1,6 @@
 """A PostgreSQL 15 cluster whose data directory survives between benchmark runs.
 
-`EmbeddedPostgres` (src/syncmon/demo) is a throwaway: it makes a temporary directory and
+`EmbeddedPostgres` (src/syncmon/embedded) is a throwaway: it makes a temporary directory and
 deletes it on cleanup. The benchmark's 10 M rows take minutes to build, so this subclass
 points the same machinery at `bench/.cache/pg` and only ever stops the server.
 """
@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from syncmon.demo.embedded_postgres import SERVICE_USER, EmbeddedPostgres, free_port, system_bin_dir
+from syncmon.embedded.postgres import SERVICE_USER, EmbeddedPostgres, free_port, system_bin_dir
 
 SETTINGS = {
     "shared_preload_libraries": "pg_stat_statements",

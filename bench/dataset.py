@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from syncmon.embedded import schema_sql
 
 RATE = 20  # operations per second in sync_performance_metrics (~1.7 M a day)
 CONFLICT_DIVISOR = 10  # conflict_resolution_history gets RATE / 10 rows per second
@@ -22,7 +23,7 @@ RECENT_BEFORE = 70 * 60  # the top-up covers [now - 70 min, now + 20 min): the l
 RECENT_AFTER = 20 * 60  # window of the many-rules config plus its `for`, and the run itself
 DATA_VERSION = 3  # bump when the generated data changes: the cache is then rebuilt
 
-SCHEMA_SQL = resources.files("syncmon.demo").joinpath("schema.sql").read_text()
+SCHEMA_SQL = schema_sql()
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ import asyncpg
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.durations import parse_duration
-from syncmon.demo.embedded_postgres import EmbeddedPostgres, free_port
+from syncmon.embedded import schema_sql
+from syncmon.embedded.postgres import EmbeddedPostgres, free_port
 from syncmon.engine import Engine
 from syncmon.headless.watch import Watcher, WatchOptions
 
-SCHEMA = Path(__file__).resolve().parents[1] / "src" / "syncmon" / "demo" / "schema.sql"
+SCHEMA_SQL = schema_sql()
 CONFIG = """
 alerts:
   - name: "High Sync Failure Rate"
@@ -82,7 +83,7 @@ def open_fds() -> int:
 async def seed(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(SCHEMA.read_text())
+        await conn.execute(SCHEMA_SQL)
         await conn.executemany(
             "INSERT INTO sync_performance_metrics (user_id, operation_type, duration_ms, success)"
             " VALUES ($1, 'sync_data', $2, $3)",

@@ -11,15 +11,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
+from syncmon.embedded import schema_sql
+from syncmon.embedded.postgres import EmbeddedPostgres
 
-SCHEMA_SQL = resources.files("syncmon.demo").joinpath("schema.sql").read_text()
+SCHEMA_SQL = schema_sql()
 
 
 @dataclass

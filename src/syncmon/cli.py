@@ -19,7 +19,7 @@ from syncmon.redaction import install_excepthook, redact
 if TYPE_CHECKING:
     from syncmon.config.settings import Settings
 
-COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor")
+COMMANDS = ("tui", "check", "watch", "validate", "demo", "doctor", "test", "schema")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +141,26 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check the database: tables, indexes, privileges, time zone"
     )
     _common(doctor)
+
+    test = commands.add_parser(
+        "test",
+        help="prove alert rules on synthetic rows, as promtool test rules does; exit 0, 1 or 3",
+        description="Run rule test files (SPEC §13) on an embedded PostgreSQL of their own; "
+        "never on a database named by --dsn or SYNCMON_DATABASE_URL. Exit 0 all passed, "
+        "1 a case failed, 3 a file is invalid.",
+    )
+    test.add_argument("files", nargs="+", metavar="FILE", help="test files (*.test.yaml)")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of alerts.yaml (for editors)"
+    )
+    schema.add_argument(
+        "--path",
+        action="store_true",
+        help="print where the installed schema file is, for `# yaml-language-server: $schema=`",
+    )
+
     return parser
 
 
@@ -180,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if command == "demo":
             return _demo(args)
+        if command == "test":
+            from syncmon.ruletest.runner import run_tests
+
+            return run_tests(args.files, args.format)
+        if command == "schema":
+            return _schema(args)
         settings = _settings(args)
         if isinstance(settings, int):
             return settings
@@ -286,6 +312,16 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
         return ExitCode.UNKNOWN
     print(f"{path}: valid ({len(config.rules)} rules, {len(config.targets)} targets)")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from syncmon.config.schema import config_schema_text, packaged_schema
+
+    if args.path:
+        print(packaged_schema())
+    else:
+        sys.stdout.write(config_schema_text())
     return 0
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.metrics import Source
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
+from syncmon.embedded.postgres import EmbeddedPostgres
 from syncmon.engine import Engine
 from tests.conftest import SCHEMA_SQL
 from tests.integration.rows import Op, insert_operations

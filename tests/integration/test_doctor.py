@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from syncmon.cli import main
-from syncmon.demo.embedded_postgres import free_port
+from syncmon.embedded.postgres import free_port
 from tests.conftest import PgServer, create_database, drop_database
 from tests.integration.rows import Op, insert_operations
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.database
 
 OWNER = """
 import os, signal
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
+from syncmon.embedded.postgres import EmbeddedPostgres
 pg = EmbeddedPostgres()
 pg.start()
 print(pg.root, pg.pid(), flush=True)

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from syncmon.core.episodes import episode_id
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
+from syncmon.embedded.postgres import EmbeddedPostgres
 from tests.conftest import SCHEMA_SQL, PgServer, create_database, drop_database
 from tests.integration.incident import INCIDENT_RULE, RULE_NAME, Incident, write_incident
 from tests.integration.test_check_command import syncmon

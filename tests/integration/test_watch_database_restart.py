@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from syncmon.core.metrics import Source
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
+from syncmon.embedded.postgres import EmbeddedPostgres
 from tests.conftest import SCHEMA_SQL
 from tests.integration.watch_support import (
     FAILURE_RULE,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+SRC = Path(__file__).resolve().parents[2] / "src" / "syncmon"
 IO_OR_UI = ("textual", "plotext", "textual_plotext", "rich", "httpx", "asyncpg", "yaml")
 
 
@@ -28,7 +31,15 @@ def test_core_imports_no_io_and_no_ui() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["syncmon.engine", "syncmon.headless.check", "syncmon.headless.report", "syncmon.cli"]
+    "module",
+    [
+        "syncmon.engine",
+        "syncmon.headless.check",
+        "syncmon.headless.report",
+        "syncmon.cli",
+        "syncmon.ruletest.runner",
+        "syncmon.config.schema",
+    ],
 )
 def test_headless_modules_never_load_textual(module: str) -> None:
     assert loaded_after(f"import {module}", ("textual", "plotext", "textual_plotext")) == []
@@ -43,3 +54,22 @@ def test_usage_errors_exit_unknown_not_critical(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 3  # argparse's default 2 would read as CRITICAL to Nagios
+
+
+def imported_syncmon_packages(path: Path) -> set[str]:
+    text = path.read_text()
+    return set(re.findall(r"^\s*(?:from|import) syncmon\.(\w+)", text, re.MULTILINE))
+
+
+def test_demo_is_imported_by_nothing_but_the_demo_command() -> None:
+    importers = [
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if "demo" in imported_syncmon_packages(p) and p.parent.name != "demo"
+    ]
+    assert importers == ["cli.py"]  # lazily, for `syncmon demo`
+
+
+def test_embedded_postgres_stands_alone() -> None:
+    for path in (SRC / "embedded").glob("*.py"):
+        assert imported_syncmon_packages(path) <= {"embedded"}, path.name

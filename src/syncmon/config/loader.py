@@ -65,7 +65,7 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems_from(exc, loaded, filename))
+        problems.extend(validation_problems(exc, loaded, filename))
     problems.extend(_duplicate_names(data, loaded, filename))
     if model is not None:
         problems.extend(_for_within_lookback(model, loaded, filename))
@@ -210,7 +210,10 @@ def _targets(
     return targets, problems
 
 
-def _problems_from(exc: ValidationError, loaded: LoadedYaml, filename: str) -> list[Problem]:
+def validation_problems(
+    exc: ValidationError, loaded: LoadedYaml, filename: str, root: type[BaseModel] = ConfigModel
+) -> list[Problem]:
+    """pydantic's errors as positioned problems; `root` is the model that was validated."""
     problems = []
     for error in exc.errors(include_url=False):
         loc: tuple[Any, ...] = tuple(error["loc"])
@@ -220,7 +223,7 @@ def _problems_from(exc: ValidationError, loaded: LoadedYaml, filename: str) -> l
             loc = (*loc[:-1], KEY)
         if kind == "extra_forbidden":
             key = loc[-1]
-            valid = _field_names(loc[:-1])
+            valid = _field_names(loc[:-1], root)
             close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
             hint = (
                 f"; did you mean {close[0]!r}?"
@@ -260,9 +263,9 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
     return f"{field}: {error['msg']}"
 
 
-def _field_names(loc: tuple[Any, ...]) -> list[str]:
+def _field_names(loc: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
     """Valid keys of the model found by following `loc` from the top-level model."""
-    annotation: Any = ConfigModel
+    annotation: Any = root
     for part in loc:
         annotation = _unwrap(annotation)
         if isinstance(part, int):
@@ -273,6 +276,8 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
             fields = annotation.model_fields
             match = next((f for n, f in fields.items() if part in (n, f.alias)), None)
             annotation = match.annotation if match else None
+        elif typing.get_origin(annotation) is dict:  # a key of a map: its value's model
+            annotation = typing.get_args(annotation)[1]
         else:
             return []
     annotation = _unwrap(annotation)

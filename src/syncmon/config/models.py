@@ -17,13 +17,25 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from syncmon.config.checks import api_url_problem, dsn_problem
-from syncmon.core.conditions import Condition, ConditionError, parse_condition
-from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.conditions import (
+    CONDITION_PATTERN,
+    TARGET_PATTERN,
+    Condition,
+    ConditionError,
+    parse_condition,
+)
+from syncmon.core.durations import (
+    DURATION_PATTERN,
+    DurationError,
+    format_duration,
+    parse_duration,
+)
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _RESERVED_LABELS = {"alertname", "severity", "service"}
@@ -81,11 +93,15 @@ def _within(bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
     return check
 
 
-WindowDuration = Annotated[StrictStr, AfterValidator(_within(WINDOW_RANGE))]
-HoldDuration = Annotated[StrictStr, AfterValidator(_within(HOLD_RANGE))]
-TimeoutDuration = Annotated[StrictStr, AfterValidator(_within(TIMEOUT_RANGE))]
-IntervalDuration = Annotated[StrictStr, AfterValidator(_within(INTERVAL_RANGE))]
-LookbackDuration = Annotated[StrictStr, AfterValidator(_within(LOOKBACK_RANGE))]
+# What `syncmon schema` says of a duration: editors check the form, validate the rest.
+_DURATION_SCHEMA = WithJsonSchema(
+    {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m", "1h30m"]}
+)
+WindowDuration = Annotated[StrictStr, AfterValidator(_within(WINDOW_RANGE)), _DURATION_SCHEMA]
+HoldDuration = Annotated[StrictStr, AfterValidator(_within(HOLD_RANGE)), _DURATION_SCHEMA]
+TimeoutDuration = Annotated[StrictStr, AfterValidator(_within(TIMEOUT_RANGE)), _DURATION_SCHEMA]
+IntervalDuration = Annotated[StrictStr, AfterValidator(_within(INTERVAL_RANGE)), _DURATION_SCHEMA]
+LookbackDuration = Annotated[StrictStr, AfterValidator(_within(LOOKBACK_RANGE)), _DURATION_SCHEMA]
 
 
 def parse_condition_field(text: str) -> Condition:
@@ -98,17 +114,32 @@ def parse_condition_field(text: str) -> Condition:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Field docstrings are the descriptions `syncmon schema` gives editors.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 class RuleModel(Strict):
     """One alert rule (SPEC §3)."""
 
     name: StrictStr = Field(min_length=1, description="Unique name; also Alertmanager's alertname")
-    condition: Annotated[StrictStr, AfterValidator(parse_condition_field)] = Field(
-        description="METRIC OP NUMBER[UNIT], joined by and/or"
+    condition: Annotated[
+        StrictStr,
+        AfterValidator(parse_condition_field),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": CONDITION_PATTERN,
+                "examples": ["sync_failure_rate > 5%", "avg_sync_duration > 5s"],
+            }
+        ),
+    ] = Field(
+        description="METRIC OP NUMBER[UNIT], joined by and/or; a ratio takes %, a duration "
+        "ms, s or m, a count or health.* reading no unit"
     )
     severity: Literal["critical", "warning", "info"]
+    """critical pages; check exits 2 for critical, 1 for warning"""
     window: WindowDuration = Field(
         "5m", validate_default=True, description="how far back metrics are computed"
     )
@@ -125,7 +156,9 @@ class RuleModel(Strict):
         None, ge=0, le=MAX_MIN_SAMPLES, description="fewer samples than this means nodata"
     )
     labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    """Extra Alertmanager labels (alertname, severity and service are syncmon's)"""
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    """Free text sent with the alert: summary, description, runbook_url are conventional"""
 
     @field_validator("labels")
     @classmethod
@@ -153,8 +186,11 @@ class ApiModel(Strict):
         "15s", validate_default=True, description="conflicts API (the seed's 15 s)"
     )
     endpoints: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_ENDPOINTS))
+    """Health endpoints by name: paths under base_url, e.g. sync: /api/health/sync"""
     verify_tls: StrictBool = True
+    """Verify TLS certificates (https base URLs)"""
     ca_bundle: StrictStr | None = None
+    """A CA bundle file to verify the API's certificate with"""
 
     @field_validator("base_url")
     @classmethod
@@ -197,6 +233,8 @@ def _dsn(value: SecretStr | None) -> SecretStr | None:
 
 
 class DatabaseModel(Strict):
+    """The PostgreSQL holding the seed's three metrics tables (read only)."""
+
     dsn: Annotated[SecretStr | None, AfterValidator(_dsn)] = Field(
         None, description="postgresql://user@host/db; prefer ${ENV}"
     )
@@ -214,8 +252,12 @@ class DatabaseModel(Strict):
 
 
 class SourcesModel(Strict):
+    """Where syncmon looks; --api-url, --dsn and SYNCMON_* variables override these."""
+
     api: ApiModel = Field(default_factory=ApiModel)
+    """The sync API: health endpoints and the conflicts API"""
     database: DatabaseModel = Field(default_factory=DatabaseModel)
+    """The metrics database"""
     interval: IntervalDuration | None = Field(None, description="poll/evaluation interval")
 
 
@@ -226,6 +268,7 @@ class DashboardModel(Strict):
         None, min_length=1, description="name sent with manual resolutions"
     )
     refresh: IntervalDuration = Field("5s", validate_default=True)
+    """How often the dashboard polls"""
 
 
 class EvaluationModel(Strict):
@@ -239,8 +282,18 @@ class EvaluationModel(Strict):
 
 
 class ConfigModel(Strict):
+    """syncmon's alerts.yaml: rules, targets and sources (SPEC §3, §5)."""
+
     alerts: list[RuleModel] = Field(default_factory=list)
+    """The alert rules"""
     evaluation: EvaluationModel = Field(default_factory=EvaluationModel)
-    targets: dict[StrictStr, StrictStr] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    """How alerts are evaluated"""
+    targets: dict[
+        StrictStr,
+        Annotated[StrictStr, WithJsonSchema({"type": "string", "pattern": TARGET_PATTERN})],
+    ] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    """What the dashboard colours green: metric -> OP NUMBER[UNIT], e.g. "> 99%" """
     sources: SourcesModel = Field(default_factory=SourcesModel)
+    """Where to look"""
     dashboard: DashboardModel = Field(default_factory=DashboardModel)
+    """Dashboard preferences"""

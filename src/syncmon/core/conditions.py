@@ -54,6 +54,17 @@ _TOKEN = re.compile(
 )
 
 
+# The condition's syntax as one regular expression (ECMA 262 too), for `syncmon schema`:
+# editors flag a malformed condition as it is typed. Units and metric names are checked by
+# `parse_condition` (and `syncmon validate`), not here.
+_COMPARISON = (
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-]+)?\s*(?:>=|<=|==|!=|>|<)\s*"
+    r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:%|ms|s|m)?"
+)
+CONDITION_PATTERN = rf"^\s*{_COMPARISON}(?:\s+(?:[aA][nN][dD]|[oO][rR])\s+{_COMPARISON})*\s*$"
+TARGET_PATTERN = r"^\s*(?:>=|<=|==|!=|>|<)\s*-?(?:\d+(?:\.\d*)?|\.\d+)(?:%|ms|s|m)?\s*$"
+
+
 class ConditionError(ValueError):
     """A malformed condition; `offset` is the 0-based column in the condition text."""
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 _PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
 _DURATION = re.compile(rf"^\s*(?:{_PART})+\s*$")
+DURATION_PATTERN = _DURATION.pattern  # also valid JSON Schema (ECMA 262): `syncmon schema`
 _PARTS = re.compile(_PART)
 _SECONDS_PER_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # No duration syncmon uses comes near a year; the cap keeps every one a valid timedelta

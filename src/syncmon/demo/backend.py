@@ -18,12 +18,12 @@ from typing import Any
 from syncmon.demo.api import DemoApi, RecordedRequest
 from syncmon.demo.conflicts import ConflictStore
 from syncmon.demo.database import DemoDatabase
-from syncmon.demo.embedded_postgres import EmbeddedPostgres
 from syncmon.demo.history import load_history
 from syncmon.demo.http_server import HttpServer
 from syncmon.demo.incidents import IncidentClock, Kind
 from syncmon.demo.traffic import LiveTraffic
 from syncmon.demo.workload import Workload
+from syncmon.embedded.postgres import EmbeddedPostgres
 
 log = logging.getLogger(__name__)
 

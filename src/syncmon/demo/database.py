@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from importlib import resources
 
 import asyncpg
 
 from syncmon.demo.workload import HealthReading, Operation, Resolution
+from syncmon.embedded import schema_sql
 
-SCHEMA_SQL = resources.files("syncmon.demo").joinpath("schema.sql").read_text()
+SCHEMA_SQL = schema_sql()
 
 _INSERT_RESOLUTION = """
 INSERT INTO conflict_resolution_history

@@ -126,7 +126,7 @@ class EmbeddedPostgres:
             [
                 sys.executable,
                 "-m",
-                "syncmon.demo.pg_reaper",
+                "syncmon.embedded.pg_reaper",
                 str(self.bin_dir / "pg_ctl"),
                 str(self.data_dir),
                 str(self.root),

@@ -1,5 +1,6 @@
 -- The seed's "Database Setup" DDL, verbatim (Epic 12 deployment guide, section 3).
--- Only the demo and the tests run this, in their own embedded database.
+-- Only the demo, `syncmon test`, the tests and the benchmarks run this, in their own
+-- embedded database.
 CREATE TABLE sync_health_metrics (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id UUID NOT NULL,
