@@ -177,6 +177,23 @@ class AlertTracker:
     def firing(self) -> bool:
         return self.state is AlertState.FIRING
 
+    # Stub of issue 8's interface (SPEC §4.1), replaced there by values found in the database.
+    @property
+    def since(self) -> datetime | None:
+        return self.pending_since
+
+    @property
+    def since_bounded(self) -> bool:
+        return False
+
+    @property
+    def since_seen(self) -> bool:
+        return False
+
+    @property
+    def episode_id(self) -> str | None:
+        return None
+
     def restore(self, true_since: datetime | None, now: datetime) -> None:
         """Resume from history so a restart neither re-pages nor forgets pending time."""
         if true_since is None:
