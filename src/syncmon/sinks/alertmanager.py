@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import Silence
 from syncmon.net_errors import explain_connect_error
 from syncmon.redaction import describe_error, redact
 
@@ -117,6 +118,31 @@ class AlertmanagerClient:
 
     async def expire_silence(self, silence_id: str) -> None:
         await self._request("DELETE", f"/api/v2/silence/{silence_id}")
+
+    async def list_silences(self) -> list[Silence]:
+        """The active silences (GET /api/v2/silences); malformed entries are left out."""
+        response = await self._request("GET", "/api/v2/silences")
+        try:
+            entries = response.json()
+        except ValueError:
+            raise AlertmanagerError(
+                f"Alertmanager {self.display_url}: silences answer is not JSON",
+                response.status_code,
+            ) from None
+        if not isinstance(entries, list):
+            raise AlertmanagerError(
+                f"Alertmanager {self.display_url}: silences answer is not a list",
+                response.status_code,
+            )
+        silences = []
+        for entry in entries:
+            try:
+                silence = Silence.from_json(entry)
+            except ValueError:
+                continue
+            if silence.active:
+                silences.append(silence)
+        return silences
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         where = f"Alertmanager {self.display_url}"
