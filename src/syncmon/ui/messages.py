@@ -1,4 +1,4 @@
-"""Messages posted by the background workers; handlers on the app update the widgets."""
+"""Messages posted by the background workers; handlers on the app update the state."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from syncmon.core.rules import AlertRule
 from syncmon.engine import Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
+from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
 
 
 @dataclass
@@ -36,3 +38,26 @@ class HealthPolled(Message):
 @dataclass
 class ConflictsLoaded(Message):
     result: ConflictList
+
+
+@dataclass
+class SilencesRead(Message):
+    """Every Alertmanager's active silences (or why one could not be read)."""
+
+    reads: list[SilenceRead]
+
+
+@dataclass
+class SilencesMade(Message):
+    """The silences asked for by `a`, one answer per Alertmanager."""
+
+    rule: AlertRule
+    made: list[SilenceMade]
+
+
+@dataclass
+class SilencesExpired(Message):
+    """Silences asked to expire: (reference, None or why it failed)."""
+
+    results: list[tuple[SilenceRef, str | None]]
+    quiet: bool = False  # expired because the alert resolved: no notice unless it failed

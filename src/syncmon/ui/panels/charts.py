@@ -8,95 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from textual.app import ComposeResult
+from textual.reactive import var
 from textual_plotext import PlotextPlot
 
-from syncmon.core.metrics import Unit, performance_metrics
-from syncmon.engine import ChartSeries
+from syncmon.ui.chart_data import ChartData
+from syncmon.ui.panels.stale import StaleBadge
+from syncmon.ui.panels.text_line import ViewPanel
 from syncmon.ui.text import clean
-
-
-@dataclass
-class Line:
-    label: str
-    values: list[float | None]
-
-
-@dataclass
-class ChartData:
-    title: str
-    x: list[float]
-    x_label: str
-    lines: list[Line]
-    thresholds: list[tuple[str, float]] = field(default_factory=list)
-    y_label: str = ""
-
-
-def _metric(series: ChartSeries, name: str, scale: float = 1.0) -> list[float | None]:
-    step = int(series.step.total_seconds()) or 1
-    values: list[float | None] = []
-    for agg in series.performance:
-        if agg is None:
-            values.append(None)
-            continue
-        metric = next((m for m in performance_metrics(agg, step) if m.name == name), None)
-        values.append(None if metric is None or metric.value is None else metric.value * scale)
-    return values
-
-
-def x_axis(series: ChartSeries) -> tuple[list[float], str]:
-    """Bucket ends as time before the newest bucket: minutes for ≤ 2h spans, else hours."""
-    count = len(series.performance)
-    step = series.step.total_seconds()
-    if count * step <= 7200:
-        return [-(count - 1 - i) * step / 60 for i in range(count)], "minutes ago"
-    return [-(count - 1 - i) * step / 3600 for i in range(count)], "hours ago"
-
-
-def build_charts(
-    series: ChartSeries, thresholds: dict[str, list[tuple[str, float, Unit]]]
-) -> tuple[ChartData, ChartData, ChartData]:
-    """Failure rates (%), sync duration (ms), throughput (/min) with rule thresholds."""
-    x, label = x_axis(series)
-
-    def lines_for(*names: str) -> list[tuple[str, float]]:
-        out = []
-        for name in names:
-            for rule, value, unit in thresholds.get(name, []):
-                out.append((rule, value * 100 if unit is Unit.RATIO else value))
-        return out
-
-    failures = ChartData(
-        "failure rate %",
-        x,
-        label,
-        [
-            Line("sync", _metric(series, "sync_failure_rate", 100)),
-            Line("plaid", _metric(series, "plaid_error_rate", 100)),
-        ],
-        lines_for("sync_failure_rate", "plaid_error_rate", "error_rate"),
-    )
-    duration = ChartData(
-        "sync duration ms",
-        x,
-        label,
-        [
-            Line("avg", _metric(series, "avg_sync_duration")),
-            Line("p95", _metric(series, "p95_sync_duration")),
-        ],
-        lines_for("avg_sync_duration", "p95_sync_duration"),
-    )
-    throughput = ChartData(
-        "sync throughput /min",
-        x,
-        label,
-        [
-            Line("ops/min", _metric(series, "sync_throughput")),
-        ],
-        lines_for("sync_throughput"),
-    )
-    return failures, duration, throughput
+from syncmon.ui.views import ChartsView
 
 
 def _segments(
@@ -126,10 +47,13 @@ class SeriesChart(PlotextPlot):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._data: ChartData | None = None
-        self._stale = False
+        self._drawn = False
 
-    def show(self, data: ChartData | None, stale: bool = False) -> None:
-        self._data, self._stale = data, stale
+    def show(self, data: ChartData | None) -> None:
+        """Replot only when the data changed: a chart is the costliest thing to redraw."""
+        if self._drawn and data == self._data:
+            return
+        self._data, self._drawn = data, True
         self.replot()
 
     def replot(self) -> None:
@@ -140,7 +64,7 @@ class SeriesChart(PlotextPlot):
             plt.title("waiting for data…")
             self.refresh()
             return
-        plt.title(data.title + ("  (STALE)" if self._stale else ""))
+        plt.title(data.title)
         plt.xlabel(data.x_label)
         drawn = False
         for index, line in enumerate(data.lines):
@@ -190,3 +114,25 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     ticks = [round(start + i * step, 10) for i in range(count + 1)]
     inside = [t for t in ticks if low - 1e-9 <= t <= high + 1e-9]  # plotext pins others to an edge
     return inside or [low, high]
+
+
+class ChartsPanel(ViewPanel):
+    """The three charts of the last hour, and the STALE badge of the table they come from."""
+
+    charts: var[ChartsView] = var(ChartsView, init=False)
+
+    def compose(self) -> ComposeResult:
+        yield StaleBadge(id="charts-stale")
+        for name in ("failures", "duration", "throughput"):
+            yield SeriesChart(id=f"chart-{name}", classes="chart")
+
+    def watch_charts(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        view = self.charts
+        self.query_one("#charts-stale", StaleBadge).mark = view.stale
+        charts = list(self.query(SeriesChart))
+        data: tuple[ChartData | None, ...] = view.charts or (None,) * len(charts)
+        for chart, series in zip(charts, data, strict=True):
+            chart.show(series)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 class ConflictsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("escape", "back", "back"),
+        ("q", "back", "back"),
         ("r", "reload", "reload"),
         ("enter", "open", "open"),
     ]
