@@ -162,14 +162,44 @@ def entry() -> None:
     raise SystemExit(code)
 
 
+def join_negative_values(arguments: list[str]) -> list[str]:
+    """`--at -2h` as `--at=-2h`: argparse would read a value starting with '-' as a flag."""
+    joined: list[str] = []
+    values = iter(arguments)
+    for argument in values:
+        if argument == "--at":
+            value = next(values, None)
+            if value is not None and value.startswith("-"):
+                joined.append(f"--at={value}")
+                continue
+            joined.extend([argument] if value is None else [argument, value])
+        else:
+            joined.append(argument)
+    return joined
+
+
+NO_TERMINAL = (
+    "syncmon: the dashboard needs a terminal (stdin and stdout must be a TTY).\n"
+    "For scripts, cron and monitoring use `syncmon check` (one evaluation, Nagios exit code);\n"
+    "for a daemon that alerts, `syncmon watch`."
+)
+
+
+def _needs_terminal(args: argparse.Namespace) -> bool:
+    return args.command == "tui" or (args.command == "demo" and not args.serve_only)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook()
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] not in (*COMMANDS, "-h", "--help", "--version"):
         arguments = ["tui", *arguments]  # plain `syncmon [flags]` is the dashboard
-    args = parser.parse_args(arguments)
+    args = parser.parse_args(join_negative_values(arguments))
     command = args.command
+    if _needs_terminal(args) and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(NO_TERMINAL, file=sys.stderr)  # never draw escape codes into a pipe
+        return ExitCode.UNKNOWN
     try:
         if command == "validate":
             return _validate(args)
