@@ -43,7 +43,7 @@ _STATE, _SEV, _VALUE, _THRESHOLD, _ACK = (
     Column("sev", "sev", 4),
     Column("value", "value", 11),
     Column("threshold", "threshold", 9),
-    Column("ack", "acknowledged", 24),
+    Column("ack", "acknowledged", 28),
 )
 _SINCE_LONG, _SINCE_SHORT = Column("since", "since", 13), Column("since", "since", 6)
 # From the most to the least complete; each drops the least important column left.
@@ -160,10 +160,12 @@ class AlertsTable(ViewPanel):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._columns: tuple[Column, ...] = ()
+        self._heading = TextLine(id="alerts-heading")
+        self._list = ListView(id="alerts-list")
 
     def compose(self) -> ComposeResult:
-        yield TextLine(id="alerts-heading")
-        yield ListView(id="alerts-list")
+        yield self._heading
+        yield self._list
 
     def on_resize(self, event: events.Resize) -> None:
         if plan_columns(self.size.width) != self._columns:
@@ -173,15 +175,15 @@ class AlertsTable(ViewPanel):
         self.redraw()
 
     def selected_rule(self) -> str | None:
-        item = self.query_one(ListView).highlighted_child
+        item = self._list.highlighted_child
         return item.rule if isinstance(item, AlertItem) else None
 
     def draw(self) -> None:
         view = self.alerts
         self._columns = columns = plan_columns(self.size.width)
-        self.query_one("#alerts-heading", TextLine).text = heading_text(columns)
-        listing = self.query_one(ListView)
-        items = list(listing.query(AlertItem))
+        self._heading.text = heading_text(columns)
+        listing = self._list
+        items = list(listing.query_children(AlertItem))
         wanted = max(1, len(view.rows))
         if len(items) != wanted:
             selected = self.selected_rule()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.reactive import var
 from textual_plotext import PlotextPlot
 
@@ -50,19 +50,24 @@ class SeriesChart(PlotextPlot):
         self._drawn = False
 
     def show(self, data: ChartData | None) -> None:
-        """Replot only when the data changed: a chart is the costliest thing to redraw."""
+        """Redraw only when the data changed: a chart is the costliest thing to redraw."""
         if self._drawn and data == self._data:
             return
         self._data, self._drawn = data, True
-        self.replot()
+        self.refresh()
 
-    def replot(self) -> None:
+    def render(self) -> RenderResult:
+        """The figure is rebuilt from the data at every render (a resize, new data): plotext
+        keeps state from one build to the next, so a figure built at another size drifts."""
+        self._figure()
+        return super().render()
+
+    def _figure(self) -> None:
         plt = self.plt
         plt.clear_figure()
         data = self._data
         if data is None:
             plt.title("waiting for data…")
-            self.refresh()
             return
         plt.title(data.title)
         plt.xlabel(data.x_label)
@@ -85,9 +90,15 @@ class SeriesChart(PlotextPlot):
             plt.text("no operations", data.x[len(data.x) // 2] if data.x else 0, 0)
         if data.x:
             plt.xlim(data.x[0], data.x[-1])
-        ticks = _nice_ticks(low, high)
+        # one row per tick at most: plotext draws one of two ticks sharing a row, at random
+        rows = max(2, self.size.height - 5)  # less the title, the x axis and the frame
+        fitting = [
+            ticks
+            for count in (5, 4, 3, 2)
+            if len(ticks := _nice_ticks(low, high, count)) <= max(2, rows // 2)
+        ]
+        ticks = fitting[0] if fitting else [low, high]
         plt.yticks(ticks, [f"{t:g}" for t in ticks])
-        self.refresh()
 
 
 def _threshold_labels(
@@ -121,18 +132,24 @@ class ChartsPanel(ViewPanel):
 
     charts: var[ChartsView] = var(ChartsView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="charts-stale")
+        self._charts = [
+            SeriesChart(id=f"chart-{name}", classes="chart")
+            for name in ("failures", "duration", "throughput")
+        ]
+
     def compose(self) -> ComposeResult:
-        yield StaleBadge(id="charts-stale")
-        for name in ("failures", "duration", "throughput"):
-            yield SeriesChart(id=f"chart-{name}", classes="chart")
+        yield self._stale
+        yield from self._charts
 
     def watch_charts(self) -> None:
         self.redraw()
 
     def draw(self) -> None:
         view = self.charts
-        self.query_one("#charts-stale", StaleBadge).mark = view.stale
-        charts = list(self.query(SeriesChart))
-        data: tuple[ChartData | None, ...] = view.charts or (None,) * len(charts)
-        for chart, series in zip(charts, data, strict=True):
+        self._stale.mark = view.stale
+        data: tuple[ChartData | None, ...] = view.charts or (None,) * len(self._charts)
+        for chart, series in zip(self._charts, data, strict=True):
             chart.show(series)

@@ -24,14 +24,19 @@ class ConflictsPanel(ViewPanel):
     BORDER_TITLE = "conflicts"
     conflicts: var[ConflictsView] = var(ConflictsView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._count = TextLine(count_text(ConflictsView()), id="conflicts-count")
+        self._stale = StaleBadge(id="conflicts-stale")
+
     def compose(self) -> ComposeResult:
-        yield TextLine(count_text(ConflictsView()), id="conflicts-count")
-        yield StaleBadge(id="conflicts-stale")
+        yield self._count
+        yield self._stale
 
     def watch_conflicts(self) -> None:
         self.redraw()
 
     def draw(self) -> None:
         view = self.conflicts
-        self.query_one("#conflicts-count", TextLine).text = count_text(view)
-        self.query_one("#conflicts-stale", StaleBadge).mark = view.stale
+        self._count.text = count_text(view)
+        self._stale.mark = view.stale

@@ -33,9 +33,14 @@ class FailuresPanel(ViewPanel):
     BORDER_TITLE = "recent failures"
     failures: var[FailuresView] = var(FailuresView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="failures-stale")
+        self._text = TextLine(Text("waiting for data…", style="dim"))
+
     def compose(self) -> ComposeResult:
-        yield StaleBadge(id="failures-stale")
-        yield TextLine(Text("waiting for data…", style="dim"), id="failures-text")
+        yield self._stale
+        yield self._text
 
     def watch_failures(self) -> None:
         self.redraw()
@@ -43,5 +48,5 @@ class FailuresPanel(ViewPanel):
     def draw(self) -> None:
         view = self.failures
         retitle(self, f"recent failures ({view.window})" if view.window else "recent failures")
-        self.query_one("#failures-stale", StaleBadge).mark = view.stale
-        self.query_one("#failures-text", TextLine).text = failures_text(view)
+        self._stale.mark = view.stale
+        self._text.text = failures_text(view)

@@ -38,9 +38,14 @@ def detail_text(tile: TileView) -> Text:
 class EndpointTile(ViewPanel):
     tile: var[TileView | None] = var(None, init=False)
 
+    def __init__(self) -> None:
+        super().__init__(classes="tile")
+        self._status = TextLine(classes="tile-status")
+        self._detail = TextLine(classes="tile-detail")
+
     def compose(self) -> ComposeResult:
-        yield TextLine(classes="tile-status")
-        yield TextLine(classes="tile-detail")
+        yield self._status
+        yield self._detail
 
     def watch_tile(self) -> None:
         self.redraw()
@@ -53,35 +58,40 @@ class EndpointTile(ViewPanel):
         for status in ("up", "degraded", "down"):
             self.set_class(tile.status == status and not tile.stale, f"-{status}")
         self.set_class(tile.stale, "-stale")
-        self.query_one(".tile-status", TextLine).text = status_text(tile)
-        self.query_one(".tile-detail", TextLine).text = detail_text(tile)
+        self._status.text = status_text(tile)
+        self._detail.text = detail_text(tile)
 
 
 class HealthPanel(ViewPanel):
     health: var[HealthView] = var(HealthView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="health-stale")
+        self._note = TextLine(Text("health: waiting for the first poll…", style="dim"))
+        self._tiles = Horizontal(id="tiles")
+
     def compose(self) -> ComposeResult:
-        yield StaleBadge(id="health-stale")
-        yield TextLine(Text("health: waiting for the first poll…", style="dim"), id="health-note")
-        yield Horizontal(id="tiles")
+        yield self._stale
+        yield self._note
+        yield self._tiles
 
     def watch_health(self) -> None:
         self.redraw()
 
     def draw(self) -> None:
         health = self.health
-        self.query_one("#health-stale", StaleBadge).mark = health.stale
-        note = self.query_one("#health-note", TextLine)
+        self._stale.mark = health.stale
+        note = self._note
         if health.unavailable:
             note.text = Text(f"health: {health.unavailable}", style="bold magenta")
         elif health.waiting:
             note.text = Text("health: waiting for the first poll…", style="dim")
         note.display = not health.tiles
-        row = self.query_one("#tiles", Horizontal)
-        tiles = list(row.query(EndpointTile))
+        tiles = list(self._tiles.query_children(EndpointTile))
         if len(tiles) != len(health.tiles):
-            row.remove_children()
-            tiles = [EndpointTile(classes="tile") for _ in health.tiles]
-            row.mount_all(tiles)
+            self._tiles.remove_children()
+            tiles = [EndpointTile() for _ in health.tiles]
+            self._tiles.mount_all(tiles)
         for tile, view in zip(tiles, health.tiles, strict=True):
             tile.tile = view

@@ -58,10 +58,16 @@ class MetricsPanel(ViewPanel):
     BORDER_TITLE = "key metrics"
     metrics: var[MetricsView] = var(MetricsView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="metrics-stale")
+        self._message = TextLine(Text("waiting for data…", style="yellow"))
+        self._rows = Vertical(id="metric-rows")
+
     def compose(self) -> ComposeResult:
-        yield StaleBadge(id="metrics-stale")
-        yield TextLine(Text("waiting for data…", style="yellow"), id="metrics-message")
-        yield Vertical(id="metric-rows")
+        yield self._stale
+        yield self._message
+        yield self._rows
 
     def watch_metrics(self) -> None:
         self.redraw()
@@ -69,13 +75,13 @@ class MetricsPanel(ViewPanel):
     def draw(self) -> None:
         view = self.metrics
         retitle(self, f"key metrics ({view.window})" if view.window else "key metrics")
-        self.query_one("#metrics-stale", StaleBadge).mark = view.stale
-        message = self.query_one("#metrics-message", TextLine)
+        self._stale.mark = view.stale
+        message = self._message
         message.display = view.message is not None
         if view.message is not None:
             message.text = Text(view.message, style="yellow")
-        box = self.query_one("#metric-rows", Vertical)
-        lines = list(box.query(TextLine))
+        box = self._rows
+        lines = list(box.query_children(TextLine))
         wanted = len(view.rows) + 1 if view.rows else 0
         if len(lines) != wanted:
             box.remove_children()

@@ -114,7 +114,7 @@ class StaleList(ViewPanel):
 
     def draw(self) -> None:
         marks = self.marks
-        badges = list(self.query(StaleBadge))
+        badges = list(self.query_children(StaleBadge))
         if len(badges) != len(marks):
             self.remove_children()
             badges = [StaleBadge() for _ in marks]
@@ -130,12 +130,20 @@ class StatusBlock(ViewPanel):
     stale: var[tuple[StaleView, ...]] = var(tuple, init=False)
     conflicts: var[ConflictsView] = var(ConflictsView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._endpoints = TextLine(endpoints_text(EndpointsSummary()), id="status-endpoints")
+        self._reasons = TextLine(id="status-reasons")
+        self._stale = StaleList(id="status-stale")
+        self._alerts = AttentionList(id="status-alerts")
+        self._conflicts = TextLine(id="status-conflicts")
+
     def compose(self) -> ComposeResult:
-        yield TextLine(endpoints_text(EndpointsSummary()), id="status-endpoints")
-        yield TextLine(id="status-reasons")
-        yield StaleList(id="status-stale")
-        yield AttentionList(id="status-alerts")
-        yield TextLine(id="status-conflicts")
+        yield self._endpoints
+        yield self._reasons
+        yield self._stale
+        yield self._alerts
+        yield self._conflicts
 
     def watch_endpoints(self) -> None:
         self.redraw()
@@ -151,11 +159,9 @@ class StatusBlock(ViewPanel):
 
     def draw(self) -> None:
         """Each child is reactive too: only the ones whose text changed are redrawn."""
-        reasons = self.query_one("#status-reasons", TextLine)
-        self.query_one("#status-endpoints", TextLine).text = endpoints_text(self.endpoints)
-        reasons.text = reasons_text(self.endpoints)
-        reasons.display = bool(self.endpoints.reasons)
-        self.query_one(AttentionList).rows = self.attention
-        self.query_one(StaleList).marks = self.stale
-        line = self.query_one("#status-conflicts", TextLine)
-        line.text = Text("conflicts ", style="dim") + count_text(self.conflicts)
+        self._endpoints.text = endpoints_text(self.endpoints)
+        self._reasons.text = reasons_text(self.endpoints)
+        self._reasons.display = bool(self.endpoints.reasons)
+        self._alerts.rows = self.attention
+        self._stale.marks = self.stale
+        self._conflicts.text = Text("conflicts ", style="dim") + count_text(self.conflicts)
