@@ -20,7 +20,7 @@ from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.text import minute_clock
 from tests.integration.watch_support import ALERTMANAGER_BINARY, REQUIRE_TOOLS, Alertmanager
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import RULES, make_settings, screen_text, wait_for
+from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
 
 pytestmark = [
     pytest.mark.database,
@@ -43,7 +43,7 @@ def alertmanager() -> Iterator[Alertmanager]:
 
 
 def dashboard(backend: DemoBackend, am: Alertmanager, who: str) -> SyncmonApp:
-    rules = RULES.replace('resolved_by: "tester"', f'resolved_by: "{who}"')
+    rules = ENDPOINT_RULE_ONLY.replace('resolved_by: "tester"', f'resolved_by: "{who}"')
     settings = make_settings(backend.api_url, backend.dsn, token=TOKEN, rules=rules)
     return create_app(settings, alertmanagers=[am.url], interval=timedelta(milliseconds=500))
 
