@@ -17,6 +17,7 @@ from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.messages import HealthPolled, PollFinished
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.views import CountsView
 from tests.ui.conftest import TOKEN
 from tests.ui.helpers import (
@@ -59,6 +60,20 @@ async def test_a_without_alertmanager_acks_locally_and_says_so(backend: DemoBack
         header = screen_text(app).splitlines()[1]
         assert "1 ACKED" in header and "FIRING" not in header
         assert any("local" in n.message for n in app._notifications)
+
+        # `a` again offers to take it back; escape keeps it, enter un-acknowledges
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnackScreen), what="the offer")
+        assert "only in this dashboard" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, UnackScreen), what="kept")
+        assert app.view.counts == CountsView(firing=0, acked=1)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnackScreen), what="the offer")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view.counts == CountsView(firing=1, acked=0))
+        await pilot.press("a")  # and it can be acknowledged again
+        await wait_for(pilot, lambda: app.view.counts == CountsView(firing=0, acked=1))
 
         backend.set_endpoint("sync", "up")
         await pilot.press("r")

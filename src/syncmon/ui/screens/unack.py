@@ -26,7 +26,8 @@ def ack_summary(rule: str, ack: AckView) -> Text:
         text.append(f" until {ack.until} — an Alertmanager silence: expiring it un-acks the ")
         text.append("alert for every dashboard, and Alertmanager notifies again.")
     else:
-        text.append(f" — {ack.local_reason or 'local to this dashboard'}.")
+        reason = f" ({ack.local_reason})" if ack.local_reason else ""
+        text.append(f" — only in this dashboard{reason}.")
     return text
 
 
