@@ -103,7 +103,7 @@ async def test_the_header_turns_stale_by_itself_when_a_poll_is_overdue() -> None
         assert "STALE" not in header()
         # overdue = last refresh + 2 intervals + 2 s: one timer fires then, no clock ticks
         await wait_for(pilot, lambda: " STALE " in header(), timeout=10, what="overdue")
-        assert "no refresh since" in header()
+        assert "refreshed" in header() and "overdue" in header()
         engine.release.set()
         await wait_for(pilot, lambda: " STALE " not in header(), what="fresh again")
 

@@ -15,7 +15,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -25,12 +25,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from syncmon.config.settings import Settings
-from syncmon.core.metrics import Source
 from syncmon.core.rules import AlertRule
 from syncmon.core.text import sanitize
-from syncmon.engine import Engine, LiveAlerts, PollRequest, Snapshot
+from syncmon.engine import Engine, LiveAlerts
 from syncmon.redaction import describe_error, redact
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
 from syncmon.ui.messages import (
@@ -41,8 +39,9 @@ from syncmon.ui.messages import (
     SilencesMade,
     SilencesRead,
 )
-from syncmon.ui.model import DashboardModel, StaleMark
+from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.ports import ConflictsPort, DashboardEngine
 from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
 from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.conflicts import ConflictsScreen
@@ -51,7 +50,6 @@ from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
-from syncmon.ui.text import clean
 from syncmon.ui.views import DashboardView
 
 Clock = Callable[[], datetime]
@@ -59,16 +57,6 @@ Clock = Callable[[], datetime]
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class DashboardEngine(Protocol):
-    """What the dashboard needs of `syncmon.engine.Engine` (tests pass a frozen one)."""
-
-    async def poll(self, request: PollRequest | None = None) -> Snapshot: ...
-
-    async def poll_health(self) -> list[EndpointResult] | None: ...
-
-    async def close(self) -> None: ...
 
 
 class SyncmonApp(App[int]):
@@ -93,7 +81,7 @@ class SyncmonApp(App[int]):
         settings: Settings,
         *,
         engine: DashboardEngine | None = None,
-        conflicts: ConflictsService | None = None,
+        conflicts: ConflictsPort | None = None,
         at: datetime | None = None,
         alertmanagers: Iterable[str] = (),
         clock: Clock = _now,
@@ -102,7 +90,7 @@ class SyncmonApp(App[int]):
         super().__init__()
         self.settings = settings
         self.engine: DashboardEngine | None = engine
-        self.conflicts = conflicts
+        self.conflicts: ConflictsPort | None = conflicts
         self.clock = clock
         self.operator = operator_name(settings)
         refresh = settings.config.model.dashboard.refresh
@@ -258,13 +246,10 @@ class SyncmonApp(App[int]):
             self.post_message(HealthPolled(None, describe_error(exc)))
 
     def on_health_polled(self, message: HealthPolled) -> None:
-        now = self.clock()
         if message.error is not None:
-            self.model.stale[Source.ENDPOINTS] = StaleMark(
-                clean(message.error, limit=300), self.model.good_at.get(Source.ENDPOINTS)
-            )
+            self.model.apply_health_error(message.error)
         else:
-            self.model.apply_endpoints(message.endpoints, now)
+            self.model.apply_endpoints(message.endpoints, self.clock())
         self._arm("health", self.schedule.end_health(), self._start_health)
         self.publish()
 

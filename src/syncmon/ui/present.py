@@ -120,10 +120,8 @@ def freshness_view(schedule: PollSchedule, stale_sources: int, now: datetime) ->
         return seconds if since and seconds >= 1 else None
 
     overdue = None
-    if schedule.overdue(now) and schedule.last_refresh is not None:
-        overdue = StaleView(
-            "numbers", None, f"no refresh since {short_time(schedule.last_refresh)}"
-        )
+    if schedule.overdue(now):  # beside "refreshed HH:MM:SS", which says since when
+        overdue = StaleView("numbers", None, "overdue")
     return FreshnessView(
         refreshed=short_time(schedule.last_refresh) if schedule.last_refresh else None,
         polling_for=waited(schedule.polling_since),

@@ -30,7 +30,7 @@ from syncmon.ui.screens.merge import MergeEditorScreen
 from syncmon.ui.text import clean, json_text, safe
 
 if TYPE_CHECKING:
-    from syncmon.ui.conflicts_service import ConflictsService
+    from syncmon.ui.ports import ConflictsPort
 
 CHOICE_WORDS = {
     Resolution.KEEP_LOCAL: "keep local",
@@ -49,7 +49,7 @@ class ConflictDetailScreen(Screen[None]):
         ("q", "back", "back"),
     ]
 
-    def __init__(self, conflict: Conflict, service: ConflictsService) -> None:
+    def __init__(self, conflict: Conflict, service: ConflictsPort) -> None:
         super().__init__()
         self.conflict = conflict
         self.service = service
