@@ -66,13 +66,25 @@ FROM generate_series(-7200, 7200, 10) AS s;
 """
 
 
-def tmux(*args: str) -> str:
+def tmux(*args: str, check: bool = True) -> str:
     import subprocess
 
     result = subprocess.run(
-        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True
+        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check
     )
     return result.stdout.strip()
+
+
+async def new_session(width: int, height: int, command: str) -> None:
+    """Start the pane; the previous size's server may still be going away: try again."""
+    for attempt in range(10):
+        try:
+            tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height), command)
+            return
+        except Exception:
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -86,7 +98,7 @@ async def measure(
     """(bytes per minute, CPU % of one core, polls seen) for one terminal size."""
     syncmon = shutil.which("syncmon") or f"{sys.executable} -m syncmon"
     command = f"exec env COLORTERM=truecolor {syncmon} tui --api-url {api_url} --dsn {dsn}"
-    tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height), command)
+    await new_session(width, height, command)
     try:
         pid = int(tmux("display-message", "-p", "-t", "bench", "#{pane_pid}"))
         await asyncio.sleep(warmup)  # first polls, first chart, every tile drawn
@@ -99,7 +111,7 @@ async def measure(
         await asyncio.sleep(0.5)
         written = out.stat().st_size
     finally:
-        tmux("kill-server")
+        tmux("kill-server", check=False)
     elapsed = wall1 - wall0
     return written * 60 / elapsed, (cpu1 - cpu0) / elapsed * 100, int(seconds // 5)
 
