@@ -187,19 +187,48 @@ def entry() -> None:
     raise SystemExit(code)
 
 
+def join_negative_values(arguments: list[str]) -> list[str]:
+    """`--at -2h` as `--at=-2h`: argparse would read a value starting with '-' as a flag."""
+    joined: list[str] = []
+    values = iter(arguments)
+    for argument in values:
+        if argument == "--at":
+            value = next(values, None)
+            if value is not None and value.startswith("-"):
+                joined.append(f"--at={value}")
+                continue
+            joined.extend([argument] if value is None else [argument, value])
+        else:
+            joined.append(argument)
+    return joined
+
+
+NO_TERMINAL = (
+    "syncmon: the dashboard needs a terminal (stdin and stdout must be a TTY).\n"
+    "For scripts, cron and monitoring use `syncmon check` (one evaluation, Nagios exit code);\n"
+    "for a daemon that alerts, `syncmon watch`."
+)
+
+
+def _terminal_missing(args: argparse.Namespace) -> bool:
+    """The dashboard (tui, demo) needs stdin and stdout to be a terminal."""
+    needs = args.command == "tui" or (args.command == "demo" and not args.serve_only)
+    return needs and not (sys.stdin.isatty() and sys.stdout.isatty())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook()
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] not in (*COMMANDS, "-h", "--help", "--version"):
         arguments = ["tui", *arguments]  # plain `syncmon [flags]` is the dashboard
-    args = parser.parse_args(arguments)
+    args = parser.parse_args(join_negative_values(arguments))
     command = args.command
     try:
         if command == "validate":
             return _validate(args)
         if command == "demo":
-            return _demo(args)
+            return _no_terminal() if _terminal_missing(args) else _demo(args)
         if command == "test":
             from syncmon.ruletest.runner import run_tests
 
@@ -223,11 +252,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncmon.headless.doctor import run_doctor
 
             return run_doctor(settings)
+        if _terminal_missing(args):  # after the settings: a bad one is the clearer message
+            return _no_terminal()
         from syncmon.ui.launch import run_dashboard
 
         return run_dashboard(settings, args)
     except KeyboardInterrupt:
         return 130
+
+
+def _no_terminal() -> int:
+    print(NO_TERMINAL, file=sys.stderr)  # never draw escape codes into a pipe
+    return ExitCode.UNKNOWN
 
 
 def _settings(args: argparse.Namespace) -> Settings | int:

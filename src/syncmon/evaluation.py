@@ -3,7 +3,7 @@ the dashboard. Both ask the engine since when a rule holds only when it starts t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -57,19 +57,32 @@ class LiveAlerts:
         self.finder = finder
         self.search_errors: dict[str, str] = {}  # the last advance's unreadable histories
 
+    async def find_since(
+        self, snapshot: Snapshot, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
+        """Since when the rules that start to hold in `snapshot` have held: the only part of
+        an evaluation that waits (the dashboard runs it in a worker, then `update`)."""
+        starting = [
+            t.rule for t in self.trackers.values() if t.needs_since(snapshot.observe(t.rule))
+        ]
+        if not starting or self.finder is None:
+            return {}
+        return await self.finder.find_since(starting, snapshot.evaluated_at, timeout=timeout)
+
+    def update(
+        self, snapshot: Snapshot, found: Mapping[str, Since | str] | None = None
+    ) -> list[AlertEvent]:
+        """Advance every state machine by `snapshot`, with what `find_since` found."""
+        found = found or {}
+        self.search_errors = {k: v for k, v in found.items() if isinstance(v, str)}
+        events: list[AlertEvent] = []
+        for name, tracker in self.trackers.items():
+            observation = snapshot.observe(tracker.rule)
+            events += tracker.update(observation, snapshot.evaluated_at, found.get(name))
+        return events
+
     async def advance(
         self, snapshot: Snapshot, *, timeout: float | None = None
     ) -> list[AlertEvent]:
         """Observe every rule, find since for those that start to hold, update the states."""
-        observations = {name: snapshot.observe(t.rule) for name, t in self.trackers.items()}
-        starting = [
-            t.rule for name, t in self.trackers.items() if t.needs_since(observations[name])
-        ]
-        found: dict[str, Since | str] = {}
-        if starting and self.finder is not None:
-            found = await self.finder.find_since(starting, snapshot.evaluated_at, timeout=timeout)
-        self.search_errors = {k: v for k, v in found.items() if isinstance(v, str)}
-        events: list[AlertEvent] = []
-        for name, tracker in self.trackers.items():
-            events += tracker.update(observations[name], snapshot.evaluated_at, found.get(name))
-        return events
+        return self.update(snapshot, await self.find_since(snapshot, timeout=timeout))

@@ -149,7 +149,7 @@ async def test_the_dashboard_since_column_shows_the_true_age(
     from syncmon.ui.app import create_app
     from tests.ui.helpers import make_settings, screen_text, wait_for
 
-    app = create_app(make_settings(None, new_york_db, rules=INCIDENT_RULE), flash=False)
+    app = create_app(make_settings(None, new_york_db, rules=INCIDENT_RULE))
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.alerts.trackers[RULE_NAME].firing, what="firing")
         tracker = app.alerts.trackers[RULE_NAME]

@@ -182,7 +182,7 @@ async def test_a_locked_table_does_not_hold_back_health_in_the_dashboard(
     routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
     async with EndpointServer(routes) as api:
         settings = make_settings(api.url, locked, rules=LOCKED_CONFIG, health_timeout=1.0)
-        app = create_app(settings, flash=False)
+        app = create_app(settings)
         async with app.run_test(size=(160, 50)) as pilot:
             trackers = app.alerts.trackers
             await wait_for(

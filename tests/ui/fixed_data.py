@@ -13,6 +13,7 @@ from syncmon.core.metrics import (
     ConflictAggregates,
     EndpointAggregates,
     PerformanceAggregates,
+    Source,
     conflict_metrics,
     endpoint_metrics,
     performance_metrics,
@@ -28,6 +29,19 @@ CLOCK_NOW = FROZEN + timedelta(seconds=30)
 
 def frozen_clock() -> datetime:
     return CLOCK_NOW
+
+
+class MovableClock:
+    """A frozen clock the test moves forward (ages and "since" stay deterministic)."""
+
+    def __init__(self, now: datetime = CLOCK_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 def endpoints() -> list[EndpointResult]:
@@ -117,14 +131,25 @@ def snapshot(request: PollRequest) -> Snapshot:
 
 
 class FixedEngine:
-    """Stands in for `Engine`: every poll returns the same frozen snapshot."""
+    """Stands in for `Engine`: every poll returns the same frozen snapshot; a test may make
+    sources fail (`failing`), as a real one would report them."""
 
     def __init__(self) -> None:
         self.requests: list[PollRequest] = []
+        self.failing: dict[Source, str] = {}
 
-    async def poll(self, request: PollRequest) -> Snapshot:
+    async def poll(self, request: PollRequest | None = None) -> Snapshot:
+        request = request or PollRequest()
         self.requests.append(request)
-        return snapshot(request)
+        snap = snapshot(request)
+        snap.failed.update(self.failing)
+        if request.at is not None:  # as the real engine: endpoints have no history
+            snap.endpoints = None
+            snap.unavailable[Source.ENDPOINTS] = "not available (--at): no history"
+        return snap
+
+    async def poll_health(self) -> list[EndpointResult]:
+        return endpoints()
 
     async def find_since(
         self, rules: Iterable[AlertRule], at: datetime, *, timeout: float | None = None
@@ -179,4 +204,12 @@ class FixedConflicts:
         pass
 
 
-__all__ = ["CLOCK_NOW", "FROZEN", "FixedConflicts", "FixedEngine", "frozen_clock", "replace"]
+__all__ = [
+    "CLOCK_NOW",
+    "FROZEN",
+    "FixedConflicts",
+    "FixedEngine",
+    "MovableClock",
+    "frozen_clock",
+    "replace",
+]

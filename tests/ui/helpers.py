@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from syncmon.config.loader import load_config_text
 from syncmon.config.settings import Settings
@@ -23,6 +25,18 @@ alerts:
   - name: "Plaid API Errors"
     condition: "plaid_error_rate > 2%"
     severity: "warning"
+dashboard:
+  resolved_by: "tester"
+"""
+
+# The demo's history is random and moves with the clock: a database rule may or may not
+# fire in the window a test happens to look at. Tests about acknowledging use the one rule
+# they control, so that what fires is what the test made fire.
+ENDPOINT_RULE_ONLY = """
+alerts:
+  - name: "Endpoint Down"
+    condition: "endpoints_down > 0"
+    severity: "critical"
 dashboard:
   resolved_by: "tester"
 """
@@ -73,3 +87,41 @@ async def wait_for(
 
 async def wait_for_text(pilot: Pilot[object], text: str, timeout: float = 15.0) -> None:
     await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout, repr(text))
+
+
+async def wait_for_workers(pilot: Pilot[object], *groups: str, timeout: float = 20.0) -> None:
+    """Wait until the app's running workers (of `groups`, or all) have finished and every
+    message they posted has been handled and drawn (harlequin's `wait_for_workers`).
+
+    Workers post their results to the app's queue before they finish; a callback queued
+    after that runs once those messages are handled, and `pilot.pause()` lets the widgets
+    they changed process their own updates.
+    """
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+
+    def running() -> list[object]:
+        return [w for w in app.workers if w.is_running and (not groups or w.group in groups)]
+
+    while True:
+        busy = running()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"workers still running: {busy}\n{screen_text(app)}")
+        if busy:
+            with contextlib.suppress(WorkerCancelled):  # exclusive workers replace each other
+                await asyncio.wait_for(
+                    app.workers.wait_for_complete(busy), deadline - time.monotonic()
+                )
+            continue
+        handled = asyncio.Event()
+        app.call_later(handled.set)
+        await asyncio.wait_for(handled.wait(), max(0.1, deadline - time.monotonic()))
+        if not running():  # a handler may have started more work: wait for that too
+            break
+    await pilot.pause()
+
+
+async def press_and_settle(pilot: Pilot[object], *keys: str) -> None:
+    """Press keys, then wait for whatever work they started (polls, POSTs) to be handled."""
+    await pilot.press(*keys)
+    await wait_for_workers(pilot)

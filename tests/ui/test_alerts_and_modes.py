@@ -13,92 +13,88 @@ import pytest
 from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import Source
 from syncmon.demo.backend import DemoBackend
-from syncmon.demo.http_server import HttpServer, Request, Response, Router
 from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.messages import HealthPolled, PollFinished
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.unack import UnackScreen
+from syncmon.ui.views import CountsView
 from tests.ui.conftest import TOKEN
 from tests.ui.helpers import (
+    ENDPOINT_RULE_ONLY,
     make_settings,
     screen_text,
     terminal_output,
     wait_for,
     wait_for_text,
+    wait_for_workers,
 )
 
 pytestmark = pytest.mark.database
 
 
-def app_for(backend: DemoBackend, **options: object) -> SyncmonApp:
+def app_for(backend: DemoBackend, rules: str | None = None, **options: object) -> SyncmonApp:
     settings = make_settings(
         backend.api_url,
         backend.dsn,
         token=TOKEN,
         health_timeout=float(options.pop("health_timeout", 5.0)),
+        **({"rules": rules} if rules else {}),
     )
-    return create_app(settings, flash=False, **options)
+    return create_app(settings, **options)
 
 
-class FakeAlertmanager:
-    """Records silences created and expired (Alertmanager API v2 shapes)."""
+async def test_a_without_alertmanager_acks_locally_and_says_so(backend: DemoBackend) -> None:
+    backend.set_endpoint("sync", "down")
+    app = app_for(backend, ENDPOINT_RULE_ONLY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tracker = app.alerts.trackers["Endpoint Down"]
+        await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
+        await wait_for(pilot, lambda: app.view.counts.firing == 1, what="counted")
+        assert app.screen.query_one(AlertsTable).selected_rule() == "Endpoint Down"
+        await pilot.press("a")
+        ack = app.acks.ack_for(tracker.rule)
+        assert ack is not None and not ack.shared and ack.by == "tester"
+        await wait_for_text(pilot, "by tester (local)")
+        assert app.view.counts == CountsView(firing=0, acked=1)  # counted apart
+        header = screen_text(app).splitlines()[1]
+        assert "1 ACKED" in header and "FIRING" not in header
+        assert any("local" in n.message for n in app._notifications)
 
-    def __init__(self) -> None:
-        self.created: list[dict] = []
-        self.expired: list[str] = []
-        router = Router()
-        router.add("POST", "/api/v2/silences", self._create)
-        router.add("DELETE", "/api/v2/silence/{id}", self._expire)
-        self.server = HttpServer(router)
+        # `a` again offers to take it back; escape keeps it, enter un-acknowledges
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnackScreen), what="the offer")
+        assert "only in this dashboard" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, UnackScreen), what="kept")
+        assert app.view.counts == CountsView(firing=0, acked=1)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnackScreen), what="the offer")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view.counts == CountsView(firing=1, acked=0))
+        await pilot.press("a")  # and it can be acknowledged again
+        await wait_for(pilot, lambda: app.view.counts == CountsView(firing=0, acked=1))
 
-    async def _create(self, request: Request) -> Response:
-        self.created.append(request.json())
-        return Response.json(200, {"silenceID": f"sil-{len(self.created)}"})
-
-    async def _expire(self, request: Request) -> Response:
-        self.expired.append(request.path_params["id"])
-        return Response.json(200, {})
-
-
-async def test_a_acknowledges_until_the_alert_resolves_with_a_silence(backend: DemoBackend) -> None:
-    alertmanager = FakeAlertmanager()
-    await alertmanager.server.start()
-    try:
-        backend.set_endpoint("sync", "down")
-        app = app_for(backend, alertmanagers=[alertmanager.server.url])
-        async with app.run_test(size=(120, 40)) as pilot:
-            tracker = app.alerts.trackers["Endpoint Down"]
-            await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
-            await wait_for_text(pilot, "1 FIRING")
-            assert app.screen.query_one(AlertsTable).selected_rule() == "Endpoint Down"
-            await pilot.press("a")
-            await wait_for_text(pilot, "acked by tester")
-            assert "1 FIRING" not in screen_text(app)  # no longer drawing attention
-            assert "1 ACKED" in screen_text(app)
-            await wait_for(pilot, lambda: len(alertmanager.created) == 1, what="silence")
-            matchers = {m["name"]: m["value"] for m in alertmanager.created[0]["matchers"]}
-            assert matchers["alertname"] == "Endpoint Down"
-            assert alertmanager.created[0]["createdBy"] == "tester"
-
-            backend.set_endpoint("sync", "up")
-            await pilot.press("r")
-            await wait_for(pilot, lambda: tracker.state is not AlertState.FIRING, what="resolved")
-            await wait_for(pilot, lambda: alertmanager.expired == ["sil-1"], what="expiry")
-            assert "acked by" not in screen_text(app)
-            assert "Endpoint Down" not in app.acks
-    finally:
-        await alertmanager.server.stop()
+        backend.set_endpoint("sync", "up")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: tracker.state is not AlertState.FIRING, what="resolved")
+        await wait_for_workers(pilot, "poll")
+        assert app.acks.ack_for(tracker.rule) is None  # the ack ended with the alert
+        assert "by tester" not in screen_text(app)
 
 
 async def test_a_on_a_quiet_alert_only_explains(backend: DemoBackend) -> None:
-    app = app_for(backend)
+    app = app_for(backend, ENDPOINT_RULE_ONLY)  # every endpoint is up: nothing fires
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.polls >= 1)
+        await wait_for_workers(pilot, "poll", "health")
+        assert app.view.counts == CountsView(firing=0, acked=0)
         await pilot.press("a")
         await wait_for(
             pilot,
             lambda: any("select a firing alert" in n.message for n in app._notifications),
             what="notice",
         )
-        assert "acked by" not in screen_text(app)
+        assert app.acks.local == {} and app.view.counts == CountsView(firing=0, acked=0)
 
 
 async def test_at_time_shows_the_past_and_no_health(backend: DemoBackend) -> None:
@@ -106,13 +102,14 @@ async def test_at_time_shows_the_past_and_no_health(backend: DemoBackend) -> Non
     app = app_for(backend, at=at)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1)
-        await wait_for_text(pilot, "not available (--at)")  # a repaint may trail the poll
+        await wait_for_workers(pilot)
         text = screen_text(app)
         assert "AT-TIME" in text and at.astimezone().strftime("%H:%M:%S") in text
         assert "not available (--at)" in text
         assert app.model.evaluated_at == at
-        await pilot.pause(1.5)
-        assert app.polls == 1, "no live polling under --at"
+        # no live polling under --at: nothing is armed to poll again, and nothing runs
+        assert app.polls == 1
+        assert not {"poll", "health", "overdue"} & set(app._armed), app._armed
 
 
 class TcpProxy:
@@ -153,18 +150,21 @@ async def test_failed_source_keeps_its_data_marked_stale(backend: DemoBackend) -
     port = await proxy.start()
     userinfo = parts.netloc.rpartition("@")[0]
     dsn = urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{port}"))
-    app = create_app(make_settings(backend.api_url, dsn, token=TOKEN), flash=False)
+    app = create_app(make_settings(backend.api_url, dsn, token=TOKEN))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "sync_success_rate" in app.model.metrics)
         old = app.model.metrics["sync_success_rate"]
         await proxy.cut()
         await pilot.press("r")
         await wait_for(pilot, lambda: Source.PERFORMANCE in app.model.stale, what="stale")
-        await wait_for_text(pilot, "STALE")
+        await wait_for_workers(pilot, "poll")
         assert app.model.metrics["sync_success_rate"] == old  # still shown
-        line = next(x for x in screen_text(app).splitlines() if "sync_success_rate" in x)
-        assert "STALE" in line and "✓ ok" not in line  # never looks fresh
-        assert "STALE" in screen_text(app).split("\n")[1]  # the header says so too
+        text = screen_text(app)
+        line = next(x for x in text.splitlines() if "sync_success_rate" in x)
+        assert "stale" in line and "✓ ok" not in line  # never looks fresh
+        assert "STALE: 3 source(s)" in text.splitlines()[1]  # the header says so too
+        badge = next(x for x in text.splitlines() if " STALE " in x)
+        assert "sync_performance_metrics" in badge or "database" in badge  # and why
 
 
 async def test_hostile_error_message_is_shown_literally_and_harmlessly(
@@ -172,7 +172,8 @@ async def test_hostile_error_message_is_shown_literally_and_harmlessly(
 ) -> None:
     hostile = "[bold red]boom[/] [@click=app.quit]x[/] \x1b]0;pwned\x07 \x1b[2J end"
     backend.set_error_message_override(hostile)
-    await backend.write_traffic_tick()
+    for _ in range(6):  # the most frequent error in the window, whatever the random history
+        await backend.write_traffic_tick()
     backend.add_conflict(
         entity_id="[@click=app.quit]u\x1b]0;pwned\x07", detected_at="2000-01-01T00:00:00Z"
     )
@@ -194,19 +195,19 @@ async def test_hostile_error_message_is_shown_literally_and_harmlessly(
 
 async def test_a_hung_endpoint_never_freezes_the_screen(backend: DemoBackend) -> None:
     backend.set_endpoint("redis", "hang")
-    app = app_for(backend, health_timeout=3.0)
+    app = app_for(backend, health_timeout=30.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for_text(pilot, "polling… 1s", timeout=5)
+        await wait_for_workers(pilot, "poll")  # the database poll ends; health still hangs
+        assert app.schedule.health_since is not None
+        await wait_for(pilot, lambda: "health polling… " in screen_text(app), what="count")
         await pilot.press("w")  # keys work while the poll waits
-        await wait_for_text(pilot, "window 15m", timeout=1)
+        await wait_for_text(pilot, "window 15m")
         await pilot.press("question_mark")
-        await wait_for_text(pilot, "syncmon keys", timeout=1)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.polls >= 1, timeout=10)
-        await wait_for_text(pilot, "timed out after 3s")
-        text = screen_text(app)
-        assert "DOWN" in text and "UP" in text  # the others updated
-        assert "sync_success_rate" in text
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
+        assert app.schedule.health_since is not None, "the endpoint still hangs"
+        assert "sync_success_rate" in screen_text(app)
 
 
 def test_settings_are_not_mutated_by_the_app() -> None:
@@ -219,7 +220,7 @@ async def test_unconfigured_database_says_so_instead_of_stale() -> None:
     from syncmon.ui.app import create_app
     from tests.ui.helpers import make_settings, screen_text, wait_for
 
-    app = create_app(make_settings("http://127.0.0.1:1", None), flash=False)
+    app = create_app(make_settings("http://127.0.0.1:1", None))
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1, what="first poll")
         await wait_for(
@@ -234,14 +235,15 @@ async def test_unconfigured_database_says_so_instead_of_stale() -> None:
 async def test_a_hung_endpoint_does_not_hold_back_the_database_numbers(
     backend: DemoBackend,
 ) -> None:
-    import time
-
     backend.set_endpoint("redis", "hang")
     app = app_for(backend, health_timeout=3.0)
-    async with app.run_test(size=(120, 40)) as pilot:
-        started = time.monotonic()
-        await wait_for(pilot, lambda: app.polls >= 1, timeout=2.5, what="the database poll")
-        assert time.monotonic() - started < 3.0  # before the health poll's timeout
-        await wait_for_text(pilot, "sync_success_rate", timeout=2)
-        await wait_for_text(pilot, "health polling…", timeout=3)
-        await wait_for_text(pilot, "timed out after 3s", timeout=6)
+    messages: list[object] = []
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await wait_for_workers(pilot, "health")  # the hung endpoint times out (3 s)
+        kinds = [type(m) for m in messages if isinstance(m, PollFinished | HealthPolled)]
+        assert kinds[:2] == [PollFinished, HealthPolled], "numbers came before the timeout"
+        health = next(m for m in messages if isinstance(m, HealthPolled))
+        redis = next(e for e in health.endpoints or [] if e.name == "redis")
+        assert redis.status == "down" and "timed out after 3s" in (redis.error or "")
+        await wait_for_text(pilot, "timed out after 3s")
+        assert "sync_success_rate" in screen_text(app)

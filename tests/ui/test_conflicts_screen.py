@@ -8,6 +8,7 @@ import httpx
 import pytest
 from textual.widgets import DataTable
 
+from syncmon.core.conflicts import OutcomeKind
 from syncmon.demo.backend import DemoBackend
 from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.database
 
 
 def app_for(backend: DemoBackend) -> SyncmonApp:
-    return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), flash=False)
+    return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN))
 
 
 async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
@@ -51,6 +52,16 @@ async def confirm(pilot, app: SyncmonApp, key: str, note: str = "") -> None:
     if note:
         await pilot.press(*note)
     await pilot.press("enter")
+
+
+async def answered(pilot, detail: ConflictDetailScreen, posts: int) -> OutcomeKind:
+    """Wait until the `posts`-th POST has been answered and shown; its outcome kind."""
+    await wait_for(
+        pilot, lambda: detail.posts == posts and not detail.sending, what=f"answer {posts}"
+    )
+    await pilot.pause()
+    assert detail.outcome is not None
+    return detail.outcome.kind
 
 
 def oldest_first(backend: DemoBackend) -> list[dict]:
@@ -108,7 +119,9 @@ async def test_keep_local_sends_one_post_with_version_and_bearer_token(
         conflict = oldest_first(backend)[0]
         detail = await open_first(pilot, app, 3)
         await confirm(pilot, app, "l", note="checked with user")
-        await wait_for_text(pilot, "RESOLVED")
+        assert await answered(pilot, detail, 1) is OutcomeKind.RESOLVED
+        assert conflict["id"] not in {c["id"] for c in backend.open_conflicts()}
+        assert " RESOLVED " in screen_text(app) and "NOT RESOLVED" not in screen_text(app)
         assert len(backend.resolve_requests) == 1
         request = backend.resolve_requests[0]
         assert request.body["resolution"] == "keep_local"
@@ -126,7 +139,7 @@ async def test_keep_local_sends_one_post_with_version_and_bearer_token(
 async def test_keep_remote_then_409_names_who_resolved_it(backend: DemoBackend) -> None:
     app = app_for(backend)
     async with app.run_test(size=(120, 30)) as pilot:
-        await open_first(pilot, app, 3)
+        detail = await open_first(pilot, app, 3)
         conflict = oldest_first(backend)[0]
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             answer = await client.post(
@@ -140,13 +153,18 @@ async def test_keep_remote_then_409_names_who_resolved_it(backend: DemoBackend) 
             )
             assert answer.status_code == 200
         await confirm(pilot, app, "r")
-        await wait_for_text(pilot, "already resolved by alice")
-        assert "RESOLVED " not in screen_text(app).replace("ALREADY RESOLVED", "")
+        assert await answered(pilot, detail, 1) is OutcomeKind.ALREADY_RESOLVED
+        assert "already resolved by alice" in screen_text(app)
         assert backend.resolve_requests[-1].body["resolution"] == "keep_remote"
-        # closed: pressing l again sends nothing
+        # closed: pressing l again opens nothing and sends nothing
         sent = len(backend.resolve_requests)
         await pilot.press("l")
-        await pilot.pause(0.3)
+        await wait_for(
+            pilot,
+            lambda: any("this conflict is closed" in n.message for n in app._notifications),
+            what="the refusal",
+        )
+        assert isinstance(app.screen, ConflictDetailScreen) and detail.posts == 1
         assert len(backend.resolve_requests) == sent
 
 
@@ -157,14 +175,15 @@ async def test_503_keeps_the_choice_and_the_same_key_retries(backend: DemoBacken
         detail = await open_first(pilot, app, 3)
         conflict = oldest_first(backend)[0]
         await confirm(pilot, app, "l", note="retry me")
-        await wait_for_text(pilot, "NOT RESOLVED")
+        assert await answered(pilot, detail, 1) is OutcomeKind.FAILED
         text = screen_text(app)
+        assert "NOT RESOLVED" in text
         assert "press l to try again" in text and "keep local" in text
         assert len(backend.resolve_requests) == 1
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("enter")  # the note is kept and prefilled
-        await wait_for_text(pilot, "RESOLVED ")
+        assert await answered(pilot, detail, 2) is OutcomeKind.RESOLVED
         assert len(backend.resolve_requests) == 2, "exactly one POST per confirmation"
         for request in backend.resolve_requests:
             assert request.body["version"] == conflict["version"]
@@ -176,13 +195,13 @@ async def test_503_keeps_the_choice_and_the_same_key_retries(backend: DemoBacken
 async def test_double_enter_sends_a_single_post(backend: DemoBackend) -> None:
     app = app_for(backend)
     async with app.run_test(size=(120, 30)) as pilot:
-        await open_first(pilot, app, 3)
+        detail = await open_first(pilot, app, 3)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("enter", "enter", "enter")
-        await wait_for_text(pilot, "RESOLVED ")
-        await pilot.pause(0.3)
-        assert len(backend.resolve_requests) == 1
+        assert await answered(pilot, detail, 1) is OutcomeKind.RESOLVED
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmResolutionScreen))
+        assert detail.posts == 1 and len(backend.resolve_requests) == 1
 
 
 async def test_escape_cancels_the_confirmation(backend: DemoBackend) -> None:
@@ -193,7 +212,8 @@ async def test_escape_cancels_the_confirmation(backend: DemoBackend) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictDetailScreen))
-        await pilot.pause(0.2)
+        await pilot.pause()
+        assert app.screen.posts == 0 and app.screen.sending is False
         assert backend.resolve_requests == []
 
 
@@ -216,7 +236,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         assert "merged by hand" in screen_text(app)
         await pilot.press("enter")
-        await wait_for_text(pilot, "NOT RESOLVED")  # 502: the merged document is kept
+        assert await answered(pilot, detail, 1) is OutcomeKind.FAILED  # 502: merged doc kept
         assert detail.merged_text == '{"amount": 11, "memo": "merged by hand"}'
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MergeEditorScreen))
@@ -224,7 +244,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("enter")
-        await wait_for_text(pilot, "RESOLVED ")
+        assert await answered(pilot, detail, 2) is OutcomeKind.RESOLVED
         assert len(backend.resolve_requests) == 2
         body = backend.resolve_requests[-1].body
         assert body["resolution"] == "merge"

@@ -11,15 +11,19 @@ from syncmon.ui.app import create_app
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_text
+from tests.ui.helpers import (
+    make_settings,
+    screen_text,
+    wait_for,
+    wait_for_text,
+    wait_for_workers,
+)
 
 pytestmark = pytest.mark.database
 
 
 def app_for(backend: DemoBackend, **options: object):
-    return create_app(
-        make_settings(backend.api_url, backend.dsn, token=TOKEN), flash=False, **options
-    )
+    return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), **options)
 
 
 async def test_main_screen_shows_every_panel(backend: DemoBackend) -> None:
@@ -65,13 +69,15 @@ async def test_p_pauses_and_resumes(backend: DemoBackend) -> None:
 
     app = app_for(backend, interval=timedelta(milliseconds=300))
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: app.polls >= 1)
+        await wait_for(pilot, lambda: app.polls >= 2, what="periodic polls")
         await pilot.press("p")
         await wait_for_text(pilot, "PAUSED")
-        await wait_for(pilot, lambda: app._polling_since is None)
+        await wait_for_workers(pilot, "poll", "health")
+        # Nothing can poll: no timer is armed for it and no poll is running.
+        assert app.schedule.paused
+        assert not {"poll", "health"} & set(app._armed), app._armed
+        assert app.schedule.polling_since is None and app.schedule.health_since is None
         paused_at = app.polls
-        await pilot.pause(1.0)
-        assert app.polls == paused_at, "a paused dashboard must not poll"
         await pilot.press("p")
         await wait_for(pilot, lambda: app.polls > paused_at, what="resumed polling")
         assert "PAUSED" not in screen_text(app)
@@ -86,7 +92,7 @@ async def test_w_cycles_the_window_through_every_panel(backend: DemoBackend) -> 
             await wait_for_text(pilot, f"window {label}")
             await wait_for_text(pilot, f"key metrics ({label})")
             await wait_for_text(pilot, f"recent failures ({label})")
-        assert app.window.total_seconds() == 300
+        assert app.schedule.window.total_seconds() == 300
 
 
 async def test_w_charts_span_the_window_when_longer_than_an_hour(backend: DemoBackend) -> None:
@@ -119,11 +125,11 @@ async def test_u_filters_by_user_validates_and_clears(backend: DemoBackend) -> N
         assert isinstance(app.screen, UserFilterScreen)
         await pilot.press(*["backspace"] * 10, *str(user), "enter")
         await wait_for_text(pilot, f"user {user}")
-        assert app.user == user
+        assert app.schedule.user == user
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(app.screen, UserFilterScreen))
         await pilot.press(*["backspace"] * 40, "enter")
-        await wait_for(pilot, lambda: app.user is None)
+        await wait_for(pilot, lambda: app.schedule.user is None)
         assert f"user {user}" not in screen_text(app)
 
 
@@ -138,15 +144,25 @@ async def test_question_mark_opens_help_and_escape_closes_it(backend: DemoBacken
 
 
 async def test_command_palette_runs_dashboard_commands(backend: DemoBackend) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
     app = app_for(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
         await pilot.press(*"Cycle window")
-        await pilot.pause(0.5)
+
+        def highlighted() -> str:
+            options = app.screen.query_one(OptionList)
+            index = options.highlighted
+            return "" if index is None else str(options.get_option_at_index(index).prompt)
+
+        await wait_for(pilot, lambda: "Cycle window" in highlighted(), what="the command found")
         await pilot.press("enter")
         await wait_for_text(pilot, "window 15m")
+        assert app.schedule.window.total_seconds() == 900
 
 
 async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(

@@ -25,7 +25,7 @@ def loaded_after(import_line: str, prefixes: tuple[str, ...]) -> list[str]:
 
 
 def test_core_imports_no_io_and_no_ui() -> None:
-    modules = "alerts conditions conflicts durations metrics rules text"
+    modules = "alerts conditions conflicts durations metrics rules silences text"
     line = "; ".join(f"import syncmon.core.{m}" for m in modules.split())
     assert loaded_after(line, IO_OR_UI) == []
 

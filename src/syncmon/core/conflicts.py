@@ -123,3 +123,50 @@ def diff_documents(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A field whose value on the side not kept is lost: `lost` is that value, `kept` ours.
+
+    `kept_missing` says the kept side has no such field at all (distinct from JSON null).
+    """
+
+    key: str
+    lost: Any
+    kept: Any
+    kept_missing: bool = False
+
+
+def discarded_fields(conflict: Conflict, resolution: Resolution) -> list[Discarded]:
+    """What keep-local or keep-remote throws away: every field where the other side differs.
+
+    A field only the other side has is lost too; a field only the kept side has loses
+    nothing. A merge discards whatever the engineer left out, which the editor shows, so it
+    has no list here.
+    """
+    if resolution is Resolution.KEEP_LOCAL:
+        kept, other = conflict.local, conflict.remote
+    elif resolution is Resolution.KEEP_REMOTE:
+        kept, other = conflict.remote, conflict.local
+    else:
+        return []
+    lost: list[Discarded] = []
+    for key, theirs in other.items():
+        if key in kept and _same_json(kept[key], theirs):
+            continue
+        lost.append(Discarded(key, theirs, kept.get(key), kept_missing=key not in kept))
+    return lost
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """JSON equality: 1 and 1.0 are the same number, but true is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and bool(a == b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and bool(a == b)

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from syncmon import net
 from syncmon.bounded_json import JsonRejected, decode_strict
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import Silence
 from syncmon.core.text import sanitize
 from syncmon.redaction import redact
 
@@ -129,6 +130,31 @@ class AlertmanagerClient:
     async def expire_silence(self, silence_id: str) -> None:
         path = f"/api/v2/silence/{quote(silence_id, safe='')}"
         await self._request("DELETE", path, reply_needed=False)
+
+    async def list_silences(self) -> list[Silence]:
+        """The active silences (GET /api/v2/silences); malformed entries are left out."""
+        reply = await self._request("GET", "/api/v2/silences")
+        try:
+            entries = decode_strict(reply.body)
+        except JsonRejected as exc:
+            raise AlertmanagerError(
+                f"Alertmanager {self.display_url}: silences answer is not usable JSON: "
+                f"{sanitize(str(exc), single_line=True, limit=100)}",
+                reply.status,
+            ) from None
+        if not isinstance(entries, list):
+            raise AlertmanagerError(
+                f"Alertmanager {self.display_url}: silences answer is not a list", reply.status
+            )
+        silences = []
+        for entry in entries:
+            try:
+                silence = Silence.from_json(entry)
+            except ValueError:
+                continue
+            if silence.active:
+                silences.append(silence)
+        return silences
 
     async def _request(
         self, method: str, path: str, *, reply_needed: bool = True, **options: Any

@@ -1,6 +1,12 @@
-"""The dashboard app: state, drawing, and the actions behind every key.
+"""The dashboard app: owns the state, runs the workers, and publishes one view after each event.
 
-Polling lives in `polling.py`; widgets are redrawn from the messages its workers post.
+State lives in plain objects — `DashboardModel` (what the sources said), `PollSchedule`
+(when to poll), `LiveAlerts` (the rules' state machines), `AckBook` (who acknowledged
+what) — and `publish` turns them into one `DashboardView`. Panels redraw themselves from
+their part of it, and only when that part changed. Workers post messages; the handlers
+below update the state and publish. Nothing ticks at rest: timers are armed for the next
+poll, for the moment the numbers become overdue, and (only while a poll runs over a
+second) to count the wait.
 """
 
 from __future__ import annotations
@@ -11,31 +17,42 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
 from syncmon.config.settings import Settings
-from syncmon.core.alerts import AlertState
+from syncmon.core.rules import AlertRule
 from syncmon.core.text import sanitize
 from syncmon.engine import Engine
 from syncmon.evaluation import LiveAlerts
-from syncmon.redaction import redact
-from syncmon.ui.acks import Acknowledgements
+from syncmon.redaction import describe_error, redact
+from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
+from syncmon.ui.messages import (
+    ConflictsLoaded,
+    HealthPolled,
+    PollFinished,
+    SilencesExpired,
+    SilencesMade,
+    SilencesRead,
+)
 from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
-from syncmon.ui.panels.header import HeaderState
-from syncmon.ui.polling import PollingMixin
+from syncmon.ui.ports import ConflictsPort, DashboardEngine
+from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
+from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
+from syncmon.ui.views import DashboardView
 
-WINDOWS = tuple(timedelta(minutes=m) for m in (5, 15, 60, 360, 1440))
 Clock = Callable[[], datetime]
 
 
@@ -43,190 +60,313 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SyncmonApp(PollingMixin, App[int]):
+class SyncmonApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
         (0, "-narrow"),
         (110, "-wide"),
         (170, "-xwide"),
     ]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (34, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (34, "-tall")]  # type: ignore[misc]
+
+    view: var[DashboardView] = var(DashboardView, init=False)
 
     def __init__(
         self,
         settings: Settings,
         *,
-        engine: Any = None,
-        conflicts: ConflictsService | None = None,
+        engine: DashboardEngine | None = None,
+        conflicts: ConflictsPort | None = None,
         at: datetime | None = None,
         alertmanagers: Iterable[str] = (),
         clock: Clock = _now,
         interval: timedelta | None = None,
-        flash: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.engine = engine
-        self.conflicts = conflicts
-        self.at = at
+        self.engine: DashboardEngine | None = engine
+        self.conflicts: ConflictsPort | None = conflicts
         self.clock = clock
-        self._chart_at: datetime | None = None
-        self._chart_forced = False
-        self.flash = flash
-        self.interval = interval or settings.interval or settings.config.model.dashboard.refresh
         self.operator = operator_name(settings)
+        refresh = settings.config.model.dashboard.refresh
+        every = interval or settings.interval or refresh
+        assert isinstance(every, timedelta)  # validated into one by the config model
+        self.schedule = PollSchedule(every, at=at, health_apart=True)
         self.model = DashboardModel()
-        self.alerts = LiveAlerts(settings.rules)
-        self.acks = Acknowledgements()
-        self.silences = SilenceKeeper(
-            list(alertmanagers), self.operator, self._notify_plain, token=None
-        )
-        self.window = WINDOWS[0]
-        self.user: uuid.UUID | None = None
-        self.paused = False
-        self.polls = 0
-        self._generation = 0
-        self._polling_since: datetime | None = None
-        self._health_since: datetime | None = None
-        self._health_timer: Timer | None = None
-        self._poll_again = False
-        self._poll_error: str | None = None
-        self._timer: Timer | None = None
+        self.alerts = LiveAlerts(settings.rules, self.engine)
+        self.acks = AckBook(settings.rules, alertmanagers)
+        self.silences = SilenceKeeper(list(alertmanagers))
+        self._charts = ChartsMemo()
+        self._armed: dict[str, Timer] = {}
+        self._overdue_due: datetime | None = None
         self._counting = False
-        self._ticks = 0
 
     # --- lifecycle -----------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.engine is None:
             self.engine = Engine(self.settings)
-        self.alerts.finder = self.engine
+            self.alerts.finder = self.engine
         if self.conflicts is None:
             self.conflicts = ConflictsService.from_settings(self.settings)
-        self.push_screen(DashboardScreen())
-        self.set_interval(1.0, self._tick)
-        self._update_header()
-        self._arm_health(0)
-        self._arm(0)
+        api = redact(self.settings.api_url or "no API configured")
+        self.push_screen(DashboardScreen(api, self.settings.database_label))
+        self.publish()
+        self._start_health()
+        self._start_poll()
 
     async def on_unmount(self) -> None:
-        for closer in (
-            getattr(self.engine, "close", None),
-            self.conflicts.close if self.conflicts else None,
-            self.silences.close,
-        ):
-            if closer is None:
-                continue
+        closers = [self.silences.close]
+        if self.engine is not None:
+            closers.append(self.engine.close)
+        if self.conflicts is not None:
+            closers.append(self.conflicts.close)
+        for closer in closers:
             with contextlib.suppress(Exception):  # shutting down: nowhere to show it
                 await closer()
 
     @property
     def dashboard(self) -> DashboardScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen):
-                return screen
-        return None
+        return next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
 
-    # --- drawing -------------------------------------------------------------------------
-    def _header_state(self) -> HeaderState:
-        trackers = self.alerts.trackers.values()
-        firing = [t for t in trackers if t.state is AlertState.FIRING]
-        return HeaderState(
-            api=redact(self.settings.api_url or "no API configured"),
-            database=self.settings.database_label,
-            window=self.window,
-            paused=self.paused,
-            at=self.at,
-            user=str(self.user) if self.user else None,
-            last_refresh=self.model.received_at,
-            polling_since=self._polling_since,
-            health_since=self._health_since,
-            poll_error=self._poll_error,
-            firing=sum(1 for t in firing if t.rule.name not in self.acks),
-            acked=sum(1 for t in firing if t.rule.name in self.acks),
-            stale=len(self.model.stale),
-            flash=self.flash and self._ticks % 2 == 0,
+    @property
+    def polls(self) -> int:
+        return self.schedule.polls
+
+    # --- publishing ----------------------------------------------------------------------
+    def publish(self) -> None:
+        """Rebuild the view from the state; panels whose part is unchanged do nothing."""
+        inputs = Inputs(
+            self.model,
+            self.schedule,
+            self.alerts.trackers,
+            self.acks,
+            self.settings.config.targets,
+            self.settings.rules,
+            self.clock(),
         )
+        self.view = build_view(inputs, self._charts)
+        due = self.schedule.overdue_at()
+        if due != self._overdue_due:  # one timer, at the moment the numbers go stale
+            self._overdue_due = due
+            delay = None if due is None else max(0.0, (due - self.clock()).total_seconds())
+            self._arm("overdue", delay, self.publish)
 
-    def _update_header(self) -> None:
+    def watch_view(self, view: DashboardView) -> None:
         screen = self.dashboard
-        if screen is not None and screen.is_mounted:
-            with contextlib.suppress(NoMatches):
-                screen.show_header(self._header_state(), self.clock())
+        if screen is not None:
+            screen.view = view
 
-    def _redraw(self) -> None:
-        screen = self.dashboard
-        if screen is None or not screen.is_mounted:
+    def _arm(self, name: str, delay: float | None, callback: Callable[[], None]) -> None:
+        """(Re)arm the named timer; None disarms it, 0 runs the callback at once."""
+        timer = self._armed.pop(name, None)
+        if timer is not None:
+            timer.stop()
+        if delay is None:
             return
-        now = self.clock()
-        alert_now = (
-            self.model.evaluated_at if self.at is not None and self.model.evaluated_at else now
-        )
-        try:
-            screen.show_model(
-                self.model,
-                self.alerts.trackers,
-                self.acks,
-                self.settings.config.targets,
-                self.settings.rules,
-                now,
-                alert_now,
-            )
-        except NoMatches:  # the screen is being torn down (quitting): nothing to draw on
-            return
-        self._update_header()
+        if delay <= 0:
+            self.call_later(callback)
+        else:
+            self._armed[name] = self.set_timer(delay, callback, name=name)
 
-    def _tick(self) -> None:
-        self._ticks += 1
-        self._update_header()
+    def _count_wait(self) -> None:
+        """While a poll runs over a second, the header counts it (and only then ticks)."""
+        self._armed.pop("wait", None)
+        if self.schedule.polling_since is None and self.schedule.health_since is None:
+            return
+        self.publish()
+        self._arm("wait", 1.0, self._count_wait)
+
+    def _waiting(self) -> None:
+        if "wait" not in self._armed:
+            self._arm("wait", 1.0, self._count_wait)
 
     def _notify_plain(self, message: str, severity: str = "information") -> None:
         """Notices may quote a receiver's error text: no markup, no control characters."""
         text = sanitize(redact(message), single_line=True, limit=300)
         self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
-    # --- actions (keys and command palette) ------------------------------------------------
+    # --- polling -------------------------------------------------------------------------
+    def _start_poll(self) -> None:
+        plan = self.schedule.begin_poll(self.clock())
+        if plan is None:
+            return
+        self.poll(plan)
+        if not self._counting:
+            self._counting = True
+            self.count_conflicts()
+        if self.acks.shared:
+            self.read_silences()
+        self._waiting()
+
+    @work(exclusive=True, group="poll")
+    async def poll(self, plan: PollPlan) -> None:
+        assert self.engine is not None
+        try:
+            snapshot = await self.engine.poll(plan.display)
+            alerts = snapshot if plan.alerts is None else await self.engine.poll(plan.alerts)
+            since = await self.alerts.find_since(alerts)  # the database's, for new episodes
+            self.post_message(PollFinished(snapshot, alerts, plan.generation, since=since))
+        except Exception as exc:  # sources never raise; this guards against bugs
+            self.post_message(PollFinished(None, None, plan.generation, describe_error(exc)))
+
+    def on_poll_finished(self, message: PollFinished) -> None:
+        now = self.clock()
+        firing_before = {name for name, t in self.alerts.trackers.items() if t.firing}
+        if message.error is not None:
+            self.model.apply_crash(message.error, now)
+        elif message.snapshot is not None and self.schedule.current(message.generation):
+            self.model.apply(message.snapshot, now)
+        if message.alerts_snapshot is not None:
+            self.alerts.update(message.alerts_snapshot, message.since)
+            ended = self.acks.resolved(self.alerts.trackers, firing_before)
+            if ended:
+                self.expire_silences(ended, quiet=True)
+        delay = self.schedule.end_poll(now, error=message.error)
+        self._arm("poll", delay, self._start_poll)
+        self.publish()
+
+    def _start_health(self) -> None:
+        if self.schedule.begin_health(self.clock()):
+            self.poll_health()
+            self._waiting()
+
+    @work(exclusive=True, group="health")
+    async def poll_health(self) -> None:
+        assert self.engine is not None
+        try:
+            self.post_message(HealthPolled(await self.engine.poll_health()))
+        except Exception as exc:  # the poller never raises; this guards against bugs
+            self.post_message(HealthPolled(None, describe_error(exc)))
+
+    def on_health_polled(self, message: HealthPolled) -> None:
+        if message.error is not None:
+            self.model.apply_health_error(message.error)
+        else:
+            self.model.apply_endpoints(message.endpoints, self.clock())
+        self._arm("health", self.schedule.end_health(), self._start_health)
+        self.publish()
+
+    @work(exclusive=True, group="conflict-count")
+    async def count_conflicts(self) -> None:
+        assert self.conflicts is not None
+        self.post_message(ConflictsLoaded(await self.conflicts.list_open()))
+
+    def on_conflicts_loaded(self, message: ConflictsLoaded) -> None:
+        self._counting = False
+        result = message.result
+        self.model.apply_conflicts(len(result.conflicts), result.error, self.clock())
+        self.publish()
+
+    # --- acknowledgements (the decisions are AckBook's; here, the workers) ----------------
+    def _tell(self, notices: list[Notice]) -> None:
+        for message, severity in notices:
+            self._notify_plain(message, severity)
+
+    @work(exclusive=True, group="silences")
+    async def read_silences(self) -> None:
+        self.post_message(SilencesRead(await self.silences.read_all()))
+
+    def on_silences_read(self, message: SilencesRead) -> None:
+        self._tell(self.acks.apply_reads(message.reads))
+        self.publish()
+
+    def action_acknowledge(self) -> None:
+        screen = self.dashboard
+        selected = screen.query_one(AlertsTable).selected_rule() if screen else None
+        target = ack_target(selected, self.alerts.trackers, self.acks)
+        if target is None:
+            self._notify_plain(
+                "select a firing alert (↑/↓ in the alerts panel) to acknowledge", "warning"
+            )
+            return
+        undo, tracker = target
+        rule = tracker.rule
+        if undo:
+            self._offer_unack(rule)
+            return
+        self.acks.acknowledge(rule, self.operator, self.clock())
+        if self.acks.shared:
+            self.make_silences(rule)
+        else:
+            self._notify_plain(f"acknowledged {rule.name} as {self.operator} (local to this app)")
+        self.publish()
+
+    def _offer_unack(self, rule: AlertRule) -> None:
+        ack = self.acks.ack_for(rule)
+        assert ack is not None
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                refs = self.acks.unacknowledge(rule)
+                if refs:
+                    self.expire_silences(refs, quiet=False)
+                self._notify_plain(f"un-acknowledged {rule.name}")
+                self.publish()
+
+        self.push_screen(UnackScreen(rule.name, ack_view(ack, self.clock())), answered)
+
+    @work(group="silence-writes")
+    async def make_silences(self, rule: AlertRule) -> None:
+        made = await self.silences.create_all(rule, self.operator, self.clock())
+        self.post_message(SilencesMade(rule, made))
+
+    def on_silences_made(self, message: SilencesMade) -> None:
+        tracker = self.alerts.trackers.get(message.rule.name)
+        firing = tracker is not None and tracker.firing
+        expire, notices = self.acks.apply_made(message.rule, message.made, firing)
+        self._tell(notices)
+        if expire:
+            self.expire_silences(expire, quiet=True)
+        self.read_silences()
+        self.publish()
+
+    @work(group="silence-writes")
+    async def expire_silences(self, refs: list[SilenceRef], quiet: bool) -> None:
+        self.post_message(SilencesExpired(await self.silences.expire_all(refs), quiet))
+
+    def on_silences_expired(self, message: SilencesExpired) -> None:
+        self._tell(self.acks.apply_expired(message.results, message.quiet))
+        self.read_silences()
+        self.publish()
+
+    # --- actions (keys and command palette) ----------------------------------------------
     def action_refresh_now(self) -> None:
-        self._chart_forced = True
-        self._arm_health(0)
-        self._arm(0)
+        self.schedule.refresh_now()
+        self._start_health()
+        self._start_poll()
 
     def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
-        if self.paused:
-            for timer in (self._timer, self._health_timer):
-                if timer is not None:
-                    timer.stop()
-            self._timer = self._health_timer = None
+        if self.schedule.toggle_pause():
+            self._start_health()
+            self._start_poll()
         else:
-            if self._polling_since is None:
-                self._arm(0)
-            self._arm_health(0)
-        self._update_header()
+            self._arm("poll", None, self._start_poll)
+            self._arm("health", None, self._start_health)
+        self.publish()
 
-    def _changed_view(self) -> None:
+    def _change_view(self, window: timedelta | None, user: uuid.UUID | None) -> None:
         """Window or user changed: old numbers no longer apply, poll again now."""
-        self._generation += 1
+        self.schedule.change_view(window=window, user=user)
         self.model.reset()
-        self._redraw()
-        self._arm(0)
+        self.publish()
+        self._start_poll()
 
     def action_cycle_window(self) -> None:
-        self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
-        self._changed_view()
+        self._change_view(self.schedule.next_window(), self.schedule.user)
 
     def action_filter_user(self) -> None:
         def chosen(value: str | None) -> None:
-            if value is None:
-                return
-            self.user = uuid.UUID(value) if value else None
-            self._changed_view()
+            if value is not None:
+                self._change_view(None, uuid.UUID(value) if value else None)
 
-        self.push_screen(UserFilterScreen(str(self.user) if self.user else None), chosen)
+        current = str(self.schedule.user) if self.schedule.user else None
+        self.push_screen(UserFilterScreen(current), chosen)
 
     def action_conflicts(self) -> None:
         assert self.conflicts is not None
@@ -242,49 +382,18 @@ class SyncmonApp(PollingMixin, App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def action_acknowledge(self) -> None:
-        screen = self.dashboard
-        rule = screen.query_one(AlertsTable).selected_rule() if screen else None
-        tracker = self.alerts.trackers.get(rule or "")
-        unacked = [
-            t
-            for t in self.alerts.trackers.values()
-            if t.state is AlertState.FIRING and t.rule.name not in self.acks
-        ]
-        if (tracker is None or tracker.state is not AlertState.FIRING) and len(unacked) == 1:
-            tracker = unacked[0]  # the only one that can be meant
-        if tracker is None or tracker.state is not AlertState.FIRING:
-            self._notify_plain(
-                "select a firing alert (↑/↓ in the alerts panel) to acknowledge", "warning"
-            )
-            return
-        if tracker.rule.name in self.acks:
-            self._notify_plain(f"already acknowledged: {tracker.rule.name}")
-            return
-        ack = self.acks.acknowledge(tracker.rule.name, self.operator, self.clock())
-        self.silences.create(tracker.rule, ack)
-        self._notify_plain(f"acknowledged {tracker.rule.name} as {self.operator}")
-        self._redraw()
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if isinstance(screen, DashboardScreen):
-            yield SystemCommand("Refresh now", "poll every source now (r)", self.action_refresh_now)
-            yield SystemCommand(
-                "Pause / resume", "stop or restart polling (p)", self.action_toggle_pause
-            )
-            yield SystemCommand(
-                "Cycle window", "5m, 15m, 1h, 6h, 24h (w)", self.action_cycle_window
-            )
-            yield SystemCommand(
-                "Filter by user", "show one user's operations (u)", self.action_filter_user
-            )
-            yield SystemCommand(
-                "Conflicts", "open conflicts, resolve by hand (c)", self.action_conflicts
-            )
-            yield SystemCommand(
-                "Acknowledge alert", "ack the selected firing alert (a)", self.action_acknowledge
-            )
+            for title, help_text, action in (
+                ("Refresh now", "poll every source now (r)", self.action_refresh_now),
+                ("Pause / resume", "stop or restart polling (p)", self.action_toggle_pause),
+                ("Cycle window", "5m, 15m, 1h, 6h, 24h (w)", self.action_cycle_window),
+                ("Filter by user", "show one user's operations (u)", self.action_filter_user),
+                ("Conflicts", "open conflicts, resolve by hand (c)", self.action_conflicts),
+                ("Acknowledge alert", "ack / un-ack the selected one (a)", self.action_acknowledge),
+            ):
+                yield SystemCommand(title, help_text, action)
         yield SystemCommand("Keys", "every key and what it does (?)", self.action_help)
 
 

@@ -7,18 +7,31 @@ Screens call this instead of holding an HTTP client, and it answers with values
 from __future__ import annotations
 
 import os
+import pwd
+from collections.abc import Mapping
 from typing import Any
 
 from syncmon.config.settings import Settings
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
+from syncmon.core.text import sanitize
 from syncmon.redaction import describe_error
 from syncmon.sources.conflicts import ConflictList, ConflictsClient
 
 
-def operator_name(settings: Settings) -> str:
-    """Who resolves and acknowledges: `dashboard.resolved_by`, else $USER, else "syncmon"."""
-    configured = settings.config.model.dashboard.resolved_by
-    return configured or os.environ.get("USER") or "syncmon"
+def login_name() -> str | None:
+    """The account running syncmon, from the password database (no environment involved)."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name or None
+    except (KeyError, OSError, AttributeError):  # no entry (containers), or not POSIX
+        return None
+
+
+def operator_name(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """Who resolves and acknowledges: `dashboard.resolved_by`, else $USER, else the login
+    name; sent to the API and to Alertmanager, so control characters are replaced."""
+    env = os.environ if env is None else env
+    name = settings.config.model.dashboard.resolved_by or env.get("USER") or login_name()
+    return sanitize(name or "syncmon", single_line=True, limit=64)
 
 
 class ConflictsService:

@@ -1,14 +1,17 @@
-"""Messages posted by the background workers; handlers on the app update the widgets."""
+"""Messages posted by the background workers; handlers on the app update the state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from syncmon.core.episodes import Since
+from syncmon.core.rules import AlertRule
 from syncmon.engine import Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
+from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
 
 
 @dataclass
@@ -23,6 +26,7 @@ class PollFinished(Message):
     alerts_snapshot: Snapshot | None
     generation: int
     error: str | None = None
+    since: dict[str, Since | str] = field(default_factory=dict)  # for rules that start to hold
 
 
 @dataclass
@@ -36,3 +40,26 @@ class HealthPolled(Message):
 @dataclass
 class ConflictsLoaded(Message):
     result: ConflictList
+
+
+@dataclass
+class SilencesRead(Message):
+    """Every Alertmanager's active silences (or why one could not be read)."""
+
+    reads: list[SilenceRead]
+
+
+@dataclass
+class SilencesMade(Message):
+    """The silences asked for by `a`, one answer per Alertmanager."""
+
+    rule: AlertRule
+    made: list[SilenceMade]
+
+
+@dataclass
+class SilencesExpired(Message):
+    """Silences asked to expire: (reference, None or why it failed)."""
+
+    results: list[tuple[SilenceRef, str | None]]
+    quiet: bool = False  # expired because the alert resolved: no notice unless it failed

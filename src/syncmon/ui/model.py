@@ -94,6 +94,12 @@ class DashboardModel:
         self.stale.pop(Source.ENDPOINTS, None)
         self.good_at[Source.ENDPOINTS] = at
 
+    def apply_health_error(self, reason: str) -> None:
+        """The health poll itself failed (a bug guard): the tiles stay, marked stale."""
+        self.stale[Source.ENDPOINTS] = StaleMark(
+            clean(reason, limit=300), self.good_at.get(Source.ENDPOINTS)
+        )
+
     def apply_crash(self, reason: str, at: datetime) -> None:
         """The poll itself failed: everything shown becomes stale, nothing is dropped."""
         self.alerts_stale = True

@@ -1,85 +1,77 @@
-"""Alertmanager silences behind acknowledgements (`--alertmanager URL`).
+"""Talking to the Alertmanagers behind acknowledgements (`--alertmanager URL`).
 
-Creating or expiring a silence is a network call that may fail or hang: it runs as a
-background task, reports failures as a notification and never blocks the dashboard.
-A silence gets a 12 h ceiling in case syncmon dies before the alert resolves.
+Every call answers with values (a silence id, the silences, or the reason it failed),
+never an exception, and is run by the app in a worker so a hung Alertmanager never blocks
+the dashboard. A silence gets a 12 h ceiling in case every dashboard dies before its alert
+resolves; syncmon expires it earlier, when the alert stops firing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import uuid
+from datetime import datetime, timedelta
 
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import ACK_COMMENT
 from syncmon.redaction import describe_error
-from syncmon.ui.acks import Ack
+from syncmon.sinks.alertmanager import AlertmanagerClient, alert_labels
+from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
 
 SILENCE_CEILING = timedelta(hours=12)
-Notify = Callable[[str, str], None]
 
 
 class SilenceKeeper:
-    def __init__(
-        self, urls: list[str], operator: str, notify: Notify, token: str | None = None
-    ) -> None:
+    def __init__(self, urls: list[str], *, timeout: float = 5.0, token: str | None = None) -> None:
         self.urls = urls
-        self.operator = operator
-        self._notify = notify
+        self._timeout = timeout
         self._token = token
-        self._clients: dict[str, Any] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: dict[str, AlertmanagerClient] = {}
 
-    def _client(self, url: str) -> Any:
+    def _client(self, url: str) -> AlertmanagerClient:
         if url not in self._clients:
-            from syncmon.sinks.alertmanager import AlertmanagerClient
-
-            self._clients[url] = AlertmanagerClient(url, timeout=5.0, token=self._token)
+            self._clients[url] = AlertmanagerClient(url, timeout=self._timeout, token=self._token)
         return self._clients[url]
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def read(self, url: str) -> SilenceRead:
+        try:
+            return SilenceRead(url, await self._client(url).list_silences())
+        except Exception as exc:
+            return SilenceRead(url, None, describe_error(exc))
 
-    def create(self, rule: AlertRule, ack: Ack) -> None:
-        for url in self.urls:
-            self._spawn(self._create(url, rule, ack))
-
-    def expire(self, ack: Ack) -> None:
-        for url, silence_id in list(ack.silence_ids):
-            self._spawn(self._expire(url, silence_id))
-        ack.silence_ids.clear()
-        ack.expired = True
-
-    async def _create(self, url: str, rule: AlertRule, ack: Ack) -> None:
-        from syncmon.sinks.alertmanager import alert_labels
-
+    async def create(self, url: str, rule: AlertRule, by: str, now: datetime) -> SilenceMade:
         try:
             silence_id = await self._client(url).create_silence(
                 alert_labels(rule),
-                ends_at=datetime.now(UTC) + SILENCE_CEILING,
-                created_by=ack.by,
-                comment=f"acknowledged in syncmon by {ack.by}",
+                ends_at=now + SILENCE_CEILING,
+                created_by=by,
+                comment=f"{ACK_COMMENT} {by}",
             )
         except Exception as exc:
-            self._notify(f"could not silence {rule.name}: {describe_error(exc)}", "error")
-            return
-        if ack.expired:  # the alert resolved while we were asking
-            await self._expire(url, silence_id)
-        else:
-            ack.silence_ids.append((url, silence_id))
-            self._notify(f"silenced {rule.name} in Alertmanager ({silence_id})", "information")
+            return SilenceMade(url, None, describe_error(exc))
+        return SilenceMade(url, silence_id)
 
-    async def _expire(self, url: str, silence_id: str) -> None:
+    async def expire(self, url: str, silence_id: str) -> str | None:
+        """None when expired; else why not. Ids read back are checked before a URL is built."""
+        try:
+            uuid.UUID(silence_id)
+        except ValueError:
+            return f"not a silence id: {silence_id[:40]!r}"
         try:
             await self._client(url).expire_silence(silence_id)
         except Exception as exc:
-            self._notify(f"could not expire silence {silence_id}: {describe_error(exc)}", "warning")
+            return describe_error(exc)
+        return None
+
+    async def read_all(self) -> list[SilenceRead]:
+        return list(await asyncio.gather(*(self.read(url) for url in self.urls)))
+
+    async def create_all(self, rule: AlertRule, by: str, now: datetime) -> list[SilenceMade]:
+        return list(await asyncio.gather(*(self.create(url, rule, by, now) for url in self.urls)))
+
+    async def expire_all(self, refs: list[SilenceRef]) -> list[tuple[SilenceRef, str | None]]:
+        return [(ref, await self.expire(*ref)) for ref in refs]
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
         for client in self._clients.values():
             await client.close()

@@ -68,3 +68,26 @@ def window_label(window: timedelta) -> str:
     if seconds >= 3600 and seconds % 3600 == 0:
         return f"{seconds // 3600}h"
     return format_duration(seconds)
+
+
+def coarse_age(delta: timedelta) -> str:
+    """`<1m`, `12m`, `3h05m`, `2d04h`: an age that changes at most once a minute, so a panel
+    showing it is not redrawn on every poll."""
+    minutes = max(0, int(delta.total_seconds()) // 60)
+    if minutes < 1:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def minute_clock(moment: datetime, now: datetime) -> str:
+    """`03:02` today (local time), `11-26 03:02` another day."""
+    local, today = moment.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M")

@@ -8,95 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from textual.app import ComposeResult, RenderResult
+from textual.reactive import var
 from textual_plotext import PlotextPlot
 
-from syncmon.core.metrics import Unit, performance_metrics
-from syncmon.engine import ChartSeries
+from syncmon.ui.chart_data import ChartData
+from syncmon.ui.panels.stale import StaleBadge
+from syncmon.ui.panels.text_line import ViewPanel
 from syncmon.ui.text import clean
-
-
-@dataclass
-class Line:
-    label: str
-    values: list[float | None]
-
-
-@dataclass
-class ChartData:
-    title: str
-    x: list[float]
-    x_label: str
-    lines: list[Line]
-    thresholds: list[tuple[str, float]] = field(default_factory=list)
-    y_label: str = ""
-
-
-def _metric(series: ChartSeries, name: str, scale: float = 1.0) -> list[float | None]:
-    step = int(series.step.total_seconds()) or 1
-    values: list[float | None] = []
-    for agg in series.performance:
-        if agg is None:
-            values.append(None)
-            continue
-        metric = next((m for m in performance_metrics(agg, step) if m.name == name), None)
-        values.append(None if metric is None or metric.value is None else metric.value * scale)
-    return values
-
-
-def x_axis(series: ChartSeries) -> tuple[list[float], str]:
-    """Bucket ends as time before the newest bucket: minutes for ≤ 2h spans, else hours."""
-    count = len(series.performance)
-    step = series.step.total_seconds()
-    if count * step <= 7200:
-        return [-(count - 1 - i) * step / 60 for i in range(count)], "minutes ago"
-    return [-(count - 1 - i) * step / 3600 for i in range(count)], "hours ago"
-
-
-def build_charts(
-    series: ChartSeries, thresholds: dict[str, list[tuple[str, float, Unit]]]
-) -> tuple[ChartData, ChartData, ChartData]:
-    """Failure rates (%), sync duration (ms), throughput (/min) with rule thresholds."""
-    x, label = x_axis(series)
-
-    def lines_for(*names: str) -> list[tuple[str, float]]:
-        out = []
-        for name in names:
-            for rule, value, unit in thresholds.get(name, []):
-                out.append((rule, value * 100 if unit is Unit.RATIO else value))
-        return out
-
-    failures = ChartData(
-        "failure rate %",
-        x,
-        label,
-        [
-            Line("sync", _metric(series, "sync_failure_rate", 100)),
-            Line("plaid", _metric(series, "plaid_error_rate", 100)),
-        ],
-        lines_for("sync_failure_rate", "plaid_error_rate", "error_rate"),
-    )
-    duration = ChartData(
-        "sync duration ms",
-        x,
-        label,
-        [
-            Line("avg", _metric(series, "avg_sync_duration")),
-            Line("p95", _metric(series, "p95_sync_duration")),
-        ],
-        lines_for("avg_sync_duration", "p95_sync_duration"),
-    )
-    throughput = ChartData(
-        "sync throughput /min",
-        x,
-        label,
-        [
-            Line("ops/min", _metric(series, "sync_throughput")),
-        ],
-        lines_for("sync_throughput"),
-    )
-    return failures, duration, throughput
+from syncmon.ui.views import ChartsView
 
 
 def _segments(
@@ -126,21 +47,29 @@ class SeriesChart(PlotextPlot):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._data: ChartData | None = None
-        self._stale = False
+        self._drawn = False
 
-    def show(self, data: ChartData | None, stale: bool = False) -> None:
-        self._data, self._stale = data, stale
-        self.replot()
+    def show(self, data: ChartData | None) -> None:
+        """Redraw only when the data changed: a chart is the costliest thing to redraw."""
+        if self._drawn and data == self._data:
+            return
+        self._data, self._drawn = data, True
+        self.refresh()
 
-    def replot(self) -> None:
+    def render(self) -> RenderResult:
+        """The figure is rebuilt from the data at every render (a resize, new data): plotext
+        keeps state from one build to the next, so a figure built at another size drifts."""
+        self._figure()
+        return super().render()
+
+    def _figure(self) -> None:
         plt = self.plt
         plt.clear_figure()
         data = self._data
         if data is None:
             plt.title("waiting for data…")
-            self.refresh()
             return
-        plt.title(data.title + ("  (STALE)" if self._stale else ""))
+        plt.title(data.title)
         plt.xlabel(data.x_label)
         drawn = False
         for index, line in enumerate(data.lines):
@@ -161,9 +90,15 @@ class SeriesChart(PlotextPlot):
             plt.text("no operations", data.x[len(data.x) // 2] if data.x else 0, 0)
         if data.x:
             plt.xlim(data.x[0], data.x[-1])
-        ticks = _nice_ticks(low, high)
+        # one row per tick at most: plotext draws one of two ticks sharing a row, at random
+        rows = max(2, self.size.height - 5)  # less the title, the x axis and the frame
+        fitting = [
+            ticks
+            for count in (5, 4, 3, 2)
+            if len(ticks := _nice_ticks(low, high, count)) <= max(2, rows // 2)
+        ]
+        ticks = fitting[0] if fitting else [low, high]
         plt.yticks(ticks, [f"{t:g}" for t in ticks])
-        self.refresh()
 
 
 def _threshold_labels(
@@ -190,3 +125,31 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     ticks = [round(start + i * step, 10) for i in range(count + 1)]
     inside = [t for t in ticks if low - 1e-9 <= t <= high + 1e-9]  # plotext pins others to an edge
     return inside or [low, high]
+
+
+class ChartsPanel(ViewPanel):
+    """The three charts of the last hour, and the STALE badge of the table they come from."""
+
+    charts: var[ChartsView] = var(ChartsView, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="charts-stale")
+        self._charts = [
+            SeriesChart(id=f"chart-{name}", classes="chart")
+            for name in ("failures", "duration", "throughput")
+        ]
+
+    def compose(self) -> ComposeResult:
+        yield self._stale
+        yield from self._charts
+
+    def watch_charts(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        view = self.charts
+        self._stale.mark = view.stale
+        data: tuple[ChartData | None, ...] = view.charts or (None,) * len(self._charts)
+        for chart, series in zip(self._charts, data, strict=True):
+            chart.show(series)

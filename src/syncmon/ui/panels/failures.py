@@ -1,46 +1,52 @@
-"""The most frequent recent `error_message`s: untrusted database text, shown literally."""
+"""The most frequent error messages of failed operations in the window (untrusted text)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.reactive import var
 
-from syncmon.ui.model import StaleMark
-from syncmon.ui.text import age, safe
+from syncmon.ui.panels.stale import StaleBadge
+from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
+from syncmon.ui.text import clean
+from syncmon.ui.views import FailuresView
 
 
-class FailuresPanel(Static):
-    def show(
-        self,
-        errors: list[tuple[str, int]],
-        stale: StaleMark | None,
-        now: datetime,
-        unavailable: str | None = None,
-    ) -> None:
-        self.border_subtitle = (
-            Text(
-                f"STALE {age(now - stale.last_good) if stale.last_good else ''}",
-                style="bold yellow",
-            )
-            if stale
-            else None
-        )
-        if unavailable:
-            self.update(safe(unavailable, "yellow", limit=200))
-            return
-        if not errors:
-            message = f"no data: {stale.reason}" if stale else "no failed operations in the window"
-            self.update(safe(message, "dim", limit=200))
-            return
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column("count", justify="right", no_wrap=True)
-        table.add_column("message", ratio=1, overflow="fold")
-        for message, count in errors:
-            table.add_row(
-                Text(f"{count}×", style="bold red" if not stale else "dim"),
-                safe(message, "dim" if stale else "", limit=300),
-            )
-        self.update(table)
+def failures_text(view: FailuresView) -> Text:
+    if view.unavailable:
+        return Text(clean(view.unavailable, limit=200), style="yellow")
+    if not view.errors:
+        if view.stale:
+            return Text("no data (see STALE above)", style="dim")
+        return Text("no failed operations in the window", style="dim")
+    width = max(len(f"{count}×") for _, count in view.errors)
+    lines = []
+    for message, count in view.errors:
+        line = Text(f"{count}×".rjust(width), style="dim" if view.stale else "bold red")
+        line.append(" ")
+        line.append(clean(message, limit=300), style="dim" if view.stale else "")
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+class FailuresPanel(ViewPanel):
+    BORDER_TITLE = "recent failures"
+    failures: var[FailuresView] = var(FailuresView, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="failures-stale")
+        self._text = TextLine(Text("waiting for data…", style="dim"))
+
+    def compose(self) -> ComposeResult:
+        yield self._stale
+        yield self._text
+
+    def watch_failures(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        view = self.failures
+        retitle(self, f"recent failures ({view.window})" if view.window else "recent failures")
+        self._stale.mark = view.stale
+        self._text.text = failures_text(view)

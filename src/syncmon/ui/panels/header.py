@@ -1,82 +1,105 @@
-"""The top bar: where the data comes from, how fresh it is, and in which mode we are."""
+"""The top two lines: sources, then alert counts, mode and freshness — each its own widget.
+
+Nothing here ticks: the freshness shows the clock time of the last refresh (it changes
+when a poll ends, redrawing only those few cells), and the app arms one timer at the
+moment the numbers become overdue, when a `StaleBadge` beside it appears.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from rich.text import Text
-from textual.widgets import Static
+from textual.reactive import reactive
+from textual.widget import Widget
 
-from syncmon.ui.text import age, clean, clock, window_label
-
-
-@dataclass
-class HeaderState:
-    api: str
-    database: str
-    window: timedelta
-    paused: bool = False
-    at: datetime | None = None
-    user: str | None = None
-    last_refresh: datetime | None = None
-    polling_since: datetime | None = None
-    health_since: datetime | None = None  # a health poll still waiting (they run apart)
-    poll_error: str | None = None
-    firing: int = 0
-    acked: int = 0
-    stale: int = 0
-    flash: bool = False
+from syncmon.ui.text import clean, clock
+from syncmon.ui.views import CountsView, FreshnessView, ModeView
 
 
-class DashboardHeader(Static):
-    """Two lines: sources on the first, freshness and mode on the second."""
+def sources_text(api: str, database: str) -> Text:
+    return Text.assemble(
+        ("syncmon ", "bold"),
+        ("API ", "dim"),
+        (clean(api, limit=60), ""),
+        ("  DB ", "dim"),
+        (clean(database, limit=50), ""),
+    )
 
-    def show(self, state: HeaderState, now: datetime) -> None:
-        line1 = Text.assemble(
-            ("syncmon ", "bold"),
-            ("API ", "dim"),
-            (clean(state.api, limit=60), ""),
-            ("  DB ", "dim"),
-            (clean(state.database, limit=50), ""),
-        )
-        line2 = Text()
-        if state.firing:
-            style = "bold reverse red" if state.flash else "bold red"
-            line2.append(f" {state.firing} FIRING ", style=style)
-            line2.append(" ")
-        elif state.acked:
-            line2.append(f" {state.acked} ACKED ", style="yellow")
-            line2.append(" ")
-        if state.at is not None:
-            line2.append(" AT-TIME ", style="bold reverse magenta")
-            line2.append(f" as of {clock(state.at)} ", style="bold magenta")
-        if state.paused:
-            line2.append(" PAUSED ", style="bold reverse yellow")
-            line2.append(" ")
-        line2.append("window ", style="dim")
-        line2.append(window_label(state.window), style="bold")
-        if state.user:
-            line2.append("  user ", style="dim")
-            line2.append(clean(state.user, limit=36), style="bold cyan")
-        line2.append("  refreshed ", style="dim")
-        if state.last_refresh is None:
-            line2.append("not yet", style="yellow")
+
+class AlertCounts(Widget):
+    """Firing (not acknowledged) and acknowledged, counted apart (SPEC §8.1)."""
+
+    counts: reactive[CountsView] = reactive(CountsView, layout=True)
+
+    def render(self) -> Text:
+        counts = self.counts
+        text = Text()
+        if counts.firing:
+            text.append(f" {counts.firing} FIRING ", style="bold reverse red")
+            text.append(" ")
+        if counts.acked:
+            text.append(f" {counts.acked} ACKED ", style="bold reverse yellow")
+            text.append(" ")
+        if not text:
+            text.append("0 firing ", style="green")
+        return text
+
+
+def mode_texts(mode: ModeView) -> list[Text]:
+    """The mode line from the most to the least detailed; the widget shows the first that fits."""
+    forms = []
+    for detail in range(3):
+        text = Text()
+        if mode.at is not None:
+            text.append(" AT-TIME " if detail < 2 else " AT ", style="bold reverse magenta")
+            when = (
+                clock(mode.at) if detail == 0 else mode.at.astimezone().strftime("%m-%d %H:%M %z")
+            )
+            text.append(f" {'as of ' if detail == 0 else ''}{when} ", style="bold magenta")
+        if mode.paused:
+            text.append(" PAUSED ", style="bold reverse yellow")
+            text.append(" ")
+        text.append("window " if detail < 2 else "w ", style="dim")
+        text.append(mode.window, style="bold")
+        if mode.user:
+            text.append("  user " if detail < 2 else " u ", style="dim")
+            text.append(mode.user if detail == 0 else mode.user[:8] + "…", style="bold cyan")
+        forms.append(text)
+    return forms
+
+
+class ModeLine(Widget):
+    """Window, user filter, pause and `--at`; shortened to fit, never overflowing."""
+
+    mode: reactive[ModeView] = reactive(ModeView)
+
+    def render(self) -> Text:
+        width = self.size.width
+        forms = mode_texts(self.mode)
+        text = next((t for t in forms if t.cell_len <= width), forms[-1]).copy()
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
+
+
+class Freshness(Widget):
+    """`refreshed 03:12:05`, and while a poll takes long, how long it has been waiting."""
+
+    freshness: reactive[FreshnessView] = reactive(FreshnessView, layout=True)
+
+    def render(self) -> Text:
+        state = self.freshness
+        text = Text()
+        if state.refreshed is None:
+            text.append("not refreshed yet", style="yellow")
         else:
-            line2.append(f"{age(now - state.last_refresh)} ago")
-        if state.polling_since is not None:
-            waited = now - state.polling_since
-            if waited >= timedelta(seconds=1):
-                line2.append(f"  polling… {age(waited)}", style="yellow")
-            else:
-                line2.append("  polling…", style="dim")
-        if state.health_since is not None and now - state.health_since >= timedelta(seconds=1):
-            line2.append(f"  health polling… {age(now - state.health_since)}", style="yellow")
-        if state.stale:
-            line2.append(f"  STALE: {state.stale} source(s)", style="bold yellow")
+            text.append("refreshed ", style="dim")
+            text.append(state.refreshed)
+        if state.polling_for is not None:
+            text.append(f"  polling… {state.polling_for}s", style="yellow")
+        if state.health_polling_for is not None:
+            text.append(f"  health polling… {state.health_polling_for}s", style="yellow")
+        if state.stale_sources:
+            text.append(f"  STALE: {state.stale_sources} source(s)", style="bold yellow")
         if state.poll_error:
-            line2.append("  poll failed: ", style="bold red")
-            line2.append(clean(state.poll_error, limit=80))
-        text = Text("\n").join([line1, line2])
-        text.no_wrap, text.overflow = True, "ellipsis"  # two lines, whatever the width
-        self.update(text)
+            text.append("  poll failed: ", style="bold red")
+            text.append(state.poll_error)
+        return text

@@ -1,96 +1,97 @@
-"""Health tiles: one per endpoint, status as a word (NO_COLOR) and as a colour."""
+"""Health tiles: one per endpoint, status as a word (NO_COLOR) and as a colour.
+
+A tile is two lines of its own — status and latency, then the HTTP code and the reason —
+so a latency that moves from 42 ms to 43 ms redraws one short line, not the panel.
+Tiles are created on the first result and reused.
+"""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.reactive import var
 
-from syncmon.sources.health import EndpointResult
-from syncmon.ui.model import StaleMark
-from syncmon.ui.text import age, safe
+from syncmon.ui.panels.stale import StaleBadge
+from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
+from syncmon.ui.views import HealthView, TileView
 
 STATUS_STYLE = {"up": "bold green", "degraded": "bold yellow", "down": "bold red"}
-HEADER_ABBREVIATIONS = {
-    "Content-Security-Policy": "CSP",
-    "X-Content-Type-Options": "XCTO",
-    "X-Frame-Options": "XFO",
-    "X-XSS-Protection": "XXP",
-}
 
 
-def tile_text(result: EndpointResult) -> Text:
-    latency = f"{result.latency_ms:.0f}ms" if result.latency_ms is not None else "—"
-    code = f"HTTP {result.http_status}" if result.http_status else "no reply"
-    text = Text.assemble(
-        (result.status.upper(), STATUS_STYLE.get(result.status, "bold")), f" {latency}\n{code}"
+def status_text(tile: TileView) -> Text:
+    return Text.assemble(
+        (tile.status.upper(), STATUS_STYLE.get(tile.status, "bold")), f" {tile.latency}"
     )
-    if result.error:
+
+
+def detail_text(tile: TileView) -> Text:
+    text = Text(tile.code)
+    if tile.error:
         text.append("\n")
-        text.append_text(
-            safe(result.error, "red" if result.status == "down" else "yellow", limit=120)
-        )
-    if result.missing_security_headers:
-        names = ",".join(HEADER_ABBREVIATIONS.get(h, h) for h in result.missing_security_headers)
-        text.append(f"\nno {names}", style="dim")
+        text.append(tile.error, style="red" if tile.status == "down" else "yellow")
+    if tile.missing_headers:
+        text.append(f"\nno {tile.missing_headers}", style="dim")
     return text
 
 
-class EndpointTile(Static):
-    def show(self, result: EndpointResult, stale: StaleMark | None) -> None:
-        self.border_title = safe(result.name, limit=20)
-        self.set_class(True, "tile")
-        for status in ("up", "degraded", "down"):
-            self.set_class(result.status == status and stale is None, f"-{status}")
-        self.set_class(stale is not None, "-stale")
-        self.border_subtitle = "STALE" if stale else ""
-        self.update(tile_text(result))
+class EndpointTile(ViewPanel):
+    tile: var[TileView | None] = var(None, init=False)
 
-
-class HealthPanel(Horizontal):
-    """Tiles are created on the first result and reused (no remounting every poll)."""
+    def __init__(self) -> None:
+        super().__init__(classes="tile")
+        self._status = TextLine(classes="tile-status")
+        self._detail = TextLine(classes="tile-detail")
 
     def compose(self) -> ComposeResult:
-        yield Static("health: waiting for the first poll…", id="health-note")
+        yield self._status
+        yield self._detail
 
-    def show(
-        self,
-        endpoints: list[EndpointResult] | None,
-        stale: StaleMark | None,
-        unavailable: str | None,
-        now: datetime,
-    ) -> None:
-        note = self.query_one("#health-note", Static)
-        if unavailable is not None or endpoints is None:
-            for tile in self.query(EndpointTile):
-                tile.remove()
-            message = (
-                f"health: {unavailable}"
-                if unavailable
-                else f"health endpoints: {stale.reason}"
-                if stale
-                else "health: waiting…"
-            )
-            note.update(Text(message, style="bold magenta" if unavailable else "yellow"))
-            note.display = True
+    def watch_tile(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        tile = self.tile
+        if tile is None:
             return
-        note.display = stale is not None
-        if stale is not None:
-            note.update(
-                Text.assemble(
-                    ("STALE ", "bold reverse yellow"),
-                    f"{age(now - stale.last_good) if stale.last_good else ''} ",
-                    safe(stale.reason, limit=60),
-                )
-            )
-        tiles = list(self.query(EndpointTile))
-        if len(tiles) != len(endpoints):
-            for tile in tiles:
-                tile.remove()
-            tiles = [EndpointTile(classes="tile") for _ in endpoints]
-            self.mount_all(tiles)
-        for tile, result in zip(tiles, endpoints, strict=True):
-            tile.show(result, stale)
+        retitle(self, Text(tile.name))
+        for status in ("up", "degraded", "down"):
+            self.set_class(tile.status == status and not tile.stale, f"-{status}")
+        self.set_class(tile.stale, "-stale")
+        self._status.text = status_text(tile)
+        self._detail.text = detail_text(tile)
+
+
+class HealthPanel(ViewPanel):
+    health: var[HealthView] = var(HealthView, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="health-stale")
+        self._note = TextLine(Text("health: waiting for the first poll…", style="dim"))
+        self._tiles = Horizontal(id="tiles")
+
+    def compose(self) -> ComposeResult:
+        yield self._stale
+        yield self._note
+        yield self._tiles
+
+    def watch_health(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        health = self.health
+        self._stale.mark = health.stale
+        note = self._note
+        if health.unavailable:
+            note.text = Text(f"health: {health.unavailable}", style="bold magenta")
+        elif health.waiting:
+            note.text = Text("health: waiting for the first poll…", style="dim")
+        note.display = not health.tiles
+        tiles = list(self._tiles.query_children(EndpointTile))
+        if len(tiles) != len(health.tiles):
+            self._tiles.remove_children()
+            tiles = [EndpointTile() for _ in health.tiles]
+            self._tiles.mount_all(tiles)
+        for tile, view in zip(tiles, health.tiles, strict=True):
+            tile.tile = view

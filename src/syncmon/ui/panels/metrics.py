@@ -2,109 +2,94 @@
 
 The verdict is a word and a symbol as well as a colour, so it reads with NO_COLOR too:
 `✓ ok` target met, `~ near` met but within 10 % of the threshold's headroom, `✗ miss`
-target missed, `· no data` nothing to compute it from.
+target missed, `· no data` nothing to compute it from, `stale` its source failed (the
+panel's STALE badge says why). Each metric is a line of its own, so a poll that moves
+one number redraws one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-
-from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import var
 
-from syncmon.core.conditions import Comparison, Condition, comparisons
-from syncmon.core.metrics import CATALOGUE, MetricValue, Source, Unit, format_value
-from syncmon.ui.model import StaleMark, metric_source
-from syncmon.ui.text import age, safe
+from syncmon.ui.panels.stale import StaleBadge
+from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
+from syncmon.ui.views import MetricRowView, MetricsView
 
 VERDICTS = {
     "ok": ("✓ ok", "green"),
     "near": ("~ near", "yellow"),
     "miss": ("✗ miss", "bold red"),
     "nodata": ("· no data", "dim"),
+    "stale": ("stale", "bold yellow"),
     "none": ("", ""),
 }
-_OP_WORD = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}
+VALUE, TARGET, SAMPLES = 10, 10, 7
 
 
-def verdict(value: float | None, target: Comparison | None) -> str:
-    if value is None:
-        return "nodata"
-    if target is None:
-        return "none"
-    if not target.holds(value):
-        return "miss"
-    threshold = target.threshold
-    if target.metric.unit is Unit.RATIO:
-        headroom = (1 - threshold) if target.op in (">", ">=") else threshold
-    else:
-        headroom = abs(threshold)
-    return "near" if abs(value - threshold) < 0.1 * headroom else "ok"
+def row_text(row: MetricRowView, name_width: int) -> Text:
+    word, style = VERDICTS[row.verdict]
+    value_style = "dim" if row.stale else ("bold" if row.target else "")
+    name = row.name if len(row.name) <= name_width else row.name[: name_width - 1] + "…"
+    return Text.assemble(
+        (name.ljust(name_width), ""),
+        " ",
+        (row.value.rjust(VALUE), value_style),
+        " ",
+        (row.target.rjust(TARGET), "dim"),
+        " ",
+        (row.samples.rjust(SAMPLES), "dim"),
+        "  ",
+        (word, style),
+    )
 
 
-def target_text(target: Comparison) -> str:
-    op = _OP_WORD.get(target.op, target.op)
-    return f"{op} {format_value(target.threshold, target.metric.unit)}"
+def heading(name_width: int) -> Text:
+    return Text(
+        f"{'metric'.ljust(name_width)} {'value'.rjust(VALUE)} {'target'.rjust(TARGET)} "
+        f"{'samples'.rjust(SAMPLES)}  status",
+        style="dim",
+    )
 
 
-def ordered(metrics: Mapping[str, MetricValue], targets: Mapping[str, Condition]) -> list[str]:
-    """Metrics with a target first (the seed's key metrics), then the catalogue, then health.*."""
-    names = [n for n in CATALOGUE if n in metrics]
-    keyed = [n for n in names if n in targets]
-    rest = [n for n in names if n not in targets]
-    extra = sorted(n for n in metrics if n not in CATALOGUE)
-    return keyed + rest + extra
+class MetricsPanel(ViewPanel):
+    BORDER_TITLE = "key metrics"
+    metrics: var[MetricsView] = var(MetricsView, init=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stale = StaleBadge(id="metrics-stale")
+        self._message = TextLine(Text("waiting for data…", style="yellow"))
+        self._rows = Vertical(id="metric-rows")
 
-class MetricsPanel(Static):
-    def show(
-        self,
-        metrics: Mapping[str, MetricValue],
-        targets: Mapping[str, Condition],
-        stale: Mapping[Source, StaleMark],
-        now: datetime,
-    ) -> None:
-        if not metrics:
-            reasons = {m.reason for m in stale.values()}
-            self.update(
-                Text(
-                    "waiting for data…"
-                    if not reasons
-                    else "no data: " + "; ".join(sorted(reasons)),
-                    style="yellow",
-                )
-            )
+    def compose(self) -> ComposeResult:
+        yield self._stale
+        yield self._message
+        yield self._rows
+
+    def watch_metrics(self) -> None:
+        self.redraw()
+
+    def draw(self) -> None:
+        view = self.metrics
+        retitle(self, f"key metrics ({view.window})" if view.window else "key metrics")
+        self._stale.mark = view.stale
+        message = self._message
+        message.display = view.message is not None
+        if view.message is not None:
+            message.text = Text(view.message, style="yellow")
+        box = self._rows
+        lines = list(box.query_children(TextLine))
+        wanted = len(view.rows) + 1 if view.rows else 0
+        if len(lines) != wanted:
+            box.remove_children()
+            lines = [TextLine(classes="metric-row") for _ in range(wanted)]
+            box.mount_all(lines)
+        if not view.rows:
             return
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column("metric", ratio=3, no_wrap=True, overflow="ellipsis")
-        table.add_column("value", justify="right", no_wrap=True)
-        table.add_column("target", justify="right", no_wrap=True)
-        table.add_column("n", justify="right", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_row(
-            *(Text(h, style="dim") for h in ("metric", "value", "target", "samples", "status"))
-        )
-        for name in ordered(metrics, targets):
-            mv = metrics[name]
-            condition = targets.get(name)
-            target = comparisons(condition)[0] if condition is not None else None
-            mark = stale.get(metric_source(name))  # type: ignore[arg-type]
-            if mark is not None:
-                word, style = (
-                    f"STALE {age(now - mark.last_good) if mark.last_good else ''}",
-                    "bold yellow",
-                )
-                value_style = "dim"
-            else:
-                word, style = VERDICTS[verdict(mv.value, target)]
-                value_style = "bold" if target else ""
-            table.add_row(
-                safe(name),
-                Text(format_value(mv.value, mv.unit), style=value_style),
-                Text(target_text(target) if target else "", style="dim"),
-                Text(str(mv.samples), style="dim"),
-                Text(word, style=style),
-            )
-        self.update(table)
+        name_width = min(26, max(len(row.name) for row in view.rows))
+        lines[0].text = heading(name_width)
+        for line, row in zip(lines[1:], view.rows, strict=True):
+            line.text = row_text(row, name_width)

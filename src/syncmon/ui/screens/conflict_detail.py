@@ -23,13 +23,14 @@ from syncmon.core.conflicts import (
     Resolution,
     ResolveOutcome,
     diff_documents,
+    discarded_fields,
 )
-from syncmon.ui.screens.confirm import ConfirmResolutionScreen
+from syncmon.ui.screens.confirm import ConfirmResolutionScreen, discarded_text
 from syncmon.ui.screens.merge import MergeEditorScreen
 from syncmon.ui.text import clean, json_text, safe
 
 if TYPE_CHECKING:
-    from syncmon.ui.conflicts_service import ConflictsService
+    from syncmon.ui.ports import ConflictsPort
 
 CHOICE_WORDS = {
     Resolution.KEEP_LOCAL: "keep local",
@@ -45,15 +46,17 @@ class ConflictDetailScreen(Screen[None]):
         ("r", "keep_remote", "keep remote"),
         ("m", "merge", "merge…"),
         ("escape", "back", "back"),
+        ("q", "back", "back"),
     ]
 
-    def __init__(self, conflict: Conflict, service: ConflictsService) -> None:
+    def __init__(self, conflict: Conflict, service: ConflictsPort) -> None:
         super().__init__()
         self.conflict = conflict
         self.service = service
         self.note = ""
         self.choice: Resolution | None = None
         self.merged_text = json.dumps(conflict.local, indent=2, ensure_ascii=False, sort_keys=True)
+        self.draft_from = "local"  # what the merge editor says it started from
         self.merged: dict[str, Any] | None = None
         self.sending = False
         self.outcome: ResolveOutcome | None = None
@@ -122,12 +125,16 @@ class ConflictDetailScreen(Screen[None]):
         def edited(result: tuple[str, dict[str, Any] | None] | None) -> None:
             if result is None:
                 return
-            self.merged_text, document = result
+            text, document = result
+            if text != self.merged_text:
+                self.merged_text, self.draft_from = text, "your draft (from local)"
             if document is not None:
                 self.merged = document
                 self._confirm(Resolution.MERGE)
 
-        self.app.push_screen(MergeEditorScreen(self.merged_text), edited)
+        self.app.push_screen(
+            MergeEditorScreen(self.conflict, self.merged_text, self.draft_from), edited
+        )
 
     def _refuse(self) -> bool:
         if self.sending:
@@ -142,8 +149,12 @@ class ConflictDetailScreen(Screen[None]):
         if self._refuse():
             return
         detail = None
+        discarded = None
         if choice is Resolution.MERGE:
             detail = "merged: " + json_text(self.merged, limit=200)
+        else:
+            side = "remote" if choice is Resolution.KEEP_LOCAL else "local"
+            discarded = discarded_text(side, discarded_fields(self.conflict, choice))
 
         def answered(note: str | None) -> None:
             if note is None or self.sending:
@@ -154,7 +165,8 @@ class ConflictDetailScreen(Screen[None]):
             self.send(choice, note, self.merged if choice is Resolution.MERGE else None)
 
         self.app.push_screen(
-            ConfirmResolutionScreen(CHOICE_WORDS[choice], self.label, self.note, detail), answered
+            ConfirmResolutionScreen(CHOICE_WORDS[choice], self.label, self.note, detail, discarded),
+            answered,
         )
 
     @work(exclusive=False, group="resolve")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,17 +19,18 @@ from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.text import age, safe, short_time
 
 if TYPE_CHECKING:
-    from syncmon.ui.conflicts_service import ConflictsService
+    from syncmon.ui.ports import ConflictsPort
 
 
 class ConflictsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("escape", "back", "back"),
+        ("q", "back", "back"),
         ("r", "reload", "reload"),
         ("enter", "open", "open"),
     ]
 
-    def __init__(self, service: ConflictsService, clock: object = None) -> None:
+    def __init__(self, service: ConflictsPort, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.service = service
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -61,7 +63,7 @@ class ConflictsScreen(Screen[None]):
 
     def show(self, result: ConflictList) -> None:
         status = self.query_one("#conflicts-status", Static)
-        now = self._clock()  # type: ignore[operator]
+        now = self._clock()
         if result.error is not None:
             since = f" (list from {age(now - self._loaded_at)} ago)" if self._loaded_at else ""
             status.update(

@@ -1,4 +1,7 @@
-"""`?`: every key, in one place, for someone who has not used syncmon since the last incident."""
+"""`?`: every key, in one place, for someone who has not used syncmon since the last incident.
+
+The list scrolls (↑ ↓, page up/down) so it fits at 80×24 whatever its length.
+"""
 
 from __future__ import annotations
 
@@ -8,55 +11,72 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = (
+    ("Everywhere", ""),
+    ("escape", "go back / cancel (every screen and dialog)"),
+    ("q", "go back; on the dashboard: quit"),
+    ("ctrl+c", "quit, from anywhere"),
+    ("?", "this help"),
+    ("ctrl+p", "command palette"),
     ("Dashboard", ""),
-    ("q", "quit"),
     ("r", "refresh now"),
     ("p", "pause / resume polling"),
     ("w", "cycle the window: 5m, 15m, 1h, 6h, 24h"),
     ("u", "filter by user id (empty clears)"),
     ("c", "open conflicts"),
-    ("a", "acknowledge the selected firing alert"),
+    ("a", "acknowledge the selected firing alert; on an acked one: un-acknowledge"),
     ("↑ ↓ / tab", "select an alert / move between panels"),
-    ("ctrl+p", "command palette"),
+    ("page up/down", "scroll the panels"),
     ("Conflicts", ""),
     ("enter", "show local / remote / base side by side"),
-    ("l / r / m", "keep local / keep remote / merge (edit JSON)"),
-    ("enter / escape", "confirm / cancel a dialog"),
-    ("escape", "go back"),
+    ("l / r", "keep local / keep remote (the dialog lists what is discarded)"),
+    ("m", "merge: edit the JSON"),
+    ("Merge editor", ""),
+    ("ctrl+s", "use this document (validated, then confirm)"),
+    ("ctrl+t", "show / hide local, remote and base (always shown from 120 columns)"),
+    ("escape", "back to the conflict; your draft is kept"),
+    ("Dialogs", ""),
+    ("enter / escape", "confirm / cancel"),
 )
+LEGEND = (
+    "Stale data is marked STALE with its age and the reason. Since: age (clock time); "
+    "≥ means at least (the search went back as far as it looks); * means first seen by this "
+    "dashboard (endpoint rules have no history). States are words, so NO_COLOR reads the same."
+)
+
+
+def keys_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for key, what in KEYS:
+        if not what:
+            table.add_row(Text(key, style="bold underline"), "")
+        else:
+            table.add_row(Text(key, style="bold"), Text(what))
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        ("escape", "dismiss", "close"),
-        ("question_mark", "dismiss", "close"),
-        ("q", "dismiss", "close"),
+        ("escape", "close", "close"),
+        ("question_mark", "close", "close"),
+        ("q", "close", "close"),
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
-        table.add_column()
-        for key, what in KEYS:
-            if not what:
-                table.add_row(Text(key, style="bold underline"), "")
-            else:
-                table.add_row(Text(key, style="bold"), what)
-        with Vertical(id="dialog", classes="dialog"):
-            yield Static(Text("syncmon keys", style="bold"))
-            yield Static(table)
-            yield Static(
-                Text(
-                    "Stale data is marked STALE with its age; states are always "
-                    "words, so NO_COLOR reads the same. escape closes.",
-                    style="dim",
-                )
-            )
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Static(Text("syncmon keys  (↑ ↓ scroll · escape closes)", style="bold"))
+            with VerticalScroll(id="help-keys"):
+                yield Static(keys_table())
+                yield Static(Text(LEGEND, style="dim"), id="help-legend")
 
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+    def on_mount(self) -> None:
+        self.query_one("#help-keys", VerticalScroll).focus()
+
+    def action_close(self) -> None:
         self.dismiss(None)

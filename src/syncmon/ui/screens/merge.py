@@ -1,4 +1,10 @@
-"""`m`: edit the merged document. Only a JSON object leaves this dialog; errors show inline."""
+"""`m`: edit the merged document, seeing what is merged. Only a JSON object leaves this screen.
+
+Local, remote and base stand beside the editor from 120 columns; below, `ctrl+t` shows or
+hides them. The title says which version the draft started from. `escape` goes back at
+once — a priority binding, since the editor would otherwise take the key — and the draft
+is kept for the next `m`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,17 @@ import json
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
-from textual.binding import BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Static, TextArea
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from syncmon.core.conflicts import Conflict
+from syncmon.ui.text import clean
+
+WIDE = 120
 
 
 def parse_merged(text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -24,38 +36,75 @@ def parse_merged(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
-class MergeEditorScreen(ModalScreen[tuple[str, dict[str, Any] | None]]):
-    """Dismisses with (the text as edited, the parsed object); the object is None on escape,
-    and the text is kept either way so nothing typed is lost."""
+def pretty(document: dict[str, Any] | None) -> str:
+    if document is None:
+        return "(none)"
+    return clean(
+        json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True), single_line=False
+    )
+
+
+class MergeEditorScreen(Screen[tuple[str, dict[str, Any] | None]]):
+    """Dismisses with (the text as edited, the parsed object); the object is None on escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        ("escape", "cancel", "cancel"),
-        ("ctrl+s", "accept", "use this document"),
+        Binding("escape", "cancel", "back (draft kept)", priority=True),
+        Binding("ctrl+s", "accept", "use this document", priority=True),
+        Binding("ctrl+t", "toggle_sides", "local/remote/base", priority=True),
     ]
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, conflict: Conflict, draft: str, started_from: str) -> None:
         super().__init__()
-        self._text = text
+        self.conflict = conflict
+        self._draft = draft
+        self.started_from = started_from
+        self._sides_wanted: bool | None = None  # None: by width
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="merge-dialog", classes="dialog"):
-            yield Static(
-                Text.assemble(
-                    ("Merged document", "bold"),
-                    ("  ctrl+s: continue to confirm · escape: back (your edits are kept)", "dim"),
-                )
-            )
+        c = self.conflict
+        yield Static(
+            Text.assemble(
+                ("Merge ", "bold"),
+                (clean(f"{c.entity_type} {c.entity_id} · version {c.version}", limit=80), ""),
+                ("  started from ", "dim"),
+                (self.started_from, "bold cyan"),
+            ),
+            id="merge-title",
+        )
+        with Horizontal(id="merge-body"):
             yield TextArea(
-                self._text,
+                self._draft,
                 language=None,
                 id="merge-text",
                 show_line_numbers=True,
                 tab_behavior="indent",
             )
-            yield Static("", id="merge-error", classes="error")
+            with VerticalScroll(id="merge-sides"):
+                for side, document in (("local", c.local), ("remote", c.remote), ("base", c.base)):
+                    yield Static(Text(side, style="bold underline"), classes="side-title")
+                    yield Static(Text(pretty(document)), classes="side-json")
+        yield Static("", id="merge-error", classes="error")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._show_sides()
+
+    @property
+    def sides_shown(self) -> bool:
+        if self._sides_wanted is not None:
+            return self._sides_wanted
+        return self.size.width >= WIDE
+
+    def _show_sides(self) -> None:
+        self.query_one("#merge-sides").display = self.sides_shown
+        self.set_class(self.size.width < WIDE, "-narrow")
+
+    def action_toggle_sides(self) -> None:
+        self._sides_wanted = not self.sides_shown
+        self._show_sides()
 
     def action_accept(self) -> None:
         text = self.query_one(TextArea).text

@@ -1,0 +1,117 @@
+"""Cheap to watch (SPEC §8.1): a poll that brings the same numbers redraws only the refresh
+time, nothing ticks at rest, and the header turns STALE by itself when a poll is overdue.
+
+These run on frozen data (no network) so that "the same numbers" is exactly true; the
+bytes a real terminal receives are measured by `bench/dashboard_bytes.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from textual.widget import Widget
+
+from syncmon.engine import PollRequest, Snapshot
+from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.panels.header import Freshness
+from tests.ui.fixed_data import FixedConflicts, FixedEngine, MovableClock
+from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_workers
+
+API = "http://api.example:8080"
+DSN = "postgresql://monitor@db.internal:5432/sync"
+
+
+def frozen_app(**options: object) -> SyncmonApp:
+    options.setdefault("clock", MovableClock())
+    options.setdefault("engine", FixedEngine())
+    return create_app(make_settings(API, DSN), conflicts=FixedConflicts(), **options)  # type: ignore[arg-type]
+
+
+async def at_rest(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.polls >= 1 and app.model.conflicts_open is not None)
+    await wait_for_workers(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_poll_with_the_same_numbers_redraws_only_the_refresh_time(
+    monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    app = frozen_app()
+    async with app.run_test(size=size) as pilot:
+        await at_rest(pilot)
+        refreshed: list[Widget] = []
+        original = Widget.refresh
+
+        def spy(self: Widget, *args: object, **kwargs: object) -> Widget:
+            refreshed.append(self)
+            return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        app.clock.advance(timedelta(seconds=5))
+        app.action_refresh_now()  # as the timer would: same numbers, five seconds later
+        await wait_for(pilot, lambda: app.polls >= 2, what="the second poll")
+        await wait_for_workers(pilot)
+        monkeypatch.setattr(Widget, "refresh", original)
+        assert refreshed, "the refresh time changed: it must be redrawn"
+        assert {type(w) for w in refreshed} == {Freshness}, refreshed
+        assert "refreshed 03:12:35" in screen_text(app)
+
+
+async def test_nothing_ticks_at_rest() -> None:
+    app = frozen_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_rest(pilot)
+        nodes: list[object] = [app, *app.screen_stack]
+        for screen in app.screen_stack:
+            nodes += list(screen.walk_children())
+        repeating = [
+            (type(node).__name__, timer.name)
+            for node in nodes
+            for timer in list(node._timers)  # type: ignore[attr-defined]
+            if timer._repeat != 0 and timer.name != "screen_update"  # Textual's paused refresh
+        ]
+        assert repeating == []
+        # one-shot timers only: the next polls, and the moment the numbers go stale
+        assert set(app._armed) <= {"poll", "health", "overdue", "wait"}
+        assert "overdue" in app._armed
+
+
+class HangingEngine(FixedEngine):
+    """Answers once, then every poll hangs (a database that stopped answering)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def poll(self, request: PollRequest | None = None) -> Snapshot:
+        if self.requests:
+            await self.release.wait()
+        return await super().poll(request)
+
+
+async def test_the_header_turns_stale_by_itself_when_a_poll_is_overdue() -> None:
+    engine = HangingEngine()
+    from datetime import UTC, datetime
+
+    app = frozen_app(engine=engine, clock=lambda: datetime.now(UTC), interval=timedelta(seconds=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1, what="the first poll")
+        header = lambda: screen_text(app).splitlines()[1]  # noqa: E731
+        assert "STALE" not in header()
+        # overdue = last refresh + 2 intervals + 2 s: one timer fires then, no clock ticks
+        await wait_for(pilot, lambda: " STALE " in header(), timeout=10, what="overdue")
+        assert "refreshed" in header() and "overdue" in header()
+        engine.release.set()
+        await wait_for(pilot, lambda: " STALE " not in header(), what="fresh again")
+
+
+async def test_paused_is_never_overdue() -> None:
+    app = frozen_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_rest(pilot)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app.schedule.paused, what="paused")
+        assert app.schedule.overdue_at() is None and "overdue" not in app._armed

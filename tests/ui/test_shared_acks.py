@@ -1,0 +1,170 @@
+"""Shared acknowledgements through the real Alertmanager binary, with two dashboards
+(SPEC §8.1): an ack in one is "acked by NAME until TIME" in the other, an ack made in
+Alertmanager itself shows in both, `a` on an acked alert expires the silence for
+everyone, and the silence syncmon made ends when the alert resolves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from syncmon.core.alerts import AlertState
+from syncmon.demo.backend import DemoBackend
+from syncmon.sinks.alertmanager import alert_labels, format_time
+from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.screens.unack import UnackScreen
+from syncmon.ui.text import minute_clock
+from tests.integration.watch_support import ALERTMANAGER_BINARY, REQUIRE_TOOLS, Alertmanager
+from tests.ui.conftest import TOKEN
+from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
+
+pytestmark = [
+    pytest.mark.database,
+    pytest.mark.alertmanager,
+    pytest.mark.skipif(
+        ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
+        reason="prometheus-alertmanager binary not installed "
+        "(apt-get install prometheus-alertmanager)",
+    ),
+]
+RULE = "Endpoint Down"
+
+
+@pytest.fixture
+def alertmanager() -> Iterator[Alertmanager]:
+    am = Alertmanager()
+    am.start()
+    yield am
+    am.stop()
+
+
+def dashboard(backend: DemoBackend, am: Alertmanager, who: str) -> SyncmonApp:
+    rules = ENDPOINT_RULE_ONLY.replace('resolved_by: "tester"', f'resolved_by: "{who}"')
+    settings = make_settings(backend.api_url, backend.dsn, token=TOKEN, rules=rules)
+    return create_app(settings, alertmanagers=[am.url], interval=timedelta(milliseconds=500))
+
+
+async def silences(am: Alertmanager) -> list[dict]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.get(f"{am.url}/api/v2/silences")
+        answer.raise_for_status()
+        return list(answer.json())
+
+
+def active(found: list[dict]) -> list[dict]:
+    return [s for s in found if s["status"]["state"] == "active"]
+
+
+def ack_of(app: SyncmonApp) -> tuple[str, str | None, bool] | None:
+    row = next(r for r in app.view.alerts.rows if r.rule == RULE)
+    return None if row.ack is None else (row.ack.by, row.ack.until, row.ack.shared)
+
+
+@pytest.fixture
+async def two(backend: DemoBackend, alertmanager: Alertmanager) -> AsyncIterator[tuple]:
+    """Alice's and Bob's dashboards, both seeing Endpoint Down fire."""
+    backend.set_endpoint("sync", "down")
+    alice, bob = dashboard(backend, alertmanager, "alice"), dashboard(backend, alertmanager, "bob")
+    async with AsyncExitStack() as stack:
+        pa = await stack.enter_async_context(alice.run_test(size=(120, 40)))
+        pb = await stack.enter_async_context(bob.run_test(size=(120, 40)))
+        for pilot, app in ((pa, alice), (pb, bob)):
+            tracker = app.alerts.trackers[RULE]
+            await wait_for(pilot, lambda t=tracker: t.state is AlertState.FIRING, what="firing")
+            await wait_for(pilot, lambda a=app: a.view.counts.firing == 1, what="shown")
+        yield alice, pa, bob, pb
+
+
+async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_back(
+    two: tuple, alertmanager: Alertmanager
+) -> None:
+    alice, pa, bob, pb = two
+    assert alice.screen.query_one("AlertsTable").selected_rule() == RULE
+    await pa.press("a")
+    # Alertmanager holds one silence for exactly the alert's labels, made by alice
+    made = await wait_for_value(pa, lambda: active_now(alertmanager), what="the silence")
+    assert len(made) == 1
+    matchers = {m["name"]: m["value"] for m in made[0]["matchers"]}
+    assert matchers == alert_labels(alice.alerts.trackers[RULE].rule)
+    assert made[0]["createdBy"] == "alice"
+    until = datetime.fromisoformat(made[0]["endsAt"].replace("Z", "+00:00"))
+    shown_until = minute_clock(until, datetime.now(UTC))  # "15:12", or "11-28 07:59"
+
+    # bob's dashboard reads it back: acked by alice until TIME, counted apart
+    await wait_for(pb, lambda: ack_of(bob) == ("alice", shown_until, True), what="bob sees it")
+    await wait_for(pb, lambda: f"by alice until {shown_until}" in screen_text(bob))
+    header = screen_text(bob).splitlines()[1]
+    assert "1 ACKED" in header and "FIRING" not in header
+    await wait_for(pa, lambda: ack_of(alice) == ("alice", shown_until, True), what="shared")
+
+    # bob un-acknowledges: the silence expires, for alice too
+    await pb.press("a")
+    await wait_for(pb, lambda: isinstance(bob.screen, UnackScreen), what="the offer")
+    assert "acked by alice" in screen_text(bob)
+    await pb.press("enter")
+    await wait_for_value(pb, lambda: no_active(alertmanager), what="the silence expired")
+    await wait_for(pa, lambda: ack_of(alice) is None, what="alice sees it gone")
+    await wait_for(pb, lambda: bob.view.counts.firing == 1, what="bob: firing again")
+
+
+async def test_an_ack_made_in_alertmanager_itself_shows_in_both(
+    two: tuple, alertmanager: Alertmanager
+) -> None:
+    alice, pa, bob, pb = two
+    ends = datetime.now(UTC) + timedelta(hours=2)
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(
+            f"{alertmanager.url}/api/v2/silences",
+            json={
+                "matchers": [{"name": "alertname", "value": RULE, "isRegex": False}],
+                "startsAt": format_time(datetime.now(UTC)),
+                "endsAt": format_time(ends),
+                "createdBy": "carol",
+                "comment": "maintenance of the sync gateway",
+            },
+        )
+        answer.raise_for_status()
+    until = minute_clock(ends, datetime.now(UTC))
+    for pilot, app in ((pa, alice), (pb, bob)):
+        await wait_for(pilot, lambda a=app: ack_of(a) == ("carol", until, True), what="carol")
+        await wait_for(pilot, lambda a=app: f"by carol until {until}" in screen_text(a))
+
+
+async def test_the_silence_syncmon_made_ends_when_the_alert_resolves(
+    two: tuple, alertmanager: Alertmanager, backend: DemoBackend
+) -> None:
+    alice, pa, _, _ = two
+    await pa.press("a")
+    await wait_for_value(pa, lambda: active_now(alertmanager), what="the silence")
+    backend.set_endpoint("sync", "up")
+    tracker = alice.alerts.trackers[RULE]
+    await wait_for(pa, lambda: tracker.state is not AlertState.FIRING, what="resolved")
+    await wait_for_value(pa, lambda: no_active(alertmanager), what="expired on resolve")
+    await wait_for(pa, lambda: ack_of(alice) is None, what="no ack left")
+
+
+async def active_now(am: Alertmanager) -> list[dict]:
+    return active(await silences(am))
+
+
+async def no_active(am: Alertmanager) -> bool:
+    found = await silences(am)
+    return bool(found) and not active(found)
+
+
+async def wait_for_value(pilot, probe, what: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    """Like `wait_for`, for an async probe of the outside world (Alertmanager's API)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {value!r}")
+        await pilot.pause(0.1)
