@@ -228,14 +228,27 @@ def test_flapping_condition_with_for_never_fires() -> None:
     assert "firing" not in events
 
 
-def test_keep_firing_for_holds_through_a_short_dip() -> None:
+def test_keep_firing_for_counts_from_the_first_false_evaluation_like_prometheus() -> None:
     t = AlertTracker(rule(keep=60 * S))
-    assert run(t, [(0, TRUE), (30, FALSE), (59, FALSE), (60, FALSE)]) == [
+    assert run(t, [(0, TRUE), (30, FALSE), (60, FALSE), (89, FALSE), (90, FALSE)]) == [
         ["firing"],
         [],
         [],
-        ["resolved"],
+        [],
+        ["resolved"],  # false since 30 s, for 60 s
     ]
+
+
+def test_keep_firing_for_holds_through_a_short_dip() -> None:
+    t = AlertTracker(rule(keep=60 * S))
+    assert run(t, [(0, TRUE), (30, FALSE), (60, TRUE), (90, FALSE), (149, FALSE)]) == [
+        ["firing"],
+        [],
+        [],  # true again: the dip is forgotten
+        [],
+        [],
+    ]
+    assert t.firing
 
 
 def test_firing_alert_stays_firing_while_in_error() -> None:

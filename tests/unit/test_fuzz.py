@@ -29,8 +29,14 @@ from syncmon.core.durations import MAX_DURATION, DurationError, parse_duration
 from syncmon.core.metrics import CATALOGUE as METRICS
 from syncmon.sources.health import MAX_BODY, classify
 
+# CI is derandomized (the same examples every run: a red CI means a change broke
+# something); `HYPOTHESIS_PROFILE=deep` explores at random and at length.
 settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
     "deep", max_examples=15_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -18,6 +18,11 @@ RULE = b'alerts:\n  - name: "x"\n    condition: "sync_failure_rate > 5%"\n    se
 # (name, file bytes, the one problem expected, as FILE:LINE:COLUMN: message-start)
 CORPUS: list[tuple[str, bytes, str]] = [
     (
+        "an escape beyond Unicode (found by the fuzz test)",
+        b'alerts:\n  - name: "a\\U99999999b"\n',
+        "a.yaml:2:15: an escape in a double-quoted string names no Unicode character",
+    ),
+    (
         "ESC byte",
         b'alerts:\n  - name: "x\x1b]0;pwned\x07"\n',
         "a.yaml:2:13: character U+001B (ESC) is not allowed",

@@ -208,3 +208,21 @@ def test_latency_log_is_bounded_and_windowed() -> None:
     assert count == 300 and total / count == pytest.approx(700.0)
     total, count = log.since(end - timedelta(minutes=10))
     assert count == 600 and total / count == pytest.approx(400.0)
+
+
+def test_a_conflict_detected_at_without_an_offset_is_read_as_utc_and_sorts() -> None:
+    from datetime import UTC, datetime
+
+    from syncmon.core.conflicts import Conflict
+
+    base = {"version": 1, "local": {}, "remote": {}, "base": None}
+    naive = Conflict.from_json(
+        {**base, "id": "0b6f1c1e-0000-4000-8000-000000000001", "detected_at": "2020-01-01"}
+    )
+    aware = Conflict.from_json(
+        {**base, "id": "0b6f1c1e-0000-4000-8000-000000000002", "detected_at": "2021-01-01T00:00Z"}
+    )
+    assert naive.detected_at == datetime(2020, 1, 1, tzinfo=UTC)
+    assert sorted(
+        [aware, naive], key=lambda c: c.detected_at or datetime.min.replace(tzinfo=UTC)
+    ) == [naive, aware]

@@ -229,6 +229,16 @@ def _too_deep(text: str, filename: str) -> Problem | None:
                 depth -= 1
     except yaml.YAMLError:
         return None  # a syntax error: the full parse reports it with its position
+    except (OverflowError, ValueError):
+        # PyYAML turns "\U99999999" into chr(0x99999999) and fails outside its own errors
+        mark = loader.get_mark()
+        return Problem(
+            filename,
+            mark.line + 1,
+            mark.column + 1,
+            "an escape in a double-quoted string names no Unicode character "
+            "(\\U and \\u go up to 10FFFF)",
+        )
     finally:
         loader.dispose()
     return None

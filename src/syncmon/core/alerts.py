@@ -202,7 +202,7 @@ class AlertTracker:
         self.state_since: datetime | None = None
         self.since_info: Since | None = None
         self.episode_id: str | None = None
-        self.last_true_at: datetime | None = None
+        self.false_since: datetime | None = None  # a firing alert's condition stopped holding
         self.error: str | None = None
         self.observation: Observation | None = None
         self.readable = False  # this process has read the rule's sources at least once
@@ -274,7 +274,7 @@ class AlertTracker:
     def _on_true(
         self, obs: Observation, now: datetime, found: Since | str | None, first_readable: bool
     ) -> list[AlertEvent]:
-        self.last_true_at = now
+        self.false_since = None
         if self.firing:
             return []
         if self.state is AlertState.PENDING:
@@ -301,8 +301,12 @@ class AlertTracker:
 
     def _on_false_or_nodata(self, obs: Observation, now: datetime) -> list[AlertEvent]:
         if self.firing:
+            # Like Prometheus: resolved once false (or nodata) for keep_firing_for, counted
+            # from the first evaluation that found it false.
+            if self.false_since is None:
+                self.false_since = now
             keep = self.rule.keep_firing_for
-            if keep and self.last_true_at is not None and now - self.last_true_at < keep:
+            if keep and now - self.false_since < keep:
                 return []
             event = self._event(EventKind.RESOLVED, now, obs)
             self._end_episode()
@@ -320,3 +324,4 @@ class AlertTracker:
     def _end_episode(self) -> None:
         self.since_info = None
         self.episode_id = None
+        self.false_since = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +48,10 @@ class Conflict:
             detected_at = (
                 datetime.fromisoformat(str(detected).replace("Z", "+00:00")) if detected else None
             )
+            if detected_at is not None and detected_at.tzinfo is None:
+                # RFC 3339 requires an offset; read one without it as UTC rather than lose
+                # the conflict (and never compare naive with aware times when sorting)
+                detected_at = detected_at.replace(tzinfo=UTC)
             version = data["version"]
             if not isinstance(version, int) or isinstance(version, bool):
                 raise ValueError("version must be an integer")
