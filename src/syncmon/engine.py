@@ -23,6 +23,7 @@ from syncmon.core.metrics import (
     TABLE_SOURCES,
     ConflictAggregates,
     EndpointAggregates,
+    EndpointStatus,
     MetricValue,
     PerformanceAggregates,
     Source,
@@ -298,7 +299,7 @@ class Engine:
         latency_sum, samples = self._latencies.since(since)
         return EndpointAggregates(
             polled=len(endpoints),
-            down=sum(1 for e in endpoints if e.status == "down"),
+            down=sum(1 for e in endpoints if e.status is EndpointStatus.DOWN),
             insecure=sum(1 for e in endpoints if e.missing_security_headers),
             latency_sum_ms=latency_sum,
             latency_samples=samples,

@@ -54,10 +54,23 @@ async def test_status_field_mapping(body: dict[str, str], status: str) -> None:
     assert result.latency_ms is not None and result.latency_ms >= 0
 
 
-async def test_nested_checks_are_kept() -> None:
-    checks = {"db:connections": [{"status": "pass", "observedValue": 12}]}
-    result, _ = await poll_one(answer(200, {"status": "pass", "checks": checks}))
-    assert result.checks == checks
+async def test_failing_nested_checks_are_named_in_the_reason() -> None:
+    """IETF `checks` and Spring `components`: the tile says which part is unwell."""
+    checks = {
+        "db:connections": [{"status": "pass", "observedValue": 12}],
+        "redis:ping": [{"status": "fail", "output": "timeout"}],
+        "queue:lag": [{"status": "warn"}],
+    }
+    result, _ = await poll_one(answer(200, {"status": "fail", "checks": checks}))
+    assert (result.status, result.error) == (
+        "down",
+        "status 'fail'; failing: redis:ping, queue:lag",
+    )
+    spring = {"status": "DOWN", "components": {"db": {"status": "UP"}, "mq": {"status": "DOWN"}}}
+    result, _ = await poll_one(answer(200, spring))
+    assert result.error == "status 'DOWN'; failing: mq"
+    healthy, _ = await poll_one(answer(200, {"status": "pass", "checks": checks}))
+    assert (healthy.status, healthy.error) == ("up", None)  # up is up, whatever parts say
 
 
 @pytest.mark.parametrize(

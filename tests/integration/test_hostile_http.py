@@ -58,7 +58,7 @@ async def test_a_number_out_of_range_drops_only_the_checks_it_sits_in() -> None:
     body = b'{"status": "fail", "checks": {"db": [{"observedValue": 1e400}]}}'
     result = (await poll({"/h": answer(200, raw=body)}))["h"]
     assert result.status == "down"  # the status still counts
-    assert result.checks is None
+    assert "failing" not in (result.error or "")  # the checks were not read
     assert "1e400 is outside a double's range" in (result.error or "")
 
 

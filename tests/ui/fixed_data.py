@@ -12,6 +12,7 @@ from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     ConflictAggregates,
     EndpointAggregates,
+    EndpointStatus,
     PerformanceAggregates,
     Source,
     conflict_metrics,
@@ -44,15 +45,18 @@ class MovableClock:
         self.now += delta
 
 
+UP = EndpointStatus.UP
+
+
 def endpoints() -> list[EndpointResult]:
     return [
         EndpointResult(
-            "sync", "http://api.example/api/health/sync", "up", 42.0, 200, None, polled_at=FROZEN
+            "sync", "http://api.example/api/health/sync", UP, 42.0, 200, None, polled_at=FROZEN
         ),
         EndpointResult(
             "plaid",
             "http://api.example/api/health/plaid",
-            "down",
+            EndpointStatus.DOWN,
             5003.0,
             503,
             "HTTP 503 Service Unavailable",
@@ -61,7 +65,7 @@ def endpoints() -> list[EndpointResult]:
         EndpointResult(
             "database",
             "http://api.example/api/health/database",
-            "degraded",
+            EndpointStatus.DEGRADED,
             180.0,
             200,
             "status 'warn'",
@@ -70,7 +74,7 @@ def endpoints() -> list[EndpointResult]:
         EndpointResult(
             "redis",
             "http://api.example/api/health/redis",
-            "up",
+            UP,
             7.0,
             200,
             None,

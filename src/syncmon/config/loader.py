@@ -7,7 +7,6 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -116,9 +115,9 @@ def _rule(model: RuleModel, condition_text: str) -> AlertRule:
         condition_text=condition_text.strip(),
         condition=condition,
         severity=Severity(model.severity),
-        window=model.window,  # type: ignore[arg-type]
-        for_=model.for_,  # type: ignore[arg-type]
-        keep_firing_for=model.keep_firing_for,  # type: ignore[arg-type]
+        window=model.window,
+        for_=model.for_,
+        keep_firing_for=model.keep_firing_for,
         min_samples=model.min_samples,
         labels=dict(model.labels),
         annotations=dict(model.annotations),
@@ -158,10 +157,10 @@ def _duplicate_names(data: dict[str, Any], loaded: LoadedYaml, filename: str) ->
 
 def _for_within_lookback(model: ConfigModel, loaded: LoadedYaml, filename: str) -> list[Problem]:
     """`since` is searched over the lookback, so a longer `for` could never be confirmed."""
-    lookback: timedelta = model.evaluation.lookback  # type: ignore[assignment]
+    lookback = model.evaluation.lookback
     problems = []
     for index, rule in enumerate(model.alerts):
-        for_: timedelta = rule.for_  # type: ignore[assignment]
+        for_ = rule.for_
         if for_ > lookback:
             pos = loaded.position(("alerts", index, "for"))
             problems.append(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -73,17 +74,25 @@ def _duration(text: str) -> timedelta:
         raise PydanticCustomError("duration", str(exc)) from None
 
 
-def _within(bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
+def _within(bounds: tuple[timedelta, timedelta]) -> Callable[[object], timedelta]:
+    """A before-validator: the text a user wrote (never a bare number) to a timedelta."""
     low, high = bounds
 
-    def check(text: str) -> timedelta:
-        value = _duration(text)
+    def check(text: object) -> timedelta:
+        if isinstance(text, timedelta):  # a default, or a model built in code
+            value = text
+        elif isinstance(text, str):
+            value = _duration(text)
+        else:
+            raise PydanticCustomError(
+                "duration", "must be a duration such as 30s or 5m, with its unit"
+            )
         if not low <= value <= high:
             raise PydanticCustomError(
                 "duration",
                 "{text} is out of range: between {low} and {high}",
                 {
-                    "text": text.strip()[:40],
+                    "text": str(text).strip()[:40],
                     "low": format_duration(low),
                     "high": format_duration(high),
                 },
@@ -97,11 +106,12 @@ def _within(bounds: tuple[timedelta, timedelta]) -> Callable[[str], timedelta]:
 _DURATION_SCHEMA = WithJsonSchema(
     {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m", "1h30m"]}
 )
-WindowDuration = Annotated[StrictStr, AfterValidator(_within(WINDOW_RANGE)), _DURATION_SCHEMA]
-HoldDuration = Annotated[StrictStr, AfterValidator(_within(HOLD_RANGE)), _DURATION_SCHEMA]
-TimeoutDuration = Annotated[StrictStr, AfterValidator(_within(TIMEOUT_RANGE)), _DURATION_SCHEMA]
-IntervalDuration = Annotated[StrictStr, AfterValidator(_within(INTERVAL_RANGE)), _DURATION_SCHEMA]
-LookbackDuration = Annotated[StrictStr, AfterValidator(_within(LOOKBACK_RANGE)), _DURATION_SCHEMA]
+# Durations are timedelta fields written as text (`30s`, `5m`), each checked against its range.
+WindowDuration = Annotated[timedelta, BeforeValidator(_within(WINDOW_RANGE)), _DURATION_SCHEMA]
+HoldDuration = Annotated[timedelta, BeforeValidator(_within(HOLD_RANGE)), _DURATION_SCHEMA]
+TimeoutDuration = Annotated[timedelta, BeforeValidator(_within(TIMEOUT_RANGE)), _DURATION_SCHEMA]
+IntervalDuration = Annotated[timedelta, BeforeValidator(_within(INTERVAL_RANGE)), _DURATION_SCHEMA]
+LookbackDuration = Annotated[timedelta, BeforeValidator(_within(LOOKBACK_RANGE)), _DURATION_SCHEMA]
 
 
 def parse_condition_field(text: str) -> Condition:

@@ -135,15 +135,15 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
         api_url=api_url or None,
         api_token=SecretStr(token) if token else None,
         dsn=SecretStr(dsn) if dsn else None,
-        interval=interval,  # type: ignore[arg-type]
-        health_timeout=api.timeout.total_seconds(),  # type: ignore[attr-defined]
-        conflicts_timeout=api.conflicts_timeout.total_seconds(),  # type: ignore[attr-defined]
+        interval=interval,
+        health_timeout=api.timeout.total_seconds(),
+        conflicts_timeout=api.conflicts_timeout.total_seconds(),
         endpoints=dict(api.endpoints),
         verify_tls=verify,
         timestamp_timezone=database.timestamp_timezone,
         plaid_pattern=database.plaid_operation_pattern,
-        statement_timeout=database.statement_timeout.total_seconds(),  # type: ignore[attr-defined]
-        lookback=config.model.evaluation.lookback,  # type: ignore[arg-type]
+        statement_timeout=database.statement_timeout.total_seconds(),
+        lookback=config.model.evaluation.lookback,
     )
 
 

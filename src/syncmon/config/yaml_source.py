@@ -119,7 +119,7 @@ class _Builder:
         except (ValueError, OverflowError):  # e.g. an integer of 5,000 digits
             self.problem(mark, f"cannot read this value: {_shorten(str(node.value))} is too large")
             return None
-        if isinstance(value, str):
+        if isinstance(value, str) and isinstance(node, yaml.ScalarNode):
             value = self.expand_env(value, node)
         return value
 
@@ -214,11 +214,10 @@ def _too_deep(text: str, filename: str) -> Problem | None:
     depth = 0
     try:
         while loader.check_event():
-            event = loader.get_event()
+            event = loader.get_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
+                if depth > MAX_DEPTH and (mark := event.start_mark) is not None:
                     return Problem(
                         filename,
                         mark.line + 1,

@@ -36,6 +36,17 @@ class Source(StrEnum):
         return self is not Source.ENDPOINTS
 
 
+class EndpointStatus(StrEnum):
+    """A health endpoint's state after one poll (SPEC §1.2)."""
+
+    UP = "up"
+    """Answered 2xx and said it is healthy, or said nothing we understood."""
+    DEGRADED = "degraded"
+    """Answered 2xx and said warn/degraded, or a status we do not know."""
+    DOWN = "down"
+    """No answer, a non-2xx answer, or said fail/down/error."""
+
+
 TABLE_SOURCES = (Source.PERFORMANCE, Source.CONFLICTS, Source.HEALTH_TABLE)
 """The metrics tables, in the order they are read and reported."""
 

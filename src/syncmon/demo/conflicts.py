@@ -73,6 +73,8 @@ def parse_decision(payload: Any) -> Decision | list[dict[str, str]]:
         problem("merged", "only allowed with resolution 'merge'")
     if problems:
         return problems
+    assert isinstance(resolution, str) and isinstance(version, int)  # checked above
+    assert isinstance(resolved_by, str)
     return Decision(
         resolution=resolution, version=version, resolved_by=resolved_by, merged=merged, note=note
     )

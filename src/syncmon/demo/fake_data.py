@@ -63,7 +63,8 @@ HEALTH_METRIC_TYPES = (
 
 
 def weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
-    names, weights = zip(*choices, strict=True)
+    names = [name for name, _ in choices]
+    weights = [weight for _, weight in choices]
     return rng.choices(names, weights)[0]
 
 

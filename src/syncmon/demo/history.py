@@ -93,10 +93,15 @@ FROM demo_resolutions;
 
 
 async def load_history(
-    conn: asyncpg.Connection, workload: Workload, *, hours: float
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+    workload: Workload,
+    *,
+    hours: float,
 ) -> HistoryBatch:
     """Write `hours` of history ending at the database's `now()`; returns what was written."""
-    now, local_now = await conn.fetchrow("SELECT now(), localtimestamp")
+    row = await conn.fetchrow("SELECT now(), localtimestamp")
+    assert row is not None
+    now, local_now = row
     offset = timedelta(minutes=round((local_now - now.replace(tzinfo=None)).total_seconds() / 60))
     batch = generate_history(workload, end=now, hours=hours, utc_offset=offset)
     async with conn.transaction():

@@ -76,6 +76,7 @@ class Workload:
     def operation(self, profile: Profile) -> Operation:
         rng = self.rng
         user = rng.choice(self.users)
+        errors: Sequence[str]
         if rng.random() < fd.PLAID_SHARE:
             op = fd.weighted(rng, fd.PLAID_OPERATIONS)
             failed = rng.random() < profile.plaid_failure_p

@@ -60,6 +60,7 @@ class EmbeddedPostgres:
     """
 
     keep_data_on_exit = False  # a subclass that caches its data directory says True
+    _reaper: subprocess.Popen[bytes] | None = None  # the watchdog, once started
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class EmbeddedPostgres:
         self._start_reaper()
 
     def _start_reaper(self) -> None:
-        reaper: subprocess.Popen[bytes] | None = getattr(self, "_reaper", None)
+        reaper = self._reaper
         if reaper is not None and reaper.poll() is None:
             return
         import sys
@@ -140,7 +141,7 @@ class EmbeddedPostgres:
         )
 
     def _stop_reaper(self) -> None:
-        reaper: subprocess.Popen[bytes] | None = getattr(self, "_reaper", None)
+        reaper = self._reaper
         if reaper is None:
             return
         self._reaper = None

@@ -108,6 +108,7 @@ async def read_catalog(
 ) -> Catalog:
     """Gather every fact doctor judges; only catalog reads and index-backed probes."""
     row = await conn.fetchrow(catalog_sql.SERVER)
+    assert row is not None  # a SELECT without FROM always returns its row
     server = ServerFacts(
         version=row["version"],
         version_num=row["version_num"],
@@ -173,7 +174,7 @@ async def _read_table(conn: asyncpg.Connection, row: asyncpg.Record) -> TableFac
         facts.exact_rows = await conn.fetchval(catalog_sql.exact_count(qualified))
     if seed_typed and (small or facts.has_btree_on_timestamp()):
         extremes = await conn.fetchrow(catalog_sql.timestamp_extremes(qualified))
-        if extremes["first"] is not None:
+        if extremes is not None and extremes["first"] is not None:
             facts.first, facts.last = extremes["first"], extremes["last"]
             facts.range_source = "scan" if small else "index"
     return facts

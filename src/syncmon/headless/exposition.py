@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from syncmon.core.alerts import AlertEvent, AlertState, AlertTracker
+from syncmon.core.metrics import EndpointStatus
 from syncmon.engine import Snapshot
 from syncmon.headless.receivers import Receiver
 
@@ -164,7 +165,9 @@ class WatchMetrics:
                 {(e.name,) for e in snapshot.endpoints if e.latency_ms is not None},
             )
             for endpoint in snapshot.endpoints:
-                self.endpoint_up.labels(endpoint.name).set(0 if endpoint.status == "down" else 1)
+                self.endpoint_up.labels(endpoint.name).set(
+                    0 if endpoint.status is EndpointStatus.DOWN else 1
+                )
                 if endpoint.latency_ms is not None:
                     self.endpoint_latency.labels(endpoint.name).set(endpoint.latency_ms / 1000)
         for event in events:

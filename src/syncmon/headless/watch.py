@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
@@ -315,6 +315,6 @@ class Watcher:
         self._failed_sources = dict(snapshot.failed)
 
 
-async def _bounded(awaitable: object, seconds: float) -> None:
+async def _bounded(awaitable: Awaitable[object], seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(awaitable, timeout=seconds)  # type: ignore[arg-type]
+        await asyncio.wait_for(awaitable, timeout=seconds)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from syncmon.config.loader import Config
+from syncmon.core.metrics import EndpointStatus
 from syncmon.core.rules import AlertRule
 
-ENDPOINT_STATUSES = ("up", "degraded", "down")
+ENDPOINT_STATUSES = tuple(status.value for status in EndpointStatus)
 
 
 @dataclass(frozen=True)

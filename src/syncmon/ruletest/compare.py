@@ -10,16 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from syncmon.core.alerts import AlertState
 from syncmon.ruletest.cases import ExpectedAlert
 from syncmon.ruletest.replay import Moment, RuleState
 
-COMPARED = ("firing", "pending", "nodata")
+COMPARED = (AlertState.FIRING, AlertState.PENDING, AlertState.NODATA)
 
 
 @dataclass(frozen=True)
 class DiffLine:
     sign: str  # " " as expected, "-" expected but missing, "+" there but not expected
-    state: str
+    state: AlertState
     name: str
     since: timedelta | None = None
 
@@ -39,17 +40,19 @@ def compare(moment: Moment) -> MomentResult:
     lines: list[DiffLine] = []
     for state in COMPARED:
         actual = [r for r in moment.rules if r.state == state]
-        if state == "nodata":
+        if state is AlertState.NODATA:
             if expectation.nodata is None:
                 continue
             expected = [ExpectedAlert(name) for name in sorted(expectation.nodata)]
         else:
-            expected = list(getattr(expectation, state))
+            expected = list(getattr(expectation, state.value))
         lines += _diff(state, expected, actual)
     return MomentResult(moment, tuple(lines))
 
 
-def _diff(state: str, expected: list[ExpectedAlert], actual: list[RuleState]) -> list[DiffLine]:
+def _diff(
+    state: AlertState, expected: list[ExpectedAlert], actual: list[RuleState]
+) -> list[DiffLine]:
     by_name = {rule.name: rule for rule in actual}
     lines: list[DiffLine] = []
     matched: set[str] = set()

@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import SecretStr
+
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
-from syncmon.core.metrics import TABLE_SOURCES
+from syncmon.core.metrics import TABLE_SOURCES, EndpointStatus
 from syncmon.engine import Engine, PollRequest
 from syncmon.evaluation import LiveAlerts
 from syncmon.ruletest.cases import Case, EndpointInput, Expectation, RuleTestFile
@@ -62,12 +64,13 @@ class SeriesHealth:
             status = endpoint.statuses[index] if 0 <= index < len(endpoint.statuses) else None
             if status is None:  # `_`, or past the end of the series: not polled
                 continue
-            down = status == "down"
+            state = EndpointStatus(status)
+            down = state is EndpointStatus.DOWN
             results.append(
                 EndpointResult(
                     name=endpoint.name,
                     url=f"series:{endpoint.name}",
-                    status=status,
+                    status=state,
                     latency_ms=None if down else endpoint.latencies[index],
                     http_status=503 if down else 200,
                     error="down in the test's series" if down else None,
@@ -88,7 +91,7 @@ class RuleState:
     """One rule at one moment, as the comparison and the report need it."""
 
     name: str
-    state: str  # firing | pending | inactive | nodata | error
+    state: AlertState  # firing, pending, inactive, nodata or error
     since: timedelta | None  # offset from t = 0
     observation: Observation | None
 
@@ -106,15 +109,14 @@ class ReplayError(Exception):
 
 def rule_state(tracker: AlertTracker, origin: datetime = ORIGIN) -> RuleState:
     observation = tracker.observation
-    if tracker.state in (AlertState.FIRING, AlertState.PENDING):
-        state = tracker.state.value
-    elif tracker.state is AlertState.ERROR:
-        state = "error"
+    state: AlertState
+    if tracker.state in (AlertState.FIRING, AlertState.PENDING, AlertState.ERROR):
+        state = tracker.state
     elif observation is not None and observation.verdict is Verdict.NODATA:
-        state = "nodata"
+        state = AlertState.NODATA
     else:
-        state = "inactive"
-    since = tracker.since - origin if tracker.since and state in ("firing", "pending") else None
+        state = AlertState.INACTIVE
+    since = tracker.since - origin if tracker.since and tracker.active else None
     return RuleState(tracker.rule.name, state, since, observation)
 
 
@@ -127,12 +129,12 @@ async def replay(test_file: RuleTestFile, case: Case, dsn: str) -> list[Moment]:
         config=test_file.config,
         api_url=None,
         api_token=None,
-        dsn=dsn,
+        dsn=SecretStr(dsn),
         interval=step,
         endpoints={e.name: f"/{e.name}" for e in case.endpoints},
         timestamp_timezone="UTC",
         plaid_pattern=model.sources.database.plaid_operation_pattern,
-        lookback=model.evaluation.lookback,  # type: ignore[arg-type]  # a timedelta once validated
+        lookback=model.evaluation.lookback,
     )
     waiting = sorted(case.expectations, key=lambda e: e.at)
     moments: list[Moment] = []

@@ -8,8 +8,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
+from syncmon.core.alerts import AlertState
 from syncmon.core.durations import format_duration
 from syncmon.core.metrics import format_value
 from syncmon.core.rules import AlertRule
@@ -18,6 +20,17 @@ from syncmon.exit_codes import ExitCode
 from syncmon.ruletest.cases import Case, ExpectedAlert
 from syncmon.ruletest.compare import MomentResult
 from syncmon.ruletest.replay import ORIGIN, RuleState
+
+
+class CaseStatus(StrEnum):
+    """How a test case ended."""
+
+    PASSED = "passed"
+    """Every expectation held."""
+    FAILED = "failed"
+    """An expectation did not hold (exit 1)."""
+    ERROR = "error"
+    """The case could not be run: its database was unreadable (exit 3)."""
 
 
 @dataclass
@@ -30,10 +43,10 @@ class CaseResult:
     error: str | None = None  # the case could not be run (its database was unreadable)
 
     @property
-    def status(self) -> str:
+    def status(self) -> CaseStatus:
         if self.error is not None:
-            return "error"
-        return "passed" if all(m.ok for m in self.moments) else "failed"
+            return CaseStatus.ERROR
+        return CaseStatus.PASSED if all(m.ok for m in self.moments) else CaseStatus.FAILED
 
     @property
     def failures(self) -> list[MomentResult]:
@@ -42,9 +55,9 @@ class CaseResult:
 
 def exit_code(results: Sequence[CaseResult]) -> ExitCode:
     statuses = {r.status for r in results}
-    if "error" in statuses:
+    if CaseStatus.ERROR in statuses:
         return ExitCode.UNKNOWN
-    return ExitCode.WARNING if "failed" in statuses else ExitCode.OK
+    return ExitCode.WARNING if CaseStatus.FAILED in statuses else ExitCode.OK
 
 
 def _offset(value: timedelta | None) -> str:
@@ -59,7 +72,9 @@ def _name(text: str) -> str:
 
 
 def case_line(result: CaseResult) -> str:
-    word = {"passed": "passed", "failed": "FAILED", "error": "ERROR"}[result.status]
+    word = {CaseStatus.PASSED: "passed", CaseStatus.FAILED: "FAILED", CaseStatus.ERROR: "ERROR"}[
+        result.status
+    ]
     return (
         f"{result.file}:{result.case.line}: {_name(result.case.name)} ... {word} "
         f"({result.seconds:.2f}s)"
@@ -113,7 +128,7 @@ def _count(number: int, noun: str) -> str:
 
 def summary_lines(results: Sequence[CaseResult], seconds: float, files: int) -> list[str]:
     """The last line is the plain `N passed, N failed` that CI tools read."""
-    passed = sum(r.status == "passed" for r in results)
+    passed = sum(r.status is CaseStatus.PASSED for r in results)
     failed = len(results) - passed
     return [
         f"{_count(len(results), 'case')} in {_count(files, 'file')}, {seconds:.1f}s "
@@ -144,7 +159,8 @@ def _failure_json(failure: MomentResult, result: CaseResult) -> dict[str, Any]:
     expectation = moment.expectation
     conditions = {rule.name: rule.condition_text for rule in result.rules}
     actual = {
-        state: [r for r in moment.rules if r.state == state] for state in ("firing", "pending")
+        state.value: [r for r in moment.rules if r.state is state]
+        for state in (AlertState.FIRING, AlertState.PENDING)
     }
     return {
         "at": _offset(expectation.at),
@@ -159,7 +175,7 @@ def _failure_json(failure: MomentResult, result: CaseResult) -> dict[str, Any]:
         "actual": {
             "firing": _alerts(actual["firing"]),
             "pending": _alerts(actual["pending"]),
-            "nodata": [r.name for r in moment.rules if r.state == "nodata"],
+            "nodata": [r.name for r in moment.rules if r.state is AlertState.NODATA],
         },
         "rules": [
             {
@@ -191,8 +207,8 @@ def to_json(
         "status": status,
         "exit_code": int(code),
         "origin": ORIGIN.isoformat().replace("+00:00", "Z"),
-        "passed": sum(r.status == "passed" for r in results),
-        "failed": sum(r.status != "passed" for r in results),
+        "passed": sum(r.status is CaseStatus.PASSED for r in results),
+        "failed": sum(r.status is not CaseStatus.PASSED for r in results),
         "seconds": round(seconds, 3),
         "errors": list(errors),
         "cases": [

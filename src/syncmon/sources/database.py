@@ -249,8 +249,7 @@ class MetricsDatabase:
                 raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
             try:
                 stmt = statement(await self._zone(conn))
-                rows: Sequence[Row] = await conn.fetch(stmt.sql, *stmt.args)
-                return rows
+                return await conn.fetch(stmt.sql, *stmt.args)
             except _CONNECTION_LOSS as exc:
                 await self._drop(source)
                 if attempt == 1 and reused:
@@ -298,7 +297,7 @@ class MetricsDatabase:
         asyncpg tracks TimeZone from the server's ParameterStatus, so this costs no query
         unless the zone is not an IANA name (e.g. a POSIX offset), when we ask once.
         """
-        name = self.timestamp_timezone or getattr(conn.get_settings(), "TimeZone", "UTC")
+        name = str(self.timestamp_timezone or getattr(conn.get_settings(), "TimeZone", "UTC"))
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from syncmon import net
 from syncmon.bounded_json import JsonRejected, decode, first_out_of_range
+from syncmon.core.metrics import EndpointStatus
 from syncmon.redaction import redact
 
 MAX_BODY = 1024 * 1024
@@ -33,13 +34,11 @@ class EndpointResult:
 
     name: str
     url: str
-    status: str  # up | degraded | down
+    status: EndpointStatus
     latency_ms: float | None
     http_status: int | None
     error: str | None
     missing_security_headers: tuple[str, ...] = ()
-    checks: Any = None
-    body_excerpt: str | None = None
     polled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -51,41 +50,67 @@ class EndpointResult:
         return self.http_status is not None
 
 
-def classify(body: bytes, truncated: bool) -> tuple[str, str | None, Any]:
-    """Map a 2xx response body to (status, note, checks) per SPEC §1.2.
+def classify(body: bytes, truncated: bool) -> tuple[EndpointStatus, str | None]:
+    """Map a 2xx response body to (status, note) per SPEC §1.2; the note names the nested
+    checks that fail, so the tile says why an endpoint is degraded or down.
 
     Total over every byte sequence: a body that is not JSON, too deep or too long is
-    "up, not understood" (the server did answer 2xx); a number no double can hold drops
-    only the `checks` it sits in.
+    "up, not understood" (the server did answer 2xx); a number no double can hold leaves
+    out only the `checks` it sits in.
     """
     if not body.strip():
-        return "up", "empty body", None
+        return EndpointStatus.UP, "empty body"
     if truncated:
-        return "up", f"body over {MAX_BODY // 1024} KiB not read in full; not understood", None
+        return (
+            EndpointStatus.UP,
+            f"body over {MAX_BODY // 1024} KiB not read in full; not understood",
+        )
     try:
         document = decode(body)
     except JsonRejected as exc:
         reason = "body is not JSON" if str(exc).startswith("not JSON") else f"body {exc}"
-        return "up", f"{reason}; not understood", None
+        return EndpointStatus.UP, f"{reason}; not understood"
     if not isinstance(document, dict) or not isinstance(document.get("status"), str):
-        return "up", "JSON body has no status field; not understood", None
+        return EndpointStatus.UP, "JSON body has no status field; not understood"
     checks = document.get("checks") or document.get("components") or document.get("details")
     notes = []
     bad = first_out_of_range(checks)
     if bad is not None:
         checks = None
-        notes.append(f"checks not kept: {bad.text} is outside a double's range")
+        notes.append(f"checks not read: {bad.text} is outside a double's range")
     written = document["status"]
     value = written.strip().lower()
     if value in _UP:
-        status = "up"
-    elif value in _DEGRADED or value in _DOWN:
-        status = "degraded" if value in _DEGRADED else "down"
+        return EndpointStatus.UP, "; ".join(notes) or None
+    if value in _DEGRADED or value in _DOWN:
+        status = EndpointStatus.DEGRADED if value in _DEGRADED else EndpointStatus.DOWN
         notes.insert(0, f"status {written[:40]!r}")
     else:
-        status = "degraded"
+        status = EndpointStatus.DEGRADED
         notes.insert(0, f"unrecognised status {written[:40]!r}")
-    return status, "; ".join(notes) or None, checks
+    failing = failing_checks(checks)
+    if failing:
+        notes.insert(1, f"failing: {failing}")
+    return status, "; ".join(notes)
+
+
+def failing_checks(checks: Any, limit: int = 4) -> str:
+    """The names of nested checks that are not healthy: IETF's `{"name": [{"status"}]}`
+    and Spring's `{"name": {"status"}}`; at most `limit`, each name cut short."""
+    if not isinstance(checks, dict):
+        return ""
+    names = []
+    for name, entry in checks.items():
+        entries = entry if isinstance(entry, list) else [entry]
+        statuses = [
+            e["status"].strip().lower()
+            for e in entries
+            if isinstance(e, dict) and isinstance(e.get("status"), str)
+        ]
+        if any(s not in _UP for s in statuses):
+            names.append(str(name)[:30])
+    shown = ", ".join(names[:limit])
+    return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
 
 
 def missing_headers(headers: httpx.Headers) -> tuple[str, ...]:
@@ -147,20 +172,19 @@ class HealthPoller:
                 truncate=True,
             )
         except net.HttpFailure as failure:
-            return EndpointResult(name, url, "down", failure.elapsed_ms, None, failure.reason)
+            return EndpointResult(
+                name, url, EndpointStatus.DOWN, failure.elapsed_ms, None, failure.reason
+            )
         code = reply.status
         missing = missing_headers(reply.headers)
-        excerpt = reply.body[:500].decode("utf-8", "replace") if reply.body else None
         if 300 <= code < 400:
             target = redact(reply.headers.get("location", "?"))
             error = f"HTTP {code} redirect to {target[:200]} (not followed)"
         elif not reply.ok:
             error = f"HTTP {code} {reply.reason[:100]}".strip()
         else:
-            status, note, checks = classify(reply.body, reply.truncated)
-            return EndpointResult(
-                name, url, status, reply.elapsed_ms, code, note, missing, checks, excerpt
-            )
+            status, note = classify(reply.body, reply.truncated)
+            return EndpointResult(name, url, status, reply.elapsed_ms, code, note, missing)
         return EndpointResult(
-            name, url, "down", reply.elapsed_ms, code, error, missing, None, excerpt
+            name, url, EndpointStatus.DOWN, reply.elapsed_ms, code, error, missing
         )

@@ -7,9 +7,11 @@ entry the same way, each on its own connection, so one slow table delays only it
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import asyncpg
 
 from syncmon.core.history import ConflictStep, HealthStep, PerformanceStep, StepHistory
 from syncmon.core.metrics import (
@@ -21,7 +23,7 @@ from syncmon.core.metrics import (
 from syncmon.sources import sql
 from syncmon.sources.queries import Interval, MetricsQuery
 
-Row = Mapping[str, Any]
+Row = asyncpg.Record
 BucketToUtc = Callable[[int], int]  # a local bucket index -> the UTC bucket index
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.rules import AlertRule
@@ -21,7 +22,7 @@ from syncmon.core.silences import Silence, covering
 from syncmon.sinks.alertmanager import alert_labels
 
 SilenceRef = tuple[str, str]  # (Alertmanager URL, silence id)
-Notice = tuple[str, str]  # (message, severity) for the app to show
+Notice = tuple[str, Literal["information", "warning", "error"]]  # (message, severity) to show
 
 
 @dataclass(frozen=True)

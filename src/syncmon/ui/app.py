@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -68,12 +69,13 @@ class SyncmonApp(App[int]):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+    # Textual types these as `ClassVar[...] | None`, which no annotation here can repeat
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
         (0, "-narrow"),
         (110, "-wide"),
         (170, "-xwide"),
     ]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (34, "-tall")]  # type: ignore[misc]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
     view: var[DashboardView] = var(DashboardView, init=False)
 
@@ -186,10 +188,10 @@ class SyncmonApp(App[int]):
         if "wait" not in self._armed:
             self._arm("wait", 1.0, self._count_wait)
 
-    def _notify_plain(self, message: str, severity: str = "information") -> None:
+    def _notify_plain(self, message: str, severity: SeverityLevel = "information") -> None:
         """Notices may quote a receiver's error text: no markup, no control characters."""
         text = sanitize(redact(message), single_line=True, limit=300)
-        self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.notify(text, severity=severity, markup=False)
 
     # --- polling -------------------------------------------------------------------------
     def _start_poll(self) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.conditions import Comparison, Condition, comparisons
-from syncmon.core.metrics import CATALOGUE, MetricValue, Source, Unit, format_value
+from syncmon.core.metrics import CATALOGUE, EndpointStatus, MetricValue, Source, Unit, format_value
 from syncmon.core.rules import AlertRule
 from syncmon.ui.acks import Ack, AckBook
 from syncmon.ui.chart_data import ChartData, build_charts, rule_thresholds
@@ -160,7 +160,7 @@ def endpoints_summary(health: HealthView) -> EndpointsSummary:
         tuple(
             (tile.name, tile.status, tile.error or tile.code)
             for tile in health.tiles
-            if tile.status != "up"
+            if tile.status is not EndpointStatus.UP
         ),
         health.unavailable,
         health.stale is not None,

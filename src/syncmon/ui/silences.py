@@ -12,6 +12,8 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta
 
+from pydantic import SecretStr
+
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import ACK_COMMENT
 from syncmon.redaction import describe_error
@@ -22,7 +24,9 @@ SILENCE_CEILING = timedelta(hours=12)
 
 
 class SilenceKeeper:
-    def __init__(self, urls: list[str], *, timeout: float = 5.0, token: str | None = None) -> None:
+    def __init__(
+        self, urls: list[str], *, timeout: float = 5.0, token: SecretStr | None = None
+    ) -> None:
         self.urls = urls
         self._timeout = timeout
         self._token = token

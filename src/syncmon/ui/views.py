@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from syncmon.core.alerts import AlertState
+from syncmon.core.metrics import EndpointStatus
 from syncmon.ui.chart_data import ChartData
 
 
@@ -103,7 +104,7 @@ class FreshnessView:
 @dataclass(frozen=True)
 class TileView:
     name: str
-    status: str  # up | degraded | down
+    status: EndpointStatus
     latency: str
     code: str
     error: str | None = None
@@ -123,8 +124,8 @@ class HealthView:
 class EndpointsSummary:
     """The status block's endpoint line: states and reasons, no latency (it moves each poll)."""
 
-    states: tuple[tuple[str, str], ...] = ()  # (name, up | degraded | down)
-    reasons: tuple[tuple[str, str, str], ...] = ()  # (name, status, why) when not up
+    states: tuple[tuple[str, EndpointStatus], ...] = ()
+    reasons: tuple[tuple[str, EndpointStatus, str], ...] = ()  # (name, status, why) when not up
     unavailable: str | None = None
     stale: bool = False
 

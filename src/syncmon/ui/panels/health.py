@@ -12,11 +12,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import var
 
+from syncmon.core.metrics import EndpointStatus
 from syncmon.ui.panels.stale import StaleBadge
 from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
 from syncmon.ui.views import HealthView, TileView
 
-STATUS_STYLE = {"up": "bold green", "degraded": "bold yellow", "down": "bold red"}
+STATUS_STYLE = {
+    EndpointStatus.UP: "bold green",
+    EndpointStatus.DEGRADED: "bold yellow",
+    EndpointStatus.DOWN: "bold red",
+}
 
 
 def status_text(tile: TileView) -> Text:
@@ -29,7 +34,7 @@ def detail_text(tile: TileView) -> Text:
     text = Text(tile.code)
     if tile.error:
         text.append("\n")
-        text.append(tile.error, style="red" if tile.status == "down" else "yellow")
+        text.append(tile.error, style="red" if tile.status is EndpointStatus.DOWN else "yellow")
     if tile.missing_headers:
         text.append(f"\nno {tile.missing_headers}", style="dim")
     return text
@@ -55,8 +60,8 @@ class EndpointTile(ViewPanel):
         if tile is None:
             return
         retitle(self, Text(tile.name))
-        for status in ("up", "degraded", "down"):
-            self.set_class(tile.status == status and not tile.stale, f"-{status}")
+        for status in EndpointStatus:
+            self.set_class(tile.status is status and not tile.stale, f"-{status.value}")
         self.set_class(tile.stale, "-stale")
         self._status.text = status_text(tile)
         self._detail.text = detail_text(tile)

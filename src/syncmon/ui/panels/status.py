@@ -13,6 +13,7 @@ from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from syncmon.core.alerts import AlertState
+from syncmon.core.metrics import EndpointStatus
 from syncmon.ui.panels.conflicts import count_text
 from syncmon.ui.panels.health import STATUS_STYLE
 from syncmon.ui.panels.stale import StaleBadge
@@ -46,7 +47,7 @@ def endpoints_text(summary: EndpointsSummary) -> Text:
 def reasons_text(summary: EndpointsSummary) -> Text:
     lines = []
     for name, status, why in summary.reasons:
-        style = "red" if status == "down" else "yellow"
+        style = "red" if status is EndpointStatus.DOWN else "yellow"
         lines.append(Text.assemble((f"{name}: ", "bold"), (why, style)))
     return Text("\n").join(lines)
 
