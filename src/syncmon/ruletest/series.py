@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -45,47 +45,51 @@ class Sample(Generic[T]):
 
 def expand_numbers(text: str) -> list[Sample[float]]:
     """Expand a numeric series such as `"0x29 6x29"` or `"900+10x59 _x5"`."""
-    samples: list[Sample[float]] = []
-    for match in _terms(text):
-        term, offset = match.group(), match.start()
-        gap = _GAP_TERM.match(term)
-        if gap:
-            samples += _gaps(gap.group("n"), offset)
-        else:
-            parsed = _NUMBER_TERM.match(term)
-            if parsed is None:
-                raise SeriesError(_bad_term(term, "a number such as 30, 900+10x59 or _"), offset)
-            a = float(parsed.group("a"))
-            if parsed.group("n") is None:
-                samples.append(Sample(a, offset))
-            else:
-                step = float(parsed.group("b") or 0.0)
-                step = -step if parsed.group("op") == "-" else step
-                count = _repeat(parsed.group("n"), len(samples), offset)
-                samples += [Sample(a + i * step, offset) for i in range(count + 1)]
-            if not all(math.isfinite(s.value) for s in samples[-1:] if s.value is not None):
-                raise SeriesError(f"{term[:40]!r} goes outside a double's range", offset)
-        _check_size(samples, offset)
-    return samples
+
+    def term_values(term: str, so_far: int, offset: int) -> list[float]:
+        parsed = _NUMBER_TERM.match(term)
+        if parsed is None:
+            raise SeriesError(_bad_term(term, "a number such as 30, 900+10x59 or _"), offset)
+        a = float(parsed.group("a"))
+        expanded = [a]
+        if parsed.group("n") is not None:
+            step = float(parsed.group("b") or 0.0)
+            step = -step if parsed.group("op") == "-" else step
+            count = _repeat(parsed.group("n"), so_far, offset)
+            expanded = [a + i * step for i in range(count + 1)]
+        if not math.isfinite(expanded[-1]):
+            raise SeriesError(f"{term[:40]!r} goes outside a double's range", offset)
+        return expanded
+
+    return _expand(text, term_values)
 
 
 def expand_words(text: str, words: Collection[str]) -> list[Sample[str]]:
     """Expand a series of words such as `"upx29 downx29"`; `words` are the allowed ones."""
-    samples: list[Sample[str]] = []
+
+    def term_values(term: str, so_far: int, offset: int) -> list[str]:
+        parsed = _WORD_TERM.match(term)
+        if parsed is None or parsed.group("word") not in words:
+            allowed = " | ".join(sorted(words))
+            raise SeriesError(_bad_term(term, f"{allowed} or _, e.g. upx29"), offset)
+        count = 0
+        if parsed.group("n") is not None:
+            count = _repeat(parsed.group("n"), so_far, offset)
+        return [parsed.group("word")] * (count + 1)
+
+    return _expand(text, term_values)
+
+
+def _expand(text: str, term_values: Callable[[str, int, int], list[T]]) -> list[Sample[T]]:
+    """The terms of `text` in order: gaps (`_`, `_xn`) here, anything else by `term_values`."""
+    samples: list[Sample[T]] = []
     for match in _terms(text):
         term, offset = match.group(), match.start()
         gap = _GAP_TERM.match(term)
         if gap:
             samples += _gaps(gap.group("n"), offset)
         else:
-            parsed = _WORD_TERM.match(term)
-            if parsed is None or parsed.group("word") not in words:
-                allowed = " | ".join(sorted(words))
-                raise SeriesError(_bad_term(term, f"{allowed} or _, e.g. upx29"), offset)
-            count = 0
-            if parsed.group("n") is not None:
-                count = _repeat(parsed.group("n"), len(samples), offset)
-            samples += [Sample(parsed.group("word"), offset)] * (count + 1)
+            samples += [Sample(v, offset) for v in term_values(term, len(samples), offset)]
         _check_size(samples, offset)
     return samples
 

@@ -169,7 +169,7 @@ class MetricsDatabase:
         table = TABLES[source]
 
         def statement(zone: tzinfo) -> sql.Statement:
-            return table.statement(_shape(query, zone), self.plaid_pattern)
+            return table.statement(_shape(query, zone, self.plaid_pattern))
 
         try:
             rows = await self._run(source, statement, None)
@@ -191,8 +191,9 @@ class MetricsDatabase:
                 query.bucket,
                 query.histogram,
                 query.health_types,
+                self.plaid_pattern,
             )
-            return table.history_statement(shape, self.plaid_pattern)
+            return table.history_statement(shape)
 
         try:
             rows = await self._run(source, statement, timeout)
@@ -311,7 +312,7 @@ def _local(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _shape(query: MetricsQuery, zone: tzinfo) -> sql.Shape:
+def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str) -> sql.Shape:
     lo, hi = query.bounds()
     series = query.series
     return sql.Shape(
@@ -323,6 +324,7 @@ def _shape(query: MetricsQuery, zone: tzinfo) -> sql.Shape:
         series_step_seconds=series.step.total_seconds() if series else 60.0,
         top_errors=query.top_errors,
         top_errors_since=_local(query.top_errors_since, zone) if query.top_errors_since else None,
+        plaid_pattern=plaid_pattern,
     )
 
 

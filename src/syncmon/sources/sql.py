@@ -50,6 +50,7 @@ class Shape:
     series_step_seconds: float = 60.0
     top_errors: int = 0
     top_errors_since: datetime | None = None
+    plaid_pattern: str = "plaid%"  # SQL LIKE pattern of Plaid operation_type values
 
 
 def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
@@ -84,10 +85,10 @@ def _bucket(stmt: Statement, shape: Shape) -> tuple[str, str]:
     return f"floor(extract(epoch FROM ts - {start}) / {step})::int", f"ts >= {start}"
 
 
-def performance(shape: Shape, plaid_pattern: str) -> Statement:
+def performance(shape: Shape) -> Statement:
     """`sync_performance_metrics`: per interval sync/Plaid counts, failures, avg and p95."""
     stmt = Statement()
-    plaid = stmt.bind(plaid_pattern, "text")
+    plaid = stmt.bind(shape.plaid_pattern, "text")
     extras = shape.series_start is not None or shape.top_errors > 0
     message = ", CASE WHEN NOT success THEN left(error_message, 500) END AS error_message"
     rows = _rows(
@@ -218,6 +219,7 @@ class HistoryShape:
     bucket_seconds: int
     histogram: bool = False
     health_types: tuple[str, ...] = ()
+    plaid_pattern: str = "plaid%"
 
 
 def _history_rows(
@@ -231,11 +233,11 @@ def _history_rows(
     )
 
 
-def history_performance(shape: HistoryShape, plaid_pattern: str) -> Statement:
+def history_performance(shape: HistoryShape) -> Statement:
     """Per bucket: sync/Plaid counts and failures, the sum of sync durations, and (for p95
     rules) a histogram of sync durations in logarithmic bins."""
     stmt = Statement()
-    plaid = stmt.bind(plaid_pattern, "text")
+    plaid = stmt.bind(shape.plaid_pattern, "text")
     rows = _history_rows(
         stmt,
         shape,

@@ -53,9 +53,9 @@ class Table:
     """How one table is asked and read."""
 
     source: Source
-    statement: Callable[[sql.Shape, str], sql.Statement]  # (shape, plaid pattern)
+    statement: Callable[[sql.Shape], sql.Statement]
     read: Callable[[Sequence[Row], MetricsQuery], TableReading]
-    history_statement: Callable[[sql.HistoryShape, str], sql.Statement]
+    history_statement: Callable[[sql.HistoryShape], sql.Statement]
     read_history: Callable[[Sequence[Row], BucketToUtc, StepHistory], None]
 
 
@@ -161,16 +161,16 @@ TABLES: dict[Source, Table] = {
         ),
         Table(
             Source.CONFLICTS,
-            lambda shape, _plaid: sql.conflicts(shape),
+            sql.conflicts,
             _read_conflicts,
-            lambda shape, _plaid: sql.history_conflicts(shape),
+            sql.history_conflicts,
             _read_conflicts_history,
         ),
         Table(
             Source.HEALTH_TABLE,
-            lambda shape, _plaid: sql.health(shape),
+            sql.health,
             _read_health,
-            lambda shape, _plaid: sql.history_health(shape),
+            sql.history_health,
             _read_health_history,
         ),
     )
