@@ -47,6 +47,22 @@ async def locked(seed_db: str) -> AsyncIterator[str]:
     await holder.close()
 
 
+@pytest.fixture
+def locked_config(tmp_path: Path) -> Path:
+    config = tmp_path / "locked.yaml"
+    config.write_text(LOCKED_CONFIG)
+    return config
+
+
+@pytest.fixture
+async def redis_down() -> AsyncIterator[EndpointServer]:
+    """The health endpoints, with redis answering 503 DOWN."""
+    routes = healthy_routes()
+    routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
+    async with EndpointServer(routes) as api:
+        yield api
+
+
 async def running_syncmon_statements(dsn: str) -> list[str]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -60,26 +76,21 @@ async def running_syncmon_statements(dsn: str) -> list[str]:
 
 
 async def test_a_locked_table_blinds_only_its_rules_and_leaves_nothing_running(
-    locked: str, tmp_path: Path
+    locked: str, locked_config: Path, redis_down: EndpointServer
 ) -> None:
-    config = tmp_path / "locked.yaml"
-    config.write_text(LOCKED_CONFIG)
-    routes = healthy_routes()
-    routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
-    async with EndpointServer(routes) as api:
-        started = time.monotonic()
-        code, out, err = await syncmon(
-            "check",
-            "--config",
-            str(config),
-            "--dsn",
-            locked,
-            "--api-url",
-            api.url,
-            "--format",
-            "json",
-        )
-        elapsed = time.monotonic() - started
+    started = time.monotonic()
+    code, out, err = await syncmon(
+        "check",
+        "--config",
+        str(locked_config),
+        "--dsn",
+        locked,
+        "--api-url",
+        redis_down.url,
+        "--format",
+        "json",
+    )
+    elapsed = time.monotonic() - started
     report = json.loads(out)
     states = {a["name"]: a for a in report["alerts"]}
     # the failure rate sits on another table: it fires; so does the endpoint rule
@@ -101,16 +112,11 @@ async def _nothing_running(dsn: str) -> bool:
 
 
 async def test_a_locked_table_does_not_hold_back_health_in_watch(
-    locked: str, tmp_path: Path
+    locked: str, locked_config: Path, redis_down: EndpointServer
 ) -> None:
-    config = tmp_path / "locked.yaml"
-    config.write_text(LOCKED_CONFIG)
-    routes = healthy_routes()
-    routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
-    async with EndpointServer(routes) as api:
-        settings = settings_for(config, locked, api_url=api.url, interval="500ms")
-        async with RunningWatcher(settings, source_timeout=2.0) as running:
-            await wait_until(lambda: len(running.out.events()) >= 3, timeout=15)
+    settings = settings_for(locked_config, locked, api_url=redis_down.url, interval="500ms")
+    async with RunningWatcher(settings, source_timeout=2.0) as running:
+        await wait_until(lambda: len(running.out.events()) >= 3, timeout=15)
     events = {(e["rule"], e["event"]) for e in running.out.events()}
     assert ("Health Endpoint Down", "firing") in events
     assert (RULE_NAME, "firing") in events
@@ -173,24 +179,21 @@ async def test_connection_errors_name_where_without_the_password(tmp_path: Path)
 
 
 async def test_a_locked_table_does_not_hold_back_health_in_the_dashboard(
-    locked: str, tmp_path: Path
+    locked: str, redis_down: EndpointServer
 ) -> None:
     from syncmon.ui.app import create_app
     from tests.ui.helpers import make_settings, wait_for
 
-    routes = healthy_routes()
-    routes["/api/health/redis"] = answer(503, {"status": "DOWN"})
-    async with EndpointServer(routes) as api:
-        settings = make_settings(api.url, locked, rules=LOCKED_CONFIG, health_timeout=1.0)
-        app = create_app(settings)
-        async with app.run_test(size=(160, 50)) as pilot:
-            trackers = app.alerts.trackers
-            await wait_for(
-                pilot,
-                lambda: trackers["Health Endpoint Down"].firing and trackers[RULE_NAME].firing,
-                what="the endpoint and failure-rate rules firing",
-            )
-            await wait_for(
-                pilot, lambda: trackers["Low Auto-Resolve Rate"].error is not None, what="error"
-            )
-            assert "conflict_resolution_history" in (trackers["Low Auto-Resolve Rate"].error or "")
+    settings = make_settings(redis_down.url, locked, rules=LOCKED_CONFIG, health_timeout=1.0)
+    app = create_app(settings)
+    async with app.run_test(size=(160, 50)) as pilot:
+        trackers = app.alerts.trackers
+        await wait_for(
+            pilot,
+            lambda: trackers["Health Endpoint Down"].firing and trackers[RULE_NAME].firing,
+            what="the endpoint and failure-rate rules firing",
+        )
+        await wait_for(
+            pilot, lambda: trackers["Low Auto-Resolve Rate"].error is not None, what="error"
+        )
+        assert "conflict_resolution_history" in (trackers["Low Auto-Resolve Rate"].error or "")
