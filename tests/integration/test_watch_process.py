@@ -178,3 +178,25 @@ async def test_bad_flags_exit_3_without_polling(tmp_path) -> None:
     assert result.returncode == 3
     assert "--resend" in result.stderr
     assert result.stdout == ""
+
+
+async def test_a_closed_stdout_is_logged_once_and_the_watcher_goes_on(
+    seed_db: str, tmp_path
+) -> None:
+    """`syncmon watch | head -1`: the reader leaves; the daemon says so and keeps evaluating."""
+    port = free_port()
+    process = _spawn(
+        write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, "--metrics-port", str(port)
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.close()  # nobody reads stdout any more
+        await wait_until(lambda: _metrics(port), timeout=15)
+        await insert_operations(seed_db, ok=10, failed=10)
+        await wait_until(lambda: _firing_in(port), timeout=5)  # still evaluating
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=5)
+    assert process.returncode == 0, err
+    assert err.count("stdout is gone") == 1
+    assert "Traceback" not in err

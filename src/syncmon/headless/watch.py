@@ -256,14 +256,17 @@ class Watcher:
         )
         log.log(level, "%s", event_summary(event))
         if not self._stdout_broken:
+            reason: str | None = None
             try:
                 self.out.write(event_line(event) + "\n")
                 self.out.flush()
             except (OSError, ValueError) as exc:  # a closed pipe must not end the daemon
+                reason = describe_error(exc)
+            if reason is None and getattr(self.out, "broken", False):
+                reason = "its reader went away"  # the CLI's guard swallowed the broken pipe
+            if reason is not None:
                 self._stdout_broken = True
-                log.error(
-                    "stdout is gone (%s): events still go to the receivers", describe_error(exc)
-                )
+                log.error("stdout is gone (%s): events still go to the receivers", reason)
         if self.webhooks:
             record = event_record(event)
             for webhook in self.webhooks:
