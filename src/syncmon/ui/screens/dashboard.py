@@ -16,6 +16,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from syncmon.ui import views
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.panels.charts import ChartsPanel
 from syncmon.ui.panels.conflicts import ConflictsPanel
@@ -26,21 +27,6 @@ from syncmon.ui.panels.metrics import MetricsPanel
 from syncmon.ui.panels.stale import StaleBadge
 from syncmon.ui.panels.status import StatusBlock
 from syncmon.ui.panels.text_line import TextLine
-from syncmon.ui.views import (
-    AlertRowView,
-    AlertsView,
-    ChartsView,
-    ConflictsView,
-    CountsView,
-    DashboardView,
-    EndpointsSummary,
-    FailuresView,
-    FreshnessView,
-    HealthView,
-    MetricsView,
-    ModeView,
-    StaleView,
-)
 
 
 class DashboardScreen(Screen[None]):
@@ -55,20 +41,20 @@ class DashboardScreen(Screen[None]):
         Binding("pageup", "scroll_body(-1)", "scroll", show=False, priority=True),
     ]
 
-    view: var[DashboardView] = var(DashboardView)
-    counts: var[CountsView] = var(CountsView)
-    mode: var[ModeView] = var(ModeView)
-    freshness: var[FreshnessView] = var(FreshnessView)
-    overdue: var[StaleView | None] = var(None)
-    health: var[HealthView] = var(HealthView)
-    endpoints: var[EndpointsSummary] = var(EndpointsSummary)
-    attention: var[tuple[AlertRowView, ...]] = var(tuple)
-    stale: var[tuple[StaleView, ...]] = var(tuple)
-    alerts: var[AlertsView] = var(AlertsView)
-    metrics: var[MetricsView] = var(MetricsView)
-    failures: var[FailuresView] = var(FailuresView)
-    conflicts: var[ConflictsView] = var(ConflictsView)
-    charts: var[ChartsView] = var(ChartsView)
+    view: var[views.DashboardView] = var(views.DashboardView)
+    counts: var[views.CountsView] = var(views.CountsView)
+    mode: var[views.ModeView] = var(views.ModeView)
+    freshness: var[views.FreshnessView] = var(views.FreshnessView)
+    overdue: var[views.StaleView | None] = var(None)
+    health: var[views.HealthView] = var(views.HealthView)
+    endpoints: var[views.EndpointsSummary] = var(views.EndpointsSummary)
+    attention: var[tuple[views.AlertRowView, ...]] = var(tuple)
+    stale: var[tuple[views.StaleView, ...]] = var(tuple)
+    alerts: var[views.AlertsView] = var(views.AlertsView)
+    metrics: var[views.MetricsView] = var(views.MetricsView)
+    failures: var[views.FailuresView] = var(views.FailuresView)
+    conflicts: var[views.ConflictsView] = var(views.ConflictsView)
+    charts: var[views.ChartsView] = var(views.ChartsView)
 
     def __init__(self, api: str, database: str) -> None:
         super().__init__()
@@ -104,43 +90,43 @@ class DashboardScreen(Screen[None]):
         self.query_one("#alerts-list").focus()
 
     # One part of the view per panel: a watcher runs only when its part changed.
-    def compute_counts(self) -> CountsView:
+    def compute_counts(self) -> views.CountsView:
         return self.view.counts
 
-    def compute_mode(self) -> ModeView:
+    def compute_mode(self) -> views.ModeView:
         return self.view.mode
 
-    def compute_freshness(self) -> FreshnessView:
+    def compute_freshness(self) -> views.FreshnessView:
         return self.view.freshness
 
-    def compute_overdue(self) -> StaleView | None:
+    def compute_overdue(self) -> views.StaleView | None:
         return self.view.freshness.overdue
 
-    def compute_health(self) -> HealthView:
+    def compute_health(self) -> views.HealthView:
         return self.view.health
 
-    def compute_endpoints(self) -> EndpointsSummary:
+    def compute_endpoints(self) -> views.EndpointsSummary:
         return self.view.endpoints
 
-    def compute_attention(self) -> tuple[AlertRowView, ...]:
+    def compute_attention(self) -> tuple[views.AlertRowView, ...]:
         return self.view.attention
 
-    def compute_stale(self) -> tuple[StaleView, ...]:
+    def compute_stale(self) -> tuple[views.StaleView, ...]:
         return self.view.stale
 
-    def compute_alerts(self) -> AlertsView:
+    def compute_alerts(self) -> views.AlertsView:
         return self.view.alerts
 
-    def compute_metrics(self) -> MetricsView:
+    def compute_metrics(self) -> views.MetricsView:
         return self.view.metrics
 
-    def compute_failures(self) -> FailuresView:
+    def compute_failures(self) -> views.FailuresView:
         return self.view.failures
 
-    def compute_conflicts(self) -> ConflictsView:
+    def compute_conflicts(self) -> views.ConflictsView:
         return self.view.conflicts
 
-    def compute_charts(self) -> ChartsView:
+    def compute_charts(self) -> views.ChartsView:
         return self.view.charts
 
     def action_scroll_body(self, direction: int) -> None:
