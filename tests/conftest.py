@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -18,6 +19,9 @@ import pytest
 
 from syncmon.embedded import schema_sql
 from syncmon.embedded.postgres import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from tests.integration.watch_support import Alertmanager
 
 SCHEMA_SQL = schema_sql()
 
@@ -80,3 +84,14 @@ async def seed_db(pg_server: PgServer) -> AsyncIterator[str]:
     dsn = await create_database(pg_server)
     yield dsn
     await drop_database(pg_server, dsn)
+
+
+@pytest.fixture
+def alertmanager() -> Iterator[Alertmanager]:
+    """The real Alertmanager binary on a free port, for one test (integration and UI)."""
+    from tests.integration.watch_support import Alertmanager
+
+    am = Alertmanager()
+    am.start()
+    yield am
+    am.stop()

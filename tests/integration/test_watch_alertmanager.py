@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.integration.watch_support import (
-    ALERTMANAGER_BINARY,
     FAILURE_RULE,
-    REQUIRE_TOOLS,
+    NEEDS_ALERTMANAGER,
     Alertmanager,
     RunningWatcher,
     delete_failures,
@@ -22,17 +20,7 @@ from tests.integration.watch_support import (
     write_config,
 )
 
-pytestmark = [
-    pytest.mark.database,
-    pytest.mark.alertmanager,
-    # Skipped only where the binary is missing and nobody requires it; CI sets
-    # SYNCMON_REQUIRE_ALERTMANAGER=1, so there a missing binary fails instead.
-    pytest.mark.skipif(
-        ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
-        reason="prometheus-alertmanager binary not installed "
-        "(apt-get install prometheus-alertmanager)",
-    ),
-]
+pytestmark = [pytest.mark.database, *NEEDS_ALERTMANAGER]
 
 EXPECTED_LABELS = {
     "alertname": "High Sync Failure Rate",
@@ -40,14 +28,6 @@ EXPECTED_LABELS = {
     "team": "mobile",
     "service": "sync",
 }
-
-
-@pytest.fixture
-def alertmanager() -> Iterator[Alertmanager]:
-    am = Alertmanager()
-    am.start()
-    yield am
-    am.stop()
 
 
 def _parse(moment: str) -> datetime:

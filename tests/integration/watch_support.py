@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.core.durations import parse_duration
@@ -270,3 +271,16 @@ class RunningWatcher:
         if self.task is not None:
             await asyncio.wait_for(self.task, timeout=5)
             self.task = None
+
+
+# Marks for tests that need the real prometheus-alertmanager binary: skipped only where it
+# is missing and nobody requires it; CI sets SYNCMON_REQUIRE_ALERTMANAGER=1, so there a
+# missing binary fails instead.
+NEEDS_ALERTMANAGER = [
+    pytest.mark.alertmanager,
+    pytest.mark.skipif(
+        ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
+        reason="prometheus-alertmanager binary not installed "
+        "(apt-get install prometheus-alertmanager)",
+    ),
+]

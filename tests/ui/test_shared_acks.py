@@ -5,7 +5,7 @@ everyone, and the silence syncmon made ends when the alert resolves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -18,28 +18,15 @@ from syncmon.sinks.alertmanager import alert_labels, format_time
 from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.text import minute_clock
-from tests.integration.watch_support import ALERTMANAGER_BINARY, REQUIRE_TOOLS, Alertmanager
+from tests.integration.watch_support import (
+    NEEDS_ALERTMANAGER,
+    Alertmanager,
+)
 from tests.ui.conftest import TOKEN
 from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
 
-pytestmark = [
-    pytest.mark.database,
-    pytest.mark.alertmanager,
-    pytest.mark.skipif(
-        ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS,
-        reason="prometheus-alertmanager binary not installed "
-        "(apt-get install prometheus-alertmanager)",
-    ),
-]
+pytestmark = [pytest.mark.database, *NEEDS_ALERTMANAGER]
 RULE = "Endpoint Down"
-
-
-@pytest.fixture
-def alertmanager() -> Iterator[Alertmanager]:
-    am = Alertmanager()
-    am.start()
-    yield am
-    am.stop()
 
 
 def dashboard(backend: DemoBackend, am: Alertmanager, who: str) -> SyncmonApp:
