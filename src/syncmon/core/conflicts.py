@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from syncmon.core.timefmt import parse_iso
+
 # The canonical 8-4-4-4-12 form only: the id becomes a URL path segment, so nothing looser
 # (braces, `urn:uuid:`, or `…/../…`) may pass.
 _CONFLICT_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -45,9 +47,7 @@ class Conflict:
             raise ValueError("id must be a UUID")
         try:
             detected = data.get("detected_at")
-            detected_at = (
-                datetime.fromisoformat(str(detected).replace("Z", "+00:00")) if detected else None
-            )
+            detected_at = parse_iso(str(detected)) if detected else None
             if detected_at is not None and detected_at.tzinfo is None:
                 # RFC 3339 requires an offset; read one without it as UTC rather than lose
                 # the conflict (and never compare naive with aware times when sorting)

@@ -6,6 +6,8 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from syncmon.core.timefmt import parse_iso
+
 _PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
 _DURATION = re.compile(rf"^\s*(?:{_PART})+\s*$")
 DURATION_PATTERN = _DURATION.pattern  # also valid JSON Schema (ECMA 262): `syncmon schema`
@@ -71,7 +73,7 @@ def parse_time_point(text: str, *, now: datetime | None = None) -> datetime:
                 f"invalid time {text!r}: a relative time is a minus sign and a duration, e.g. -2h"
             ) from None
     try:
-        moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = parse_iso(stripped)
     except ValueError:
         raise DurationError(
             f"invalid time {text!r}: use RFC 3339 (2026-11-27T03:12:00+01:00) or a relative "

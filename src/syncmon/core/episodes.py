@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule
+from syncmon.core.timefmt import day_clock, iso_utc
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def episode_id(rule: AlertRule, since: datetime) -> str:
         rule.name,
         rule.severity.value,
         sorted(rule.labels.items()),
-        since.astimezone(UTC).isoformat(timespec="seconds"),
+        iso_utc(since, ms=False),
     ]
     digest = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
@@ -47,17 +48,14 @@ def since_age(since: Since, now: datetime) -> str:
     return f"≥ {text}" if since.bounded else text
 
 
-def since_clock(since: Since, now: datetime) -> str:
-    """`02:32:00` in the reader's local time, with the date when it is not today."""
-    local = since.at.astimezone()
-    if local.date() != now.astimezone().date():
-        return local.strftime("%Y-%m-%d %H:%M:%S")
-    return local.strftime("%H:%M:%S")
+def since_clock(since: Since, now: datetime, *, tz: tzinfo | None = None) -> str:
+    """`02:32:00` in the reader's zone, with the date when it is not the reader's today."""
+    return day_clock(since.at, now, tz=tz)
 
 
-def since_text(since: Since, now: datetime) -> str:
-    """`02:32:00 (40m ago)`, in the reader's local time; `first seen` when not found."""
-    clock = since_clock(since, now)
+def since_text(since: Since, now: datetime, *, tz: tzinfo | None = None) -> str:
+    """`02:32:00 (40m ago)`, in the reader's zone; `first seen` when not found."""
+    clock = since_clock(since, now, tz=tz)
     age = since_age(since, now)
     text = f"{clock} ({age})" if age == "just now" else f"{clock} ({age} ago)"
     return f"{text}, first seen" if since.seen else text

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from syncmon.core.timefmt import parse_iso
+
 ACK_COMMENT = "acknowledged in syncmon by"
 """How a silence made by syncmon's `a` begins its comment (others are left to expire alone)."""
 
@@ -92,7 +94,7 @@ class Silence:
 
 
 def _time(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(str(value))
     if moment.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")
     return moment

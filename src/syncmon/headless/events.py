@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from syncmon.core.alerts import AlertEvent, EventKind, Observation
 from syncmon.core.episodes import since_text
 from syncmon.core.metrics import format_value
 from syncmon.core.text import sanitize
+from syncmon.core.timefmt import iso_utc
 from syncmon.redaction import redact
 
 
@@ -22,7 +23,7 @@ def json_number(value: float | None) -> float | None:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return iso_utc(moment)
 
 
 def event_record(event: AlertEvent) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from syncmon.core.episodes import since_age, since_clock, since_text
 from syncmon.core.metrics import TABLE_SOURCES, MetricValue, Unit, format_value
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
+from syncmon.core.timefmt import iso_local
 from syncmon.engine import Snapshot
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import redact
@@ -136,7 +137,7 @@ def _number(value: float | None) -> float | None:
 
 
 def _local_time(moment: datetime) -> str:
-    return moment.astimezone().isoformat(timespec="seconds")
+    return iso_local(moment)
 
 
 def _alert_json(a: AlertReport) -> dict[str, Any]:

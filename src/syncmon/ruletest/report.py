@@ -16,6 +16,7 @@ from syncmon.core.durations import format_duration
 from syncmon.core.metrics import format_value
 from syncmon.core.rules import AlertRule
 from syncmon.core.text import sanitize
+from syncmon.core.timefmt import iso_utc
 from syncmon.exit_codes import ExitCode
 from syncmon.ruletest.cases import Case, ExpectedAlert
 from syncmon.ruletest.compare import MomentResult
@@ -132,7 +133,7 @@ def summary_lines(results: Sequence[CaseResult], seconds: float, files: int) -> 
     failed = len(results) - passed
     return [
         f"{_count(len(results), 'case')} in {_count(files, 'file')}, {seconds:.1f}s "
-        f"(t = 0 is {ORIGIN.isoformat().replace('+00:00', 'Z')})",
+        f"(t = 0 is {iso_utc(ORIGIN, ms=False, z=True)})",
         f"{passed} passed, {failed} failed",
     ]
 
@@ -206,7 +207,7 @@ def to_json(
     return {
         "status": status,
         "exit_code": int(code),
-        "origin": ORIGIN.isoformat().replace("+00:00", "Z"),
+        "origin": iso_utc(ORIGIN, ms=False, z=True),
         "passed": sum(r.status is CaseStatus.PASSED for r in results),
         "failed": sum(r.status is not CaseStatus.PASSED for r in results),
         "seconds": round(seconds, 3),

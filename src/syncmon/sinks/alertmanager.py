@@ -18,6 +18,7 @@ from syncmon.bounded_json import JsonRejected, decode_strict
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import Silence
 from syncmon.core.text import sanitize
+from syncmon.core.timefmt import iso_utc
 from syncmon.redaction import redact
 
 SERVICE_LABEL = "sync"
@@ -47,7 +48,7 @@ def alert_labels(rule: AlertRule) -> dict[str, str]:
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC, as Alertmanager prints it back."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(moment, z=True)
 
 
 def build_alert(

@@ -16,11 +16,12 @@ from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.conditions import Comparison, Condition, comparisons
 from syncmon.core.metrics import CATALOGUE, EndpointStatus, MetricValue, Source, Unit, format_value
 from syncmon.core.rules import AlertRule
+from syncmon.core.timefmt import minute_clock
 from syncmon.ui.acks import Ack, AckBook
 from syncmon.ui.chart_data import ChartData, build_charts, rule_thresholds
 from syncmon.ui.model import DashboardModel, StaleMark, metric_source
 from syncmon.ui.schedule import PollSchedule
-from syncmon.ui.text import clean, coarse_age, minute_clock, short_time, window_label
+from syncmon.ui.text import clean, coarse_age, short_time, window_label
 from syncmon.ui.views import (
     AckView,
     AlertRowView,

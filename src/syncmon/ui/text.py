@@ -16,6 +16,7 @@ from rich.text import Text
 
 from syncmon.core.durations import format_duration
 from syncmon.core.text import sanitize
+from syncmon.core.timefmt import time_of_day, wall_clock
 from syncmon.redaction import redact
 
 
@@ -53,13 +54,11 @@ def age(delta: timedelta | float | None) -> str:
 
 def clock(moment: datetime | None) -> str:
     """Local wall-clock time of a moment, with its offset so a post-mortem is unambiguous."""
-    if moment is None:
-        return "—"
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return "—" if moment is None else wall_clock(moment)
 
 
 def short_time(moment: datetime | None) -> str:
-    return "—" if moment is None else moment.astimezone().strftime("%H:%M:%S")
+    return "—" if moment is None else time_of_day(moment)
 
 
 def window_label(window: timedelta) -> str:
@@ -83,11 +82,3 @@ def coarse_age(delta: timedelta) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
-
-
-def minute_clock(moment: datetime, now: datetime) -> str:
-    """`03:02` today (local time), `11-26 03:02` another day."""
-    local, today = moment.astimezone(), now.astimezone()
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    return local.strftime("%m-%d %H:%M")
