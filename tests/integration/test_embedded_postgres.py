@@ -44,3 +44,38 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_kill_spares_a_process_that_a_stale_pid_file_names(tmp_path: Path) -> None:
+    """A crash leaves postmaster.pid behind; by the next start its PID may belong to anything.
+    `kill` must SIGKILL only this cluster's own postmaster."""
+    from syncmon.embedded.postgres import EmbeddedPostgres
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    pg = EmbeddedPostgres(base_dir=str(tmp_path))
+    try:
+        pg.data_dir.mkdir(parents=True)
+        pg.socket_dir.mkdir(parents=True)
+        (pg.data_dir / "postmaster.pid").write_text(f"{bystander.pid}\n{pg.data_dir}\n")
+        pg.kill()
+        assert bystander.poll() is None, "kill() shot a process that is not its postmaster"
+        assert not (pg.data_dir / "postmaster.pid").exists()  # the stale file is cleared
+    finally:
+        bystander.kill()
+        bystander.wait()
+        pg.cleanup()
+
+
+def test_kill_stops_its_own_postmaster_and_a_start_follows() -> None:
+    from syncmon.embedded.postgres import EmbeddedPostgres
+
+    with EmbeddedPostgres() as pg:
+        pid = pg.pid()
+        assert pid is not None and _alive(pid)
+        pg.kill()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid)
+        pg.start()
+        assert pg.is_running()

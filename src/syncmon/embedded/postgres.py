@@ -158,9 +158,13 @@ class EmbeddedPostgres:
             self._pg_ctl("-w", "-t", "60", "-m", mode, "stop", check=False)
 
     def kill(self) -> None:
-        """SIGKILL the postmaster, as a crashed database would look to a client."""
+        """SIGKILL the postmaster, as a crashed database would look to a client.
+
+        Only a process that is this cluster's postmaster is killed: a stale postmaster.pid
+        may name a PID that the system has since given to something else.
+        """
         pid = self.pid()
-        if pid:
+        if pid and self._is_our_postmaster(pid):
             victims = [pid, *_children(pid)]
             for victim in victims:
                 with contextlib.suppress(ProcessLookupError):
@@ -173,6 +177,17 @@ class EmbeddedPostgres:
             (self.data_dir / "postmaster.pid").unlink()
         for lock in self.socket_dir.glob(".s.PGSQL.*"):
             lock.unlink(missing_ok=True)
+
+    def _is_our_postmaster(self, pid: int) -> bool:
+        """The process is a `postgres` serving this data directory (from /proc, Linux)."""
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        if not argv or Path(os.fsdecode(argv[0])).name not in {"postgres", "postmaster"}:
+            return False
+        data_dir = os.fsencode(str(self.data_dir))
+        return any(arg.rstrip(b"/") == data_dir.rstrip(b"/") for arg in argv[1:])
 
     def restart(self) -> None:
         self.stop()
