@@ -23,6 +23,7 @@ from syncmon.demo.backend import DemoBackend
 from syncmon.demo.incidents import CYCLE_S, SCHEDULE, Kind, active_kinds
 from syncmon.demo.workload import Profile, Workload
 from tests.conftest import PgServer, create_database, drop_database
+from tests.integration.watch_support import wait_until
 
 pytestmark = pytest.mark.database
 
@@ -382,16 +383,18 @@ async def test_embedded_new_york_cluster_with_live_traffic_cleans_up(tmp_path: P
         assert ":@" not in demo.dsn and "password" not in demo.dsn
         assert demo._pg is not None
         root = demo._pg.root
-        await asyncio.sleep(2.5)
-        rows = await fetch(
-            demo.dsn,
-            """
+        query = """
             SELECT current_setting('TimeZone') AS tz,
                    (now() AT TIME ZONE 'America/New_York') - max(timestamp) AS lag,
                    count(*) FILTER (WHERE timestamp > localtimestamp - interval '10 seconds')
                        AS live
-            FROM sync_performance_metrics""",
-        )
+            FROM sync_performance_metrics"""
+
+        async def live_rows() -> list[asyncpg.Record] | None:
+            found = await fetch(demo.dsn, query)
+            return found if found[0]["live"] else None
+
+        rows = await wait_until(live_rows, timeout=30)
         assert rows[0]["tz"] == "America/New_York"
         assert timedelta(0) <= rows[0]["lag"] < timedelta(minutes=1)
         assert rows[0]["live"] > 0

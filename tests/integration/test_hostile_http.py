@@ -19,7 +19,7 @@ from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryP
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictList, ConflictsClient
 from syncmon.sources.health import HealthPoller
 from tests.integration.http_endpoints import Behaviour, EndpointServer, answer, huge, trickle
-from tests.integration.watch_support import FlakyReceiver
+from tests.integration.watch_support import FlakyReceiver, wait_until
 
 DEEP = b'{"status": "pass", "x": ' + b"[" * 1100 + b"]" * 1100 + b"}"
 GOOD_ID = "0b6f1c1e-0000-4000-8000-000000000001"
@@ -174,11 +174,13 @@ async def test_alertmanager_is_not_retried_forever_on_a_400(
     receiver.start()
     now = datetime.now(UTC)
     receiver.update({RULE.name: ActiveAlert(RULE, now, "6%")}, [])
-    await asyncio.sleep(1.5)  # a retry loop would have sent ~8 times by now
+    await wait_until(lambda: receiver.failures == 1)  # the 400 is in and handled
+    assert not receiver.send_due  # nothing scheduled before the next change or resend
     assert server.attempts == 1
     assert "alerts rejected, not retried" in caplog.text
     receiver.update({}, [ActiveAlert(RULE, now, "1%", ends_at=datetime.now(UTC))])
-    await asyncio.sleep(0.5)  # a change is still sent, once
+    await wait_until(lambda: receiver.failures == 2)  # a change is still sent, once
+    assert not receiver.send_due
     await receiver.stop(1.0)
     assert server.attempts == 2
     assert receiver.failures == 2 and receiver.dropped == 1
@@ -198,6 +200,5 @@ async def test_alertmanager_5xx_is_still_retried(
     )
     receiver.start()
     receiver.update({RULE.name: ActiveAlert(RULE, datetime.now(UTC), "6%")}, [])
-    await asyncio.sleep(1.0)
+    await wait_until(lambda: server.attempts >= 3)
     await receiver.stop(1.0)
-    assert server.attempts >= 3

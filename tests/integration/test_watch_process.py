@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,6 +73,12 @@ async def _metrics(port: int) -> str:
         return ""
 
 
+def _after_two_polls(text: str) -> str | None:
+    """The exposition once two whole polls are in (database and endpoints both answered)."""
+    found = re.search(r"^syncmon_poll_duration_seconds_count (\S+)$", text, re.MULTILINE)
+    return text if found and float(found.group(1)) >= 2 else None
+
+
 def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, float, str, str]:
     started = time.monotonic()
     process.send_signal(signum)
@@ -85,9 +91,7 @@ def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, float, str,
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-async def test_watch_process_exits_0_within_2s_on_signal(
-    seed_db: str, tmp_path, signum: int
-) -> None:
+async def test_watch_process_exits_0_on_signal(seed_db: str, tmp_path, signum: int) -> None:
     port = free_port()
     process = _spawn(
         write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, "--metrics-port", str(port)
@@ -97,9 +101,8 @@ async def test_watch_process_exits_0_within_2s_on_signal(
         await insert_operations(seed_db, ok=10, failed=10)
         await wait_until(lambda: _firing_in(port), timeout=5)
     finally:
-        code, seconds, out, err = _stop(process, signum)
-    assert code == 0, err
-    assert seconds < 2.0
+        code, _, out, err = _stop(process, signum)
+    assert code == 0, err  # within _stop's deadline; the time is bench/watch_stop.py's
     events = [json.loads(line) for line in out.splitlines()]
     assert [e["event"] for e in events] == ["nodata", "firing"]
     assert all(set(e) == EVENT_FIELDS for e in events)
@@ -116,7 +119,7 @@ async def _firing_in(port: int) -> bool:
     )
 
 
-async def test_metrics_pass_promtool_and_never_show_the_password(seed_db: str, tmp_path) -> None:
+async def test_metrics_never_show_the_password(seed_db: str, tmp_path) -> None:
     await insert_operations(seed_db, ok=18, failed=2)
     port = free_port()
     process = _spawn(
@@ -132,13 +135,14 @@ async def test_metrics_pass_promtool_and_never_show_the_password(seed_db: str, t
         f"http://127.0.0.1:{free_port()}",
     )
     try:
-        text = await wait_until(lambda: _metrics(port), timeout=15)
-        await asyncio.sleep(0.5)
-        text = await _metrics(port)
+
+        async def polled() -> str | None:
+            return _after_two_polls(await _metrics(port))
+
+        text = await wait_until(polled, timeout=30)
     finally:
-        code, seconds, out, err = _stop(process, signal.SIGTERM)
-    assert code == 0
-    assert seconds < 2.0  # even with both receivers down and retrying
+        code, _, out, err = _stop(process, signal.SIGTERM)
+    assert code == 0  # even with both receivers down and retrying (bench/watch_stop.py: time)
     assert 'syncmon_metric{name="sync_failure_rate"} 0.1' in text
     assert 'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical"} 1.0' in text
     assert 'syncmon_endpoint_up{endpoint="sync"} 0.0' in text
@@ -146,13 +150,32 @@ async def test_metrics_pass_promtool_and_never_show_the_password(seed_db: str, t
     assert "syncmon_receiver_send_failures_total" in text
     password = seed_db.split(":")[2].split("@")[0]
     assert password not in text + out + err
+
+
+async def test_metrics_pass_promtool_check_metrics(seed_db: str, tmp_path) -> None:
+    """Prometheus's own linter accepts the exposition (CI provides promtool; elsewhere this
+    test says it skipped, never passes silently)."""
     promtool = shutil.which("promtool")
-    assert promtool or not REQUIRE_TOOLS, "promtool is required in CI (.ci/run installs it)"
-    if promtool:  # CI installs it; elsewhere the rest of the test still runs
-        check = subprocess.run(
-            [promtool, "check", "metrics"], input=text, text=True, capture_output=True, check=False
-        )
-        assert check.returncode == 0, check.stdout + check.stderr
+    if promtool is None:
+        assert not REQUIRE_TOOLS, "promtool is required in CI (.ci/run provides it)"
+        pytest.skip("promtool not installed (Debian's prometheus package has it)")
+    await insert_operations(seed_db, ok=18, failed=2)
+    port = free_port()
+    process = _spawn(
+        write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, "--metrics-port", str(port)
+    )
+    try:
+
+        async def polled() -> str | None:
+            return _after_two_polls(await _metrics(port))
+
+        text = await wait_until(polled, timeout=30)
+    finally:
+        _stop(process, signal.SIGTERM)
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=text, text=True, capture_output=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 async def test_bad_flags_exit_3_without_polling(tmp_path) -> None:

@@ -199,6 +199,7 @@ class FlakyReceiver:
         self.delay = 0.0
         self.received: list[dict[str, Any]] = []
         self.attempts = 0
+        self.in_flight = 0  # requests received and not yet answered
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -210,7 +211,15 @@ class FlakyReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     receiver.attempts += 1
+                    receiver.in_flight += 1
                     mode, delay = receiver.mode, receiver.delay
+                try:
+                    self._answer(body, mode, delay)
+                finally:
+                    with receiver._lock:
+                        receiver.in_flight -= 1
+
+            def _answer(self, body: bytes, mode: str, delay: float) -> None:
                 if mode == "slow":
                     time.sleep(delay)
                 if mode in ("error", "reject"):

@@ -269,6 +269,12 @@ class AlertmanagerReceiver(Receiver):
         """Resolutions not yet delivered (firing alerts are state, not a queue)."""
         return len(self._resolved)
 
+    @property
+    def send_due(self) -> bool:
+        """A send is due now rather than at the next change or resend: a retry, or a
+        change not yet sent."""
+        return self._dirty
+
     def update(self, firing: dict[str, ActiveAlert], resolved: list[ActiveAlert]) -> None:
         """The firing set after one evaluation, and what resolved in it. Never blocks."""
         if firing.keys() != self._firing.keys() or any(
