@@ -296,6 +296,8 @@ def _client_setup_problem(settings: Settings) -> str | None:
 
 
 def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
+    from syncmon.core.timefmt import iso_local
+
     output_format = getattr(args, "format", "text")
     if output_format == "json":
         print(
@@ -303,7 +305,7 @@ def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
                 {
                     "status": "unknown",
                     "exit_code": int(ExitCode.UNKNOWN),
-                    "evaluated_at": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+                    "evaluated_at": iso_local(datetime.now(UTC)),
                     "alerts": [],
                     "metrics": {},
                     "endpoints": [],
@@ -325,7 +327,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     at = None
     if args.at:
         try:
-            at = parse_time_point(args.at)
+            at = parse_time_point(args.at, now=datetime.now(UTC))
         except DurationError as exc:
             _report_invalid(args, [f"--at: {exc}"])
             return ExitCode.UNKNOWN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from syncmon.core.timefmt import parse_iso
 
@@ -59,9 +59,11 @@ def format_duration(value: timedelta | float) -> str:
     return "".join(parts)
 
 
-def parse_time_point(text: str, *, now: datetime | None = None) -> datetime:
-    """Parse `--at`: RFC 3339 with offset, `now`, or relative like `-2h` / `-90m`."""
-    now = now or datetime.now(UTC)
+def parse_time_point(text: str, *, now: datetime) -> datetime:
+    """Parse `--at`: RFC 3339 with offset, `now`, or relative like `-2h` / `-90m`.
+
+    `now` is the caller's clock: the core never reads the wall clock.
+    """
     stripped = text.strip()
     if stripped == "now":
         return now

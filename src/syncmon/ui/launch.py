@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -30,7 +31,7 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     at = None
     if getattr(args, "at", None):
         try:
-            at = parse_time_point(args.at)
+            at = parse_time_point(args.at, now=datetime.now(UTC))
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
             return ExitCode.UNKNOWN
