@@ -138,6 +138,9 @@ class Engine:
                 timestamp_timezone=settings.timestamp_timezone,
                 plaid_pattern=settings.plaid_pattern,
                 statement_timeout=settings.statement_timeout,
+                schema=settings.database_schema,
+                pooler=settings.pooler,
+                connections=settings.connections,
             )
             if settings.dsn
             else None

@@ -22,11 +22,11 @@ pytestmark = pytest.mark.database
 
 PERF_INDEX = (
     "CREATE INDEX CONCURRENTLY idx_sync_performance_metrics_timestamp "
-    "ON sync_performance_metrics (timestamp);"
+    "ON public.sync_performance_metrics (timestamp);"
 )
 CONFLICT_INDEX = (
     "CREATE INDEX CONCURRENTLY idx_conflict_resolution_history_timestamp "
-    "ON conflict_resolution_history (timestamp);"
+    "ON public.conflict_resolution_history (timestamp);"
 )
 TABLES = "sync_health_metrics, conflict_resolution_history, sync_performance_metrics"
 
@@ -131,9 +131,9 @@ def test_doctor_reports_a_missing_table_and_a_missing_column(database, capsys):
     sql(database, "ALTER TABLE sync_health_metrics ALTER COLUMN metric_value TYPE text")
     code, output = run_doctor(database, capsys)
     assert code == 1
-    assert "missing table: conflict_resolution_history" in output
-    assert "missing column: sync_performance_metrics.success (boolean)" in output
-    assert "column sync_health_metrics.metric_value is text, the seed has jsonb" in output
+    assert "missing table: public.conflict_resolution_history" in output
+    assert "missing column: public.sync_performance_metrics.success (boolean)" in output
+    assert "column public.sync_health_metrics.metric_value is text, the seed has jsonb" in output
 
 
 def test_doctor_exits_3_on_a_refused_connection_without_the_password(capsys):
@@ -208,5 +208,5 @@ def test_doctor_is_total_over_an_odd_timestamp_column(database, capsys, column_t
     code, output = run_doctor(database, capsys)
     assert code == 1, output
     shown = {"timestamptz": "timestamp with time zone"}.get(column_type, column_type)
-    assert f"column sync_performance_metrics.timestamp is {shown}" in output
+    assert f"column public.sync_performance_metrics.timestamp is {shown}" in output
     assert "Traceback" not in output and "TypeError" not in output

@@ -197,7 +197,7 @@ async def test_check_answers_at_a_million_rows_for_1d_and_7d(seed_db: str, tmp_p
             "check", "--config", str(config), "--dsn", seed_db, "--format", "json"
         )
         [alert] = json.loads(out)["alerts"]
-        assert (code, alert["state"], alert["since_bounded"]) == (2, "firing", True), err
+        assert (code, alert["state"], alert["since_bounded"]) == (2, "firing", True), out + err
         # how long it takes is bench/measure_db.py's to print, not this test's to assert
 
 

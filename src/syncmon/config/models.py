@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -242,6 +243,28 @@ def _dsn(value: SecretStr | None) -> SecretStr | None:
     return value
 
 
+class PoolerMode(StrEnum):
+    """What the DSN reaches (SPEC §14); only decides whether prepared statements are kept."""
+
+    AUTO = "auto"  # find out at the first connection (a pooler announces its own pid)
+    NONE = "none"  # PostgreSQL itself, or a session-mode pooler: keep prepared statements
+    TRANSACTION = "transaction"  # pgbouncer/PgCat/Supavisor/RDS Proxy: unnamed statements only
+
+
+CONNECTIONS_RANGE = (1, 16)
+
+
+def _schema_name(value: str) -> str:
+    if not value or len(value.encode()) > 63 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PydanticCustomError(
+            "schema",
+            "'{schema}' is not a PostgreSQL schema name: 1 to 63 bytes, no control "
+            "characters (it is quoted, so write it exactly as pg_namespace spells it)",
+            {"schema": value.encode("unicode_escape").decode()},
+        )
+    return value
+
+
 class DatabaseModel(Strict):
     """The PostgreSQL holding the seed's three metrics tables (read only)."""
 
@@ -258,6 +281,23 @@ class DatabaseModel(Strict):
         "5s",
         validate_default=True,
         description="server-side limit of each statement (and of waiting for a lock)",
+    )
+    schema_: Annotated[StrictStr, AfterValidator(_schema_name)] = Field(
+        "public",
+        alias="schema",
+        description="schema holding the three tables; every statement names it",
+    )
+    pooler: Annotated[
+        PoolerMode, WithJsonSchema({"type": "string", "enum": [m.value for m in PoolerMode]})
+    ] = Field(
+        PoolerMode.AUTO,
+        description="auto | none | transaction: whether prepared statements can be kept",
+    )
+    connections: StrictInt = Field(
+        2,
+        ge=CONNECTIONS_RANGE[0],
+        le=CONNECTIONS_RANGE[1],
+        description="PostgreSQL connections this process holds at most",
     )
 
 

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from syncmon.config.checks import api_url_problem, dsn_problem
 from syncmon.config.loader import Config, load_config
-from syncmon.config.models import DEFAULT_ENDPOINTS, INTERVAL_RANGE
+from syncmon.config.models import DEFAULT_ENDPOINTS, INTERVAL_RANGE, PoolerMode
 from syncmon.core.durations import DurationError, format_duration, parse_duration
 from syncmon.core.rules import AlertRule
 from syncmon.redaction import dsn_location, mask_dsn, redact, register_secret
@@ -61,6 +61,9 @@ class Settings:
     timestamp_timezone: str | None = None
     plaid_pattern: str = "plaid%"
     statement_timeout: float = 5.0
+    database_schema: str = "public"
+    pooler: PoolerMode = PoolerMode.AUTO
+    connections: int = 2
     lookback: timedelta = timedelta(hours=24)
 
     def __post_init__(self) -> None:
@@ -143,6 +146,9 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
         timestamp_timezone=database.timestamp_timezone,
         plaid_pattern=database.plaid_operation_pattern,
         statement_timeout=database.statement_timeout.total_seconds(),
+        database_schema=database.schema_,
+        pooler=database.pooler,
+        connections=database.connections,
         lookback=config.model.evaluation.lookback,
     )
 

@@ -1,8 +1,9 @@
 """`syncmon doctor`: is this database ready for syncmon? Tables, indexes, privileges, zone.
 
-It only reads (its session is read-only and every statement is a catalog lookup or an index
-probe), prints plain text that survives NO_COLOR, a pager and an e-mail, and exits like a
-check: 0 nothing to do, 1 advice to follow, 3 the database could not be reached.
+It only reads (every statement runs in a read-only transaction and is a catalog lookup or an
+index probe; nothing is set on the session, so it works through pgbouncer in any mode),
+prints plain text that survives NO_COLOR, a pager and an e-mail, and exits like a check:
+0 nothing to do, 1 advice to follow, 3 the database could not be reached.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import asyncpg
 from syncmon.config.settings import Settings
 from syncmon.headless.doctor_advice import TABLE_NAMES, Level, Section, examine
 from syncmon.headless.doctor_catalog import Catalog, read_catalog
+from syncmon.headless.doctor_pooler import PoolerFacts, pooler_section, probe
 from syncmon.redaction import describe_error
-from syncmon.sources.database import explain_database_error
+from syncmon.sources.connections import Guard, connect
+from syncmon.sources.database import explain_database_error, one_line
 
 CONNECT_TIMEOUT = 5.0
 # A guard, not an expectation: every statement is a catalog read or an index probe.
-STATEMENT_TIMEOUT = "15s"
+STATEMENT_TIMEOUT_MS = 15_000
 WIDTH = 100
 _INDENT = " " * 9
 
@@ -50,11 +53,12 @@ def run_doctor(settings: Settings, *, out: TextIO | None = None, err: TextIO | N
         )
         return DoctorExit.UNREACHABLE
     try:
-        catalog = asyncio.run(_gather(settings.dsn.get_secret_value(), settings.timestamp_timezone))
+        catalog, pooler = asyncio.run(_gather(settings))
     except CannotConnect as exc:
         print(f"syncmon doctor: cannot connect to {settings.masked_dsn}: {exc}", file=err)
         return DoctorExit.UNREACHABLE
     sections = examine(catalog, settings.timestamp_timezone)
+    sections.insert(1, pooler_section(pooler, Guard(settings.statement_timeout), settings.pooler))
     print(render(settings.masked_dsn or "", sections), file=out)
     return exit_code(sections)
 
@@ -98,17 +102,13 @@ def _wrap(text: str, first_prefix: str) -> list[str]:
     )
 
 
-async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
+async def _gather(settings: Settings) -> tuple[Catalog, PoolerFacts]:
+    assert settings.dsn is not None
+    dsn = settings.dsn.get_secret_value()
     try:
-        conn = await asyncpg.connect(
-            dsn,
-            timeout=CONNECT_TIMEOUT,
-            server_settings={
-                "application_name": "syncmon-doctor",
-                # doctor never changes the database; make it a guarantee
-                "default_transaction_read_only": "on",
-                "statement_timeout": STATEMENT_TIMEOUT,
-            },
+        # no prepared-statement cache: doctor may run behind a transaction-mode pooler
+        conn = await connect(
+            dsn, timeout=CONNECT_TIMEOUT, cached=False, application_name="syncmon-doctor"
         )
     except (
         TimeoutError,
@@ -119,9 +119,18 @@ async def _gather(dsn: str, timestamp_timezone: str | None) -> Catalog:
     ) as exc:
         raise CannotConnect(explain_database_error(exc)) from None
     try:
-        return await read_catalog(conn, TABLE_NAMES, timestamp_timezone)
+        pooler = await probe(conn, dsn, Guard(settings.statement_timeout), CONNECT_TIMEOUT)
+        # doctor never changes the database: one read-only transaction, its own time limit
+        async with conn.transaction(readonly=True):
+            await conn.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            catalog = await read_catalog(
+                conn, TABLE_NAMES, settings.timestamp_timezone, settings.database_schema
+            )
+        return catalog, pooler
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise CannotConnect(f"reading the catalog failed: {describe_error(exc)}") from None
+        raise CannotConnect(
+            f"reading the catalog failed: {one_line(describe_error(exc))}"
+        ) from None
     finally:
         try:
             await asyncio.wait_for(conn.close(), timeout=2)

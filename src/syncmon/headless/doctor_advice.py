@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
-from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts
+from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts, display_ident
 
 # The seed's "Database Setup" DDL, as `format_type` spells each column type.
 _VARCHAR50 = "character varying(50)"
@@ -97,7 +97,7 @@ def examine(catalog: Catalog, timestamp_timezone: str | None) -> list[Section]:
     _timezone_findings(server, catalog, timestamp_timezone)
     sections = [server]
     for table in catalog.tables:
-        section = Section(f"Table {table.name}")
+        section = Section(f"Table {table.qualified}")
         _table_findings(section, table, catalog)
         sections.append(section)
     privileges = Section("Privileges")
@@ -145,7 +145,7 @@ def _timezone_findings(section: Section, catalog: Catalog, override: str | None)
             ahead = _age(table.last - now)
             section.add(
                 Level.WARN,
-                f"the newest row of {table.name} is {ahead} in the future "
+                f"the newest row of {table.qualified} is {ahead} in the future "
                 f"in {override or zone}: the writers' zone differs, so set "
                 "database.timestamp_timezone to the zone their NOW() uses",
             )
@@ -155,11 +155,18 @@ def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> No
     if not table.exists:
         section.add(
             Level.WARN,
-            f"missing table: {table.name} does not exist (or is not on the "
-            "search_path); syncmon cannot compute its metrics",
+            f"missing table: {table.qualified} does not exist; syncmon cannot compute its "
+            "metrics"
+            + (
+                f" (an unqualified {table.name} reads schema {table.shadow_schema}: "
+                f"set sources.database.schema: {table.shadow_schema} if that is the one)"
+                if table.shadow_schema
+                else ""
+            ),
             "create it with the seed's DDL (Database Setup section)",
         )
         return
+    _shadow_findings(section, table)
     _describe_size(section, table, catalog)
     if not _columns_ok(section, table):
         return
@@ -181,7 +188,7 @@ def _describe_size(section: Section, table: TableFacts, catalog: Catalog) -> Non
     elif table.estimated_rows is not None:
         rows_text = f"≈{_count(table.estimated_rows)} rows (estimate)"
     else:
-        rows_text = "row count unknown (never analysed: run ANALYZE " + table.name + ")"
+        rows_text = "row count unknown (never analysed: run ANALYZE " + table.qualified + ")"
     kind = ", partitioned" if table.partitioned else ""
     size = _bytes(table.total_bytes or 0)
     section.add(Level.INFO, f"{rows_text}, {size} with indexes{kind}")
@@ -234,11 +241,11 @@ def _columns_ok(section: Section, table: TableFacts) -> bool:
             else "syncmon does not read it"
         )
         section.add(
-            level, f"missing column: {table.name}.{column} ({expected[column]}); {consequence}"
+            level, f"missing column: {table.qualified}.{column} ({expected[column]}); {consequence}"
         )
     for column, want, found in different:
         level = Level.WARN if column in needed else Level.ADVICE
-        section.add(level, f"column {table.name}.{column} is {found}, the seed has {want}")
+        section.add(level, f"column {table.qualified}.{column} is {found}, the seed has {want}")
     if not missing and not different:
         section.add(Level.OK, "columns and types match the seed")
     return not any(c in needed for c in missing)
@@ -259,7 +266,7 @@ def _index_findings(section: Section, table: TableFacts, server: ServerFacts) ->
         section.add(Level.OK, f"index on timestamp: {names}")
         return
     method, why = recommend_index(table)
-    statement = create_index_statement(table.name, method)
+    statement = create_index_statement(table, method)
     details = [statement, why]
     if table.partitioned:
         details.append(
@@ -293,7 +300,7 @@ def recommend_index(table: TableFacts) -> tuple[str, str]:
         )
     if rows is not None and rows >= BRIN_MIN_ROWS and correlation is None:
         return "btree", (
-            f"B-tree (≈{btree}): no statistics on timestamp yet; run ANALYZE {table.name} and "
+            f"B-tree (≈{btree}): no statistics on timestamp yet; run ANALYZE {table.qualified} and "
             "doctor again: if rows lie in time order, a much smaller BRIN index would do"
         )
     if rows is not None and rows >= BRIN_MIN_ROWS:
@@ -307,15 +314,33 @@ def recommend_index(table: TableFacts) -> tuple[str, str]:
     )
 
 
-def create_index_statement(table: str, method: str) -> str:
+def create_index_statement(table: TableFacts, method: str) -> str:
     using = " USING brin" if method == "brin" else ""
-    return f"CREATE INDEX CONCURRENTLY idx_{table}_timestamp ON {table}{using} (timestamp);"
+    return (
+        f"CREATE INDEX CONCURRENTLY idx_{table.name}_timestamp "
+        f"ON {table.qualified}{using} (timestamp);"
+    )
+
+
+def _shadow_findings(section: Section, table: TableFacts) -> None:
+    """SPEC §14: a same-named table earlier in the search_path misleads every unqualified
+    query (psql, other dashboards, syncmon before schemas were named)."""
+    if not table.shadow_schema:
+        return
+    section.add(
+        Level.WARN,
+        f"{display_ident(table.shadow_schema)}.{display_ident(table.name)} stands earlier in "
+        f"the role's search_path ({table.search_path}): an unqualified {table.name} reads "
+        f"that table, not this one. syncmon names {table.qualified} (sources.database.schema); "
+        "check that psql sessions and other tools read the table you mean",
+    )
 
 
 def _privilege_findings(section: Section, catalog: Catalog) -> None:
     server = catalog.server
     tables = [t for t in catalog.tables if t.exists]
-    unreadable = [t.name for t in tables if not t.can_select]
+    schema = catalog.tables[0].schema or "public" if catalog.tables else "public"
+    unreadable = [t.qualified for t in tables if not t.can_select]
     if unreadable:
         section.add(
             Level.WARN,
@@ -328,14 +353,14 @@ def _privilege_findings(section: Section, catalog: Catalog) -> None:
     reasons = []
     if server.superuser:
         reasons.append("is a superuser")
-    owned = [t.name for t in tables if t.owned]
+    owned = [t.qualified for t in tables if t.owned]
     if owned:
         reasons.append(f"owns {', '.join(owned)}")
     writable = sorted({p for t in tables for p in t.write_privileges})
     if writable and not server.superuser:
         reasons.append(
             f"has {'/'.join(writable)} on "
-            + ", ".join(t.name for t in tables if t.write_privileges)
+            + ", ".join(t.qualified for t in tables if t.write_privileges)
         )
     if not reasons:
         section.add(Level.OK, f'role "{server.role}" can only read the metrics tables')
@@ -352,8 +377,8 @@ def _privilege_findings(section: Section, catalog: Catalog) -> None:
         "use a read-only role, e.g.:",
         "CREATE ROLE syncmon_ro LOGIN PASSWORD '…';",
         f"GRANT CONNECT ON DATABASE {server.database} TO syncmon_ro;",
-        f"GRANT USAGE ON SCHEMA {tables[0].schema if tables else 'public'} TO syncmon_ro;",
-        f"GRANT SELECT ON {', '.join(TABLE_NAMES)} TO syncmon_ro;",
+        f"GRANT USAGE ON SCHEMA {display_ident(schema)} TO syncmon_ro;",
+        f"GRANT SELECT ON {', '.join(t.qualified for t in catalog.tables)} TO syncmon_ro;",
         "ALTER ROLE syncmon_ro SET default_transaction_read_only = on;",
         "or point --dsn at a read replica (docs/scaling.md)",
     )

@@ -6,17 +6,19 @@ hand, and so this module stays a thin, cheap reader of catalogs and statistics.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
 
-from syncmon.sources import catalog_sql
+from syncmon.sources import catalog_sql, sql
 
 # Below this many heap pages (32 MiB) an exact count and a min/max scan cost less than a
 # guess, and a table that was never analysed still gets real numbers.
 SMALL_TABLE_PAGES = 4096
 TIMESTAMP_TYPE = "timestamp without time zone"  # the seed's, as format_type spells it
+_BARE = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class TableFacts:
     name: str
     exists: bool = False
     schema: str | None = None
+    shadow_schema: str | None = None  # an unqualified name reads this schema's table instead
+    search_path: str = ""  # the role's effective search_path, as doctor's session has it
     kind: str | None = None  # 'r' table, 'p' partitioned, 'v' view, …
     owner: str | None = None
     owned: bool = False
@@ -71,6 +75,11 @@ class TableFacts:
     first: datetime | None = None  # oldest `timestamp` (local time of the writers' zone)
     last: datetime | None = None
     range_source: str | None = None  # "index", "scan" or "statistics"
+
+    @property
+    def qualified(self) -> str:
+        """`schema.table` as doctor prints it (quoted only where SQL needs it)."""
+        return f"{display_ident(self.schema or 'public')}.{display_ident(self.name)}"
 
     @property
     def rows(self) -> float | None:
@@ -103,10 +112,19 @@ class Catalog:
     zone_error: str | None = None  # the timestamp_timezone override was refused
 
 
+def display_ident(name: str) -> str:
+    """An identifier as it is typed in SQL: bare when it can be, else double-quoted."""
+    return name if _BARE.fullmatch(name) else sql.quote_ident(name)
+
+
 async def read_catalog(
-    conn: asyncpg.Connection, table_names: tuple[str, ...], timestamp_timezone: str | None
+    conn: asyncpg.Connection,
+    table_names: tuple[str, ...],
+    timestamp_timezone: str | None,
+    schema: str = "public",
 ) -> Catalog:
-    """Gather every fact doctor judges; only catalog reads and index-backed probes."""
+    """Gather every fact doctor judges; only catalog reads and index-backed probes.
+    Runs inside doctor's read-only transaction (a failed zone lookup is a savepoint)."""
     row = await conn.fetchrow(catalog_sql.SERVER)
     assert row is not None  # a SELECT without FROM always returns its row
     server = ServerFacts(
@@ -120,11 +138,13 @@ async def read_catalog(
         read_only_settings=tuple(row["read_only_settings"] or ()),
     )
     tables = [
-        await _read_table(conn, r) for r in await conn.fetch(catalog_sql.TABLES, list(table_names))
+        await _read_table(conn, r)
+        for r in await conn.fetch(catalog_sql.TABLES, list(table_names), schema)
     ]
     local_now, zone_error = None, None
     try:
-        local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, timestamp_timezone)
+        async with conn.transaction():  # a savepoint: the refusal must not end the transaction
+            local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, timestamp_timezone)
     except (asyncpg.InvalidParameterValueError, asyncpg.DataError) as exc:
         zone_error = str(exc)
         local_now = await conn.fetchval(catalog_sql.LOCAL_NOW, None)
@@ -132,11 +152,12 @@ async def read_catalog(
 
 
 async def _read_table(conn: asyncpg.Connection, row: asyncpg.Record) -> TableFacts:
-    facts = TableFacts(name=row["name"])
+    facts = TableFacts(name=row["name"], schema=row["schema"])
+    facts.shadow_schema, facts.search_path = row["shadow_schema"], row["search_path"]
     if row["oid"] is None:
         return facts
     facts.exists = True
-    facts.schema, facts.kind, facts.owner = row["schema"], row["kind"], row["owner"]
+    facts.kind, facts.owner = row["kind"], row["owner"]
     facts.owned, facts.can_select = bool(row["owned"]), bool(row["can_select"])
     facts.write_privileges = tuple(row["write_privileges"] or ())
     facts.total_bytes = row["total_bytes"]

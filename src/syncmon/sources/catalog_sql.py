@@ -25,12 +25,15 @@ SELECT current_setting('server_version') AS version,
            AND s.setting LIKE 'default_transaction_read_only=%') AS read_only_settings
 """
 
-# $1: table names. One row per name; `oid` is NULL for a table that does not exist.
-# Sizes and row estimates add up the partitions of a partitioned table.
+# $1: table names, $2: the schema. One row per name; `oid` is NULL for a table that does not
+# exist there. `shadow_schema`: where an unqualified name leads instead (search_path), if
+# elsewhere. Sizes and row estimates add up the partitions of a partitioned table.
 TABLES = """
 SELECT t.name,
        c.oid,
-       n.nspname AS schema,
+       $2::text AS schema,
+       sh.shadow_schema,
+       array_to_string(current_schemas(false), ', ') AS search_path,
        c.relkind::text AS kind,
        pg_get_userbyid(c.relowner) AS owner,
        pg_has_role(c.relowner, 'USAGE') AS owned,
@@ -47,8 +50,12 @@ SELECT t.name,
        p.estimated_rows,
        p.analysed
 FROM unnest($1::text[]) AS t(name)
-LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name))
-LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident($2::text) || '.' || quote_ident(t.name))
+LEFT JOIN LATERAL (
+    SELECT sn.nspname AS shadow_schema
+    FROM pg_class sc JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+    WHERE sc.oid = to_regclass(quote_ident(t.name)) AND sc.oid IS DISTINCT FROM c.oid
+) AS sh ON true
 LEFT JOIN LATERAL (
     SELECT sum(pg_total_relation_size(pt.relid))::bigint AS total_bytes,
            sum(pg_relation_size(pt.relid))::bigint AS heap_bytes,

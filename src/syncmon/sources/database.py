@@ -1,28 +1,31 @@
 """Metrics from the seed's three tables over asyncpg (SPEC §11, §12).
 
-One statement per table per poll, each table on a connection of its own and all three at
-once: a locked or slow table costs only its own rules. Every session carries a server-side
-`statement_timeout` and `lock_timeout`, so a statement syncmon gave up on does not keep
-running in PostgreSQL; the client waits a second longer than the server, then cancels.
+One statement per table per poll, all three at once within the process's connection budget
+(`sources.database.connections`): a locked or slow table costs only its own rules, and a
+table queued behind it waits at most its timeout. Every statement carries a server-side
+`statement_timeout` and `lock_timeout` in its own read-only transaction (`connections.py`),
+so a statement syncmon gave up on does not keep running in PostgreSQL, even behind a pooler;
+the client waits a second longer than the server, then cancels.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
+from syncmon.config.models import PoolerMode
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.redaction import describe_error, dsn_location, redact
 from syncmon.sources import sql
+from syncmon.sources.connections import ConnectionBudget, Guard, in_transaction
 from syncmon.sources.queries import HistoryQuery, MetricsQuery
 from syncmon.sources.tables import (
     TABLES,
@@ -86,8 +89,15 @@ class TableFailure(Exception):
     """One table could not be read; the message names it and says why, without secrets."""
 
 
+class _Stage(Enum):
+    """How far a table's statement got when its deadline passed."""
+
+    CONNECTING = "connecting"
+    RUNNING = "running"
+
+
 class MetricsDatabase:
-    """Reads the metrics tables: one lazily opened connection per table, replaced when broken."""
+    """Reads the metrics tables through a small budget of connections (`connections.py`)."""
 
     def __init__(
         self,
@@ -97,31 +107,29 @@ class MetricsDatabase:
         plaid_pattern: str = "plaid%",
         connect_timeout: float = 5.0,
         statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        schema: str = "public",
+        pooler: PoolerMode = PoolerMode.AUTO,
+        connections: int = 2,
     ) -> None:
-        self._dsn = dsn
         self.location = f"database {dsn_location(dsn)}"
         self.timestamp_timezone = timestamp_timezone
         self.plaid_pattern = plaid_pattern
-        self.connect_timeout = min(connect_timeout, statement_timeout + CLIENT_GRACE)
+        self.schema = schema
         self.statement_timeout = statement_timeout
-        self._connections: dict[Source, asyncpg.Connection] = {}
-        self._locks = {source: asyncio.Lock() for source in TABLE_SOURCES}
+        self.budget = ConnectionBudget(
+            dsn,
+            size=connections,
+            mode=pooler,
+            guard=Guard(statement_timeout),
+            connect_timeout=min(connect_timeout, statement_timeout + CLIENT_GRACE),
+        )
         self._fixed_zone: tzinfo | None = None
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
         return f"MetricsDatabase({self.location!r})"
 
     async def close(self) -> None:
-        await asyncio.gather(*(self._drop(source) for source in list(self._connections)))
-
-    async def _drop(self, source: Source) -> None:
-        conn = self._connections.pop(source, None)
-        if conn is None:
-            return
-        try:
-            await asyncio.wait_for(conn.close(), timeout=1)
-        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            conn.terminate()
+        await self.budget.close()
 
     # -- the two kinds of question -------------------------------------------------------------
 
@@ -169,7 +177,7 @@ class MetricsDatabase:
         table = TABLES[source]
 
         def statement(zone: tzinfo) -> sql.Statement:
-            return table.statement(_shape(query, zone, self.plaid_pattern))
+            return table.statement(_shape(query, zone, self.plaid_pattern, self.schema))
 
         try:
             rows = await self._run(source, statement, None)
@@ -192,6 +200,7 @@ class MetricsDatabase:
                 query.histogram,
                 query.health_types,
                 self.plaid_pattern,
+                self.schema,
             )
             return table.history_statement(shape)
 
@@ -214,83 +223,82 @@ class MetricsDatabase:
         statement: Callable[[tzinfo], sql.Statement],
         timeout: float | None,
     ) -> Sequence[Row]:
-        """Run one table's statement on its connection, connecting included within the
-        deadline; retry once on a connection the server dropped since the last poll (a
+        """Run one table's statement on a connection of the budget. Its deadline starts
+        when it holds a connection (connecting included): a table queued behind a locked
+        one waits at most that one's timeout. `timeout` caps queue and run together.
+        Retries once on a connection the server dropped since it was last used (a
         restart). Raises TableFailure."""
-        wait = self.statement_timeout + CLIENT_GRACE
-        if timeout is not None:
-            wait = max(0.01, min(wait, timeout))
-        async with self._locks[source]:
+        loop = asyncio.get_running_loop()
+        give_up = None if timeout is None else loop.time() + max(0.01, timeout)
+        try:
+            async with asyncio.timeout_at(give_up):
+                await self.budget.acquire()
+        except TimeoutError:
+            raise TableFailure(
+                f"{source.value}: no free database connection within {timeout:g}s "
+                f"(sources.database.connections: {self.budget.size})"
+            ) from None
+        try:
+            wait = self.statement_timeout + CLIENT_GRACE
+            if give_up is not None:
+                wait = max(0.01, min(wait, give_up - loop.time()))
+            stage: list[_Stage] = []
             try:
                 async with asyncio.timeout(wait):
-                    return await self._run_once(source, statement)
+                    return await self._run_once(source, statement, stage)
             except TimeoutError:
-                # asyncpg cancels the statement; the server's own timeout is the backstop.
-                connected = source in self._connections
-                await self._drop(source)
-                if not connected:
+                if stage[-1:] == [_Stage.CONNECTING]:
                     raise TableFailure(
-                        f"{self.location}: timed out connecting after {wait:g}s"
+                        f"{self.location}: timed out connecting after "
+                        f"{min(wait, self.budget.connect_timeout):g}s"
                     ) from None
+                # asyncpg cancels the statement; the server's own timeout is the backstop.
                 raise TableFailure(
                     f"{source.value}: no answer within {wait:g}s "
                     f"({self.location} slow or unreachable?)"
                 ) from None
+        finally:
+            self.budget.release()
 
     async def _run_once(
-        self, source: Source, statement: Callable[[tzinfo], sql.Statement]
+        self, source: Source, statement: Callable[[tzinfo], sql.Statement], stage: list[_Stage]
     ) -> Sequence[Row]:
         for attempt in (1, 2):
-            reused = source in self._connections
+            conn = self.budget.take_idle() if attempt == 1 else None
+            reused = conn is not None
+            if conn is None:
+                stage.append(_Stage.CONNECTING)
+                try:
+                    conn = await self.budget.open()
+                except TimeoutError:
+                    raise
+                except _FAILURES as exc:
+                    raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
+            stage.append(_Stage.RUNNING)
+
+            async def work(c: asyncpg.Connection) -> Sequence[Row]:
+                stmt = statement(await self._zone(c))
+                return await c.fetch(stmt.sql, *stmt.args)
+
             try:
-                conn = await self._connection(source)
-            except TimeoutError:
-                raise
-            except _FAILURES as exc:
-                raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
-            try:
-                stmt = statement(await self._zone(conn))
-                return await conn.fetch(stmt.sql, *stmt.args)
+                rows = await in_transaction(conn, self.budget.guard, work)
             except _CONNECTION_LOSS as exc:
-                await self._drop(source)
+                conn.terminate()
+                self.budget.forget_idle()  # a restart took them all; don't try each in turn
                 if attempt == 1 and reused:
                     continue
                 raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
             except asyncpg.PostgresError as exc:
+                self.budget.give_back(conn)
                 raise TableFailure(
                     f"{source.value}: {explain_database_error(exc, self.statement_timeout)}"
                 ) from None
+            except BaseException:  # cancelled (our deadline): the connection is mid-statement
+                conn.terminate()
+                raise
+            self.budget.give_back(conn)
+            return rows
         raise AssertionError("unreachable")
-
-    async def _connection(self, source: Source) -> asyncpg.Connection:
-        conn = self._connections.get(source)
-        if conn is None or conn.is_closed():
-            conn = await self._connect()
-            self._connections[source] = conn
-        return conn
-
-    async def _connect(self) -> asyncpg.Connection:
-        milliseconds = str(max(1, math.ceil(self.statement_timeout * 1000)))
-        conn = await asyncpg.connect(
-            self._dsn,
-            timeout=self.connect_timeout,
-            command_timeout=None,
-            statement_cache_size=32,
-            server_settings={
-                "application_name": "syncmon",
-                # syncmon only reads; a read-only session makes that a guarantee.
-                "default_transaction_read_only": "on",
-                # Never hurt what we watch: the server ends what runs (or waits) too long.
-                "statement_timeout": milliseconds,
-                "lock_timeout": milliseconds,
-                "idle_in_transaction_session_timeout": "60000",
-            },
-        )
-        if conn.get_server_version().major >= 14:
-            # a client that vanished (killed, network gone) ends its query within 1 s
-            with contextlib.suppress(asyncpg.PostgresError):
-                await conn.execute("SET client_connection_check_interval = 1000")
-        return conn
 
     async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
         """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
@@ -312,7 +320,7 @@ def _local(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str) -> sql.Shape:
+def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str, schema: str) -> sql.Shape:
     lo, hi = query.bounds()
     series = query.series
     return sql.Shape(
@@ -325,14 +333,30 @@ def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str) -> sql.Shape:
         top_errors=query.top_errors,
         top_errors_since=_local(query.top_errors_since, zone) if query.top_errors_since else None,
         plaid_pattern=plaid_pattern,
+        schema=schema,
     )
 
 
+ERROR_CHARS = 240  # one table's error: short enough for a Nagios line and a tile
+
+
 def explain_database_error(exc: BaseException, statement_timeout: float | None = None) -> str:
-    """A one-line, secret-free account of a database failure."""
+    """A one-line, secret-free account of a database failure, at most ERROR_CHARS long:
+    asyncpg's multi-line hints (2.5 KB behind pgbouncer) never reach a report."""
+    return one_line(_explain(exc, statement_timeout))
+
+
+def one_line(text: str, limit: int = ERROR_CHARS) -> str:
+    """The first line of `text`, whitespace collapsed, cut at `limit` characters."""
+    first = " ".join((text.strip().splitlines() or [""])[0].split())
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def _explain(exc: BaseException, statement_timeout: float | None) -> str:
     if isinstance(exc, asyncpg.LockNotAvailableError):
+        waited = Guard(statement_timeout).lock_timeout if statement_timeout else 0
         return (
-            f"waited {statement_timeout or 0:g}s for a lock another session holds "
+            f"waited {waited:g}s for a lock another session holds "
             "(LOCK TABLE, a migration?); gave up"
         )
     if isinstance(exc, asyncpg.QueryCanceledError):

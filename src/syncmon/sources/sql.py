@@ -38,6 +38,16 @@ class Statement:
         return f"${len(self.args)}::{sql_type}"
 
 
+def quote_ident(name: str) -> str:
+    """A PostgreSQL identifier, always quoted: case, dots and quotes are kept literally."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    """`"schema"."table"`: every statement names its table with its schema (SPEC §14)."""
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
 @dataclass(frozen=True)
 class Shape:
     """What one poll asks of a table, in local (writer-zone) timestamps."""
@@ -51,6 +61,7 @@ class Shape:
     top_errors: int = 0
     top_errors_since: datetime | None = None
     plaid_pattern: str = "plaid%"  # SQL LIKE pattern of Plaid operation_type values
+    schema: str = "public"
 
 
 def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
@@ -60,7 +71,7 @@ def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
     )
     if shape.user_id is not None:
         where += f" AND user_id = {stmt.bind(shape.user_id, 'uuid')}"
-    return f"SELECT {columns} FROM {table} WHERE {where}"
+    return f"SELECT {columns} FROM {qualified(shape.schema, table)} WHERE {where}"
 
 
 def _interval_filters(stmt: Statement, shape: Shape) -> list[str]:
@@ -220,6 +231,7 @@ class HistoryShape:
     histogram: bool = False
     health_types: tuple[str, ...] = ()
     plaid_pattern: str = "plaid%"
+    schema: str = "public"
 
 
 def _history_rows(
@@ -228,7 +240,8 @@ def _history_rows(
     bucket = stmt.bind(shape.bucket_seconds, "float8")
     return (
         f"SELECT floor(extract(epoch FROM timestamp) / {bucket})::bigint AS k, {columns} "
-        f"FROM {table} WHERE timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
+        f"FROM {qualified(shape.schema, table)} "
+        f"WHERE timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
         f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}{where}"
     )
 

@@ -1,7 +1,7 @@
 """The three metrics tables as a registry: each one's statements and the readers of its rows.
 
 Adding a table means one entry here (and its SQL in sql.py); `MetricsDatabase` runs every
-entry the same way, each on its own connection, so one slow table delays only itself.
+entry the same way, each in its own bounded transaction, so one slow table delays only itself.
 """
 
 from __future__ import annotations
