@@ -106,8 +106,9 @@ def performance(shape: Shape) -> Statement:
         _per_interval("count(*) FILTER (WHERE plaid AND {f})", f, "bigint") + " AS plaid_total",
         _per_interval("count(*) FILTER (WHERE plaid AND NOT success AND {f})", f, "bigint")
         + " AS plaid_failed",
-        _per_interval("avg(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "float8")
-        + " AS sync_avg_ms",
+        # the exact sum (integer milliseconds), so the mean compares exactly (SPEC §15)
+        _per_interval("sum(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "bigint")
+        + " AS sync_sum_ms",
         _per_interval(
             "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
             " FILTER (WHERE NOT plaid AND {f})",
