@@ -26,6 +26,7 @@ from syncmon.core.history import (
     bucket_seconds,
     health_types,
     needs_histogram,
+    p95_splits,
 )
 from syncmon.core.metrics import (
     MetricValue,
@@ -40,6 +41,7 @@ from syncmon.sources.queries import HistoryQuery, Interval, MetricsQuery
 FIRST_CHUNK_SECONDS = 2 * 60
 CHUNK_GROWTH = 4
 CONFIRM_BATCH = 16  # unconfirmed points re-evaluated per statement
+CONFIRM_MAX_POINTS = 128  # at most this many (8 statements); past them since is "≥"
 OUT_OF_TIME = "the since search ran out of time"
 
 
@@ -58,7 +60,8 @@ async def search_since(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     bucket = bucket_seconds(rules)
-    searches = [SinceSearch(rule, at, lookback, bucket) for rule in rules]
+    splits = p95_splits(rules)  # the same bins in every chunk
+    searches = [SinceSearch(rule, at, lookback, bucket, splits) for rule in rules]
     found: dict[str, Since | str] = {}
     history: StepHistory | None = None
     end = max(s.first_point for s in searches)  # a multiple of every step, so of `bucket`
@@ -74,6 +77,7 @@ async def search_since(
             end=datetime.fromtimestamp(end, UTC),
             bucket=bucket,
             histogram=needs_histogram(s.rule for s in pending),
+            p95_splits=splits,
             health_types=health_types(s.rule for s in pending),
         )
         remaining = deadline - loop.time()
@@ -108,7 +112,7 @@ async def _confirm(database: MetricsDatabase, search: SinceSearch, timeout: floa
     latest first, until the run's start is settled."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    points = search.unconfirmed
+    points = search.unconfirmed[:CONFIRM_MAX_POINTS]
     held: dict[int, bool] = {}
     for i in range(0, len(points), CONFIRM_BATCH):
         remaining = deadline - loop.time()
@@ -129,9 +133,10 @@ async def _confirm(database: MetricsDatabase, search: SinceSearch, timeout: floa
         for point, interval in intervals.items():
             metrics = window_metrics(result, interval, search.window)
             held[point] = observe(search.rule, metrics).verdict is Verdict.TRUE
-        if (since := search.confirm(held)) is not None:
+        last = i + CONFIRM_BATCH >= len(points)
+        if (since := search.confirm(held, last=last)) is not None:
             return since
-    raise AssertionError("every unconfirmed point was evaluated")
+    raise AssertionError("every point was evaluated, so confirm settled the since")
 
 
 def window_metrics(

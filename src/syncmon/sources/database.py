@@ -195,6 +195,7 @@ class MetricsDatabase:
                 query.histogram,
                 query.health_types,
                 self.plaid_pattern,
+                query.p95_splits,
             )
             return table.history_statement(shape)
 
