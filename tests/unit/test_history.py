@@ -15,12 +15,13 @@ from syncmon.core.history import (
     PerformanceStep,
     SinceSearch,
     StepHistory,
-    _p95,
+    _p95_bounds,
     bucket_seconds,
     grid_step,
     health_types,
     histogram_bin,
     needs_histogram,
+    p95_splits,
 )
 from syncmon.core.rules import AlertRule
 from tests.integration.rows import percentile_cont
@@ -149,17 +150,40 @@ def test_conflict_and_health_metrics_compose_like_the_poll() -> None:
     assert found == Since(at(-600 + 9 * 30))
 
 
-def test_p95_from_histograms_is_within_one_percent_of_the_exact_value() -> None:
+@pytest.mark.parametrize("splits", [(), (1500,), (700, 2001, 2500)])
+def test_the_exact_p95_lies_within_the_histograms_bounds(splits: tuple[int, ...]) -> None:
+    """The bounds never exclude the live value, and with the bins split at a threshold they
+    straddle it only when the two rows percentile_cont interpolates between lie either side."""
     rng = random.Random(5)
-    durations = [rng.lognormvariate(6.3, 0.6) for _ in range(5000)]
-    histogram: dict[int, int] = {}
-    for d in durations:
-        histogram[histogram_bin(d)] = histogram.get(histogram_bin(d), 0) + 1
-    exact = percentile_cont(durations, 0.95)
-    approx = _p95(histogram)
-    assert approx == pytest.approx(exact, rel=0.01)
+    parts = len(splits) + 1
+    for n in (1, 2, 19, 20, 21, 100, 5000):
+        durations = [round(rng.lognormvariate(7.3, 0.6)) for _ in range(n)] + [0] * (n % 3)
+        histogram: dict[int, int] = {}
+        for d in durations:
+            key = histogram_bin(d) * parts + sum(1 for t in splits if d >= t)
+            histogram[key] = histogram.get(key, 0) + 1
+        exact = percentile_cont(durations, 0.95)
+        bounds = _p95_bounds(histogram, splits)
+        assert bounds is not None
+        low, high = bounds
+        assert low <= exact <= high, (n, bounds, exact)
+        ordered = sorted(durations)
+        rank = 19 * (len(ordered) - 1) / 20
+        below, above = ordered[math.floor(rank)], ordered[math.ceil(rank)]
+        for t in splits:  # a split t separates d < t from d >= t
+            if not below < t <= above:  # both interpolated rows on one side of it
+                assert high < t or low >= t, (n, t, bounds)
     assert needs_histogram([one("p95_sync_duration > 3s")])
     assert not needs_histogram([one("avg_sync_duration > 3s")])
+    assert p95_splits([one("p95_sync_duration > 2.0005s or p95_sync_duration < 1s")]) == (
+        1000,
+        2001,
+    )
+    assert p95_splits([one("p95_sync_duration >= 2s"), one("p95_sync_duration == 3s")]) == (
+        2000,
+        3000,
+        3001,
+    )
 
 
 def test_p95_rule_runs_on_the_histogram() -> None:
@@ -174,6 +198,56 @@ def test_p95_rule_runs_on_the_histogram() -> None:
     _, since = search(one("p95_sync_duration > 3s"), history_of(fast | slow))
     # p95 of ten buckets passes 3 s once at least one bucket in the window is slow
     assert since is not None and since.at == at(-600 + 30)
+
+
+def straddling_history(rule: AlertRule, splits: tuple[int, ...]) -> StepHistory:
+    """For the last 10 minutes, 19 rows of 1000 ms and one of 20 s per bucket: the p95 of a
+    window interpolates between a fast and a slow row, so the bins cannot decide `> 2s`;
+    before that, every row is fast (decided: false)."""
+    parts = len(splits) + 1
+
+    def key(d: int) -> int:
+        return histogram_bin(d) * parts + sum(1 for t in splits if d >= t)
+
+    fast = {
+        s: PerformanceStep(20, 0, 0, 0, 20_000, {key(1000): 20}) for s in range(-3600, -600, 30)
+    }
+    mixed = {
+        s: PerformanceStep(20, 0, 0, 0, 39_000, {key(1000): 19, key(20_000): 1})
+        for s in range(-600, 0, 30)
+    }
+    return history_of(fast | mixed)
+
+
+def test_points_the_histogram_cannot_decide_await_the_live_statement() -> None:
+    rule = one("p95_sync_duration > 2s", ", window: 1m")
+    splits = p95_splits([rule])
+    search = SinceSearch(rule, NOW, timedelta(hours=24), 30, splits)
+    assert search.advance(straddling_history(rule, splits)) is None
+    assert search.awaits_confirmation
+    points = search.unconfirmed
+    assert points == [GRID0 - 30 * k for k in range(len(points))]  # latest first
+    assert points[-1] == GRID0 - 600 + 60  # the first window wholly in the mixed rows
+    # the live statement says the third point back did not hold: since is the one after it
+    assert search.confirm({p: k != 2 for k, p in enumerate(points[:4])}) == Since(at(-30))
+
+
+def test_a_run_longer_than_the_confirmation_budget_is_at_least_its_checked_part() -> None:
+    rule = one("p95_sync_duration > 2s", ", window: 1m")
+    splits = p95_splits([rule])
+    search = SinceSearch(rule, NOW, timedelta(hours=24), 30, splits)
+    search.advance(straddling_history(rule, splits))
+    checked = search.unconfirmed[:3]
+    assert search.confirm(dict.fromkeys(checked, True)) is None  # more may still break it
+    assert search.confirm(dict.fromkeys(checked, True), last=True) == Since(at(-60), bounded=True)
+
+
+def test_the_live_statement_saying_the_first_point_fails_gives_the_next_grid_point() -> None:
+    rule = one("p95_sync_duration > 2s", ", window: 1m")
+    splits = p95_splits([rule])
+    search = SinceSearch(rule, NOW, timedelta(hours=24), 30, splits)
+    search.advance(straddling_history(rule, splits))
+    assert search.confirm({GRID0: False}) == Since(at(30))
 
 
 def test_since_is_told_as_an_age_and_a_clock_time() -> None:

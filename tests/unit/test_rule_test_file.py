@@ -164,7 +164,7 @@ tests:
       sync_performance_metrics:
         - operation_type: sync
           {series}
-    expect: [{{at: 1m}}]
+    expect: [{{at: 30s}}]  # the end of a one-value series
 """,
     )
     assert len(found) == 1 and found[0].startswith(expected), found

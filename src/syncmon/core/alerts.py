@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from syncmon.core.conditions import comparisons, evaluate
+from syncmon.core.conditions import Number, comparisons, evaluate
 from syncmon.core.durations import format_duration
 from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import MetricValue, Source, Unit
@@ -91,17 +91,18 @@ def observe(
         return Observation(Verdict.NODATA, None, *base, samples=0, reason="; ".join(missing))
 
     samples: list[int] = []
-    values: dict[str, float] = {}
+    values: dict[str, Number] = {}
     short: list[str] = []
     for metric in rule.metrics:
         mv = metrics.get(metric.name)
         count = mv.samples if mv else 0
         samples.append(count)
         needed = rule.min_samples_for(metric)
-        if mv is None or mv.value is None or count < needed:
+        comparable = mv.comparable if mv else None
+        if comparable is None or count < needed:
             short.append(f"{metric.name}: {count} samples, {needed} needed")
         else:
-            values[metric.name] = mv.value
+            values[metric.name] = comparable
     fewest = min(samples) if samples else 0
     if short:
         return Observation(Verdict.NODATA, value, *base, samples=fewest, reason="; ".join(short))

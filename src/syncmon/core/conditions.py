@@ -2,7 +2,10 @@
 
 `and` binds tighter than `or`, as in every language an engineer already knows. Thresholds
 are converted to the metric's base unit at parse time (5% -> 0.05, 5s -> 5000 ms), so
-evaluation never deals with units.
+evaluation never deals with units. They are rationals built from the text (`35%` is 35/100,
+`2.01s` is 2010 ms), so a value equal to its threshold is on the side the operator wrote
+(SPEC §15): an exact value (a `Fraction`) is compared exactly; a float (a mean of health
+readings or latencies, inexact at its source) with the threshold's nearest float.
 """
 
 from __future__ import annotations
@@ -10,21 +13,41 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from syncmon.core.metrics import MetricDef, Unit, UnknownMetricError, lookup_metric
 
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
+Number = Fraction | float
+"""A metric value: exact (`Fraction`) when computed from counts, else a float."""
+
+_ORDER: dict[str, Callable[[Number, Number], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
     "<=": operator.le,
-    "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
-    "!=": lambda a, b: not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
 }
+OPERATORS = (*_ORDER, "==", "!=")
 
-_UNIT_SCALE = {"%": 0.01, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+def compare(value: Number, op: str, threshold: Fraction) -> bool:
+    """`value OP threshold`: exactly for a Fraction; a float against the nearest float, with
+    `==`/`!=` tolerant of the rounding a float mean carries."""
+    if isinstance(value, Fraction):
+        if op == "==":
+            return value == threshold
+        if op == "!=":
+            return value != threshold
+        return _ORDER[op](value, threshold)
+    near = float(threshold)
+    if op in ("==", "!="):
+        close = math.isclose(value, near, rel_tol=1e-9, abs_tol=1e-12)
+        return close if op == "==" else not close
+    return _ORDER[op](value, near)
+
+
+_UNIT_SCALE = {"%": Fraction(1, 100), "ms": Fraction(1), "s": Fraction(1000), "m": Fraction(60_000)}
 # Thresholds in the metric's base unit, as documented in the README ("Decisions"). Outside
 # them a rule could never fire (5000%), or always would; `1e400` used to become infinity.
 THRESHOLD_RANGES: dict[Unit, tuple[float, float, str]] = {
@@ -78,11 +101,32 @@ class ConditionError(ValueError):
 class Comparison:
     metric: MetricDef
     op: str
-    threshold: float
+    exact: Fraction
+    """The threshold in the metric's base unit, exactly as written."""
     text: str
 
-    def holds(self, value: float) -> bool:
-        return OPERATORS[self.op](value, self.threshold)
+    @property
+    def threshold(self) -> float:
+        """The threshold as a float, for display and JSON."""
+        return float(self.exact)
+
+    def holds(self, value: Number) -> bool:
+        return compare(value, self.op, self.exact)
+
+    def holds_within(self, low: Number, high: Number) -> bool | None:
+        """Whether it holds for every value in [low, high] (True), for none (False), or
+        cannot be told (None): for a value known only within bounds."""
+        t = self.exact
+        if self.op in ("==", "!="):
+            if low == high == t:
+                equal: bool | None = True
+            elif t < low or t > high:
+                equal = False
+            else:
+                equal = None
+            return equal if equal is None or self.op == "==" else not equal
+        at_low, at_high = self.holds(low), self.holds(high)
+        return at_low if at_low == at_high else None
 
 
 @dataclass(frozen=True)
@@ -188,7 +232,7 @@ class _Parser:
             raise ConditionError(
                 f"expected an operator (> >= < <= == !=) after {word.text!r}", self.end_offset()
             )
-        if op.kind != "op" or op.text == "=":
+        if op.kind != "op" or op.text not in OPERATORS:
             hint = " (use == for equality)" if op.text == "=" else ""
             raise ConditionError(
                 f"expected an operator (> >= < <= == !=), found {op.text!r}{hint}", op.offset
@@ -203,7 +247,7 @@ class _Parser:
         end = number.offset + len(number.text) + len(number.unit or "")
         return Comparison(metric, op.text, threshold, self.text[start.offset : end])
 
-    def _threshold(self, metric: MetricDef, token: _Token) -> float:
+    def _threshold(self, metric: MetricDef, token: _Token) -> Fraction:
         value = self._scaled(metric, token)
         low, high, rule = THRESHOLD_RANGES[metric.unit]
         if not low <= value <= high:  # also false for infinity
@@ -214,9 +258,9 @@ class _Parser:
             )
         return value
 
-    def _scaled(self, metric: MetricDef, token: _Token) -> float:
+    def _scaled(self, metric: MetricDef, token: _Token) -> Fraction:
         allowed = _UNITS_FOR[metric.unit]
-        value = float(token.text)
+        value = _decimal(token.text)
         if token.unit is None:
             if allowed:
                 example = {"%": "5%", "ms": "500ms"}[allowed[0]]
@@ -234,6 +278,16 @@ class _Parser:
                 token.unit_offset,
             )
         return value * _UNIT_SCALE[token.unit]
+
+
+def _decimal(text: str) -> Fraction:
+    """The decimal as written, not its nearest float; past Python's digit limit for exact
+    parsing, its float (infinity for a huge one, so the range check refuses it)."""
+    try:
+        return Fraction(text)
+    except ValueError:
+        approx = float(text)
+        return Fraction(approx) if math.isfinite(approx) else Fraction(10**400)
 
 
 def _unit_word(unit: Unit) -> str:
@@ -258,10 +312,29 @@ def comparisons(condition: Condition) -> list[Comparison]:
     return [c for part in condition.parts for c in comparisons(part)]
 
 
-def evaluate(condition: Condition, values: dict[str, float]) -> bool:
+def evaluate(condition: Condition, values: Mapping[str, Number]) -> bool:
     """Evaluate with every metric the condition names present in `values` (base units)."""
     if isinstance(condition, Comparison):
         return condition.holds(values[condition.metric.name])
     if isinstance(condition, AllOf):
         return all(evaluate(part, values) for part in condition.parts)
     return any(evaluate(part, values) for part in condition.parts)
+
+
+def evaluate_within(
+    condition: Condition,
+    values: Mapping[str, Number],
+    bounds: Mapping[str, tuple[Number, Number]],
+) -> bool | None:
+    """Three-valued (Kleene) evaluation where some metrics are known only within bounds
+    (the since search's p95 from a histogram): None when the bounds cannot tell."""
+    if isinstance(condition, Comparison):
+        name = condition.metric.name
+        if name in bounds:
+            return condition.holds_within(*bounds[name])
+        return condition.holds(values[name])
+    results = [evaluate_within(part, values, bounds) for part in condition.parts]
+    decisive = isinstance(condition, AnyOf)  # True settles `or`, False settles `and`
+    if decisive in results:
+        return decisive
+    return None if None in results else not decisive

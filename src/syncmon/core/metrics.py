@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 
 
 class Unit(StrEnum):
@@ -70,7 +71,12 @@ CATALOGUE: dict[str, MetricDef] = {
             Source.PERFORMANCE,
             "failed sync operations / sync operations",
         ),
-        MetricDef("sync_success_rate", Unit.RATIO, Source.PERFORMANCE, "1 - sync_failure_rate"),
+        MetricDef(
+            "sync_success_rate",
+            Unit.RATIO,
+            Source.PERFORMANCE,
+            "successful sync operations / sync operations",
+        ),
         MetricDef(
             "plaid_error_rate",
             Unit.RATIO,
@@ -151,13 +157,24 @@ def lookup_metric(name: str) -> MetricDef:
 
 @dataclass(frozen=True)
 class MetricValue:
-    """One metric over one window: `value` is None when there were no samples to compute it."""
+    """One metric over one window: `value` is None when there were no samples to compute it.
+
+    `exact` is the same value as a rational when it is one (a ratio of counts, a sum over a
+    count, a percentile of whole milliseconds), so a threshold is compared with it exactly
+    (SPEC §15); `value` is its float, for display and JSON.
+    """
 
     name: str
     value: float | None
     unit: Unit
     samples: int
     window_seconds: int
+    exact: Fraction | None = None
+
+    @property
+    def comparable(self) -> Fraction | float | None:
+        """What a threshold is compared with: the exact value when there is one."""
+        return self.exact if self.exact is not None else self.value
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,7 @@ class PerformanceAggregates:
     plaid_failed: int = 0
     sync_avg_ms: float | None = None
     sync_p95_ms: float | None = None
+    sync_sum_ms: int | None = None  # exact sum of durations, when the source has it
 
 
 @dataclass(frozen=True)
@@ -214,65 +232,69 @@ def format_value(value: float | None, unit: Unit) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
+def _ratio(numerator: int, denominator: int) -> Fraction | None:
+    return Fraction(numerator, denominator) if denominator else None
+
+
+def _exact_value(
+    name: str, exact: Fraction | None, unit: Unit, samples: int, window_seconds: int
+) -> MetricValue:
+    value = None if exact is None else float(exact)
+    return MetricValue(name, value, unit, samples, window_seconds, exact)
+
+
+P95_DENOMINATOR = 20
+"""percentile_cont(0.95) of whole milliseconds interpolates at a fraction of k/20, so it is
+a multiple of 1/20 ms: the nearest one to PostgreSQL's float8 answer is the exact value."""
+
+
+def exact_p95(p95_ms: float) -> Fraction:
+    """The exact continuous 95th percentile of integer durations from PostgreSQL's float8."""
+    return Fraction(round(p95_ms * P95_DENOMINATOR), P95_DENOMINATOR)
 
 
 def performance_metrics(agg: PerformanceAggregates, window_seconds: int) -> list[MetricValue]:
-    """Every metric of the performance table over one window."""
+    """Every metric of the performance table over one window, exact where counts allow."""
     w = window_seconds
-    failure = _ratio(agg.sync_failed, agg.sync_total)
-    all_total = agg.sync_total + agg.plaid_total
+    total = agg.sync_total
+    all_total = total + agg.plaid_total
+    if not total:
+        avg: Fraction | None = None
+    elif agg.sync_sum_ms is not None:
+        avg = Fraction(agg.sync_sum_ms, total)
+    else:
+        avg = None if agg.sync_avg_ms is None else Fraction(agg.sync_avg_ms)
+    p95 = exact_p95(agg.sync_p95_ms) if total and agg.sync_p95_ms is not None else None
     return [
-        MetricValue("sync_failure_rate", failure, Unit.RATIO, agg.sync_total, w),
-        MetricValue(
-            "sync_success_rate",
-            None if failure is None else 1.0 - failure,
-            Unit.RATIO,
-            agg.sync_total,
-            w,
+        _exact_value("sync_failure_rate", _ratio(agg.sync_failed, total), Unit.RATIO, total, w),
+        _exact_value(
+            "sync_success_rate", _ratio(total - agg.sync_failed, total), Unit.RATIO, total, w
         ),
-        MetricValue(
+        _exact_value(
             "plaid_error_rate",
             _ratio(agg.plaid_failed, agg.plaid_total),
             Unit.RATIO,
             agg.plaid_total,
             w,
         ),
-        MetricValue(
+        _exact_value(
             "error_rate",
             _ratio(agg.sync_failed + agg.plaid_failed, all_total),
             Unit.RATIO,
             all_total,
             w,
         ),
-        MetricValue(
-            "avg_sync_duration",
-            agg.sync_avg_ms if agg.sync_total else None,
-            Unit.MS,
-            agg.sync_total,
-            w,
-        ),
-        MetricValue(
-            "p95_sync_duration",
-            agg.sync_p95_ms if agg.sync_total else None,
-            Unit.MS,
-            agg.sync_total,
-            w,
-        ),
-        MetricValue(
-            "sync_throughput",
-            agg.sync_total / (w / 60) if w else None,
-            Unit.PER_MIN,
-            agg.sync_total,
-            w,
+        _exact_value("avg_sync_duration", avg, Unit.MS, total, w),
+        _exact_value("p95_sync_duration", p95, Unit.MS, total, w),
+        _exact_value(
+            "sync_throughput", Fraction(total * 60, w) if w else None, Unit.PER_MIN, total, w
         ),
     ]
 
 
 def conflict_metrics(agg: ConflictAggregates, window_seconds: int) -> list[MetricValue]:
     return [
-        MetricValue(
+        _exact_value(
             "conflict_auto_resolve_rate",
             _ratio(agg.auto_resolved, agg.total),
             Unit.RATIO,
@@ -305,16 +327,16 @@ def endpoint_metrics(agg: EndpointAggregates, window_seconds: int) -> list[Metri
             samples,
             window_seconds,
         ),
-        MetricValue(
+        _exact_value(
             "endpoints_down",
-            float(agg.down) if agg.polled else None,
+            Fraction(agg.down) if agg.polled else None,
             Unit.COUNT,
             agg.polled,
             window_seconds,
         ),
-        MetricValue(
+        _exact_value(
             "endpoints_insecure",
-            float(agg.insecure) if agg.polled else None,
+            Fraction(agg.insecure) if agg.polled else None,
             Unit.COUNT,
             agg.polled,
             window_seconds,

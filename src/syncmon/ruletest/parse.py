@@ -14,6 +14,9 @@ from pydantic import ValidationError
 
 from syncmon.config.loader import Config, ConfigInvalid, load_config, validation_problems
 from syncmon.config.yaml_source import LoadedYaml, Path, Problem, load_yaml
+from syncmon.core.durations import format_duration
+from syncmon.core.history import grid_step
+from syncmon.core.rules import AlertRule
 from syncmon.ruletest.case_values import CaseSeries, CaseValues
 from syncmon.ruletest.cases import Case, Expectation, ExpectedAlert, RuleTestFile
 from syncmon.ruletest.file_model import (
@@ -52,6 +55,7 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
             raise ConfigInvalid(reader.problems) from None
     config = reader.rule_files(model.rule_files, FsPath(filename).parent)
     names = [rule.name for rule in config.rules] if config else None
+    reader.lateness = {rule.name: since_lateness(rule) for rule in config.rules} if config else {}
     cases = [
         reader.case(i, case, model.evaluation_interval, names)
         for i, case in enumerate(model.tests)
@@ -62,6 +66,13 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
     return RuleTestFile(
         filename, config, model.evaluation_interval, tuple(c for c in cases if c is not None)
     )
+
+
+def since_lateness(rule: AlertRule) -> timedelta:
+    """How far after an evaluation a since can lie: a step of the rule's grid for a rule over
+    the database (in an episode's first step, since is the next grid point, README "Since
+    when"); none for a rule over endpoints, whose since is the evaluation that saw it."""
+    return timedelta(seconds=grid_step(rule)) if rule.has_history else timedelta(0)
 
 
 class _Salvaged(NamedTuple):
@@ -97,6 +108,7 @@ class _Reader:
         self.loaded = loaded
         self.filename = filename
         self.problems: list[Problem] = list(loaded.problems)
+        self.lateness: dict[str, timedelta] = {}  # rule name -> since_lateness
 
     def problem(self, path: Path, message: str, offset: int | None = None) -> None:
         """A problem at `path`'s value, or at the term `offset` characters into it."""
@@ -191,8 +203,10 @@ class _Reader:
             for name, spec in model.endpoints.items()
         ]
         length = series.check_lengths()
+        interval = model.interval or evaluation_interval
         expectations = [
-            self.expectation((*base, "expect", k), e, rules) for k, e in enumerate(model.expect)
+            self.expectation((*base, "expect", k), e, rules, interval * length if length else None)
+            for k, e in enumerate(model.expect)
         ]
         if len(self.problems) > before:
             return None
@@ -200,7 +214,7 @@ class _Reader:
         built = Case(
             name=model.name,
             line=self.loaded.position((*base, "name")).line,
-            interval=model.interval or evaluation_interval,
+            interval=interval,
             intervals=length,
             performance=tuple(check.performance(j, *p) for j, p in enumerate(perf)),
             conflicts=tuple(check.conflicts(j, *c) for j, c in enumerate(conflicts)),
@@ -218,14 +232,29 @@ class _Reader:
         return built
 
     def expectation(
-        self, path: Path, model: ExpectationModel, rules: list[str] | None
+        self,
+        path: Path,
+        model: ExpectationModel,
+        rules: list[str] | None,
+        series_end: timedelta | None,
     ) -> Expectation | None:
+        if series_end is not None and model.at > series_end:
+            self.problem(
+                (*path, "at"),
+                f"at: {format_duration(model.at)} is past the end of the case's series "
+                f"({format_duration(series_end)}): nothing is written there, so every rule "
+                "would be nodata; extend the series (with _ for intervals without rows)",
+            )
+
         def alerts(key: str, given: list[ExpectedAlertModel]) -> tuple[ExpectedAlert, ...]:
             for k, alert in enumerate(given):
                 self.rule_name((*path, key, k, "name"), alert.name, rules)
-                if alert.since is not None and alert.since > model.at:
+                late = self.lateness.get(alert.name, timedelta(0))
+                if alert.since is not None and alert.since > model.at + late:
+                    reach = f"`at` + {format_duration(late)} (the rule's step)" if late else "`at`"
                     self.problem(
-                        (*path, key, k, "since"), "since: later than `at`, so it cannot be true"
+                        (*path, key, k, "since"),
+                        f"since: later than {reach}, so it cannot be true",
                     )
             return tuple(ExpectedAlert(a.name, a.since) for a in given)
 

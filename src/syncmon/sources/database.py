@@ -133,11 +133,12 @@ class MetricsDatabase:
 
     # -- the two kinds of question -------------------------------------------------------------
 
-    async def fetch(self, query: MetricsQuery) -> MetricsResult:
-        """One poll: every table of the query at once. Failures are values, never raised."""
+    async def fetch(self, query: MetricsQuery, *, timeout: float | None = None) -> MetricsResult:
+        """One poll: every table of the query at once. Failures are values, never raised;
+        `timeout` caps the client's wait (a since search's deadline)."""
         started = time.perf_counter()
         sources = [s for s in TABLE_SOURCES if s in query.tables]
-        outcomes = await asyncio.gather(*(self._poll_table(s, query) for s in sources))
+        outcomes = await asyncio.gather(*(self._poll_table(s, query, timeout) for s in sources))
         result = MetricsResult()
         for source, outcome in zip(sources, outcomes, strict=True):
             if isinstance(outcome, str):
@@ -173,14 +174,16 @@ class MetricsDatabase:
 
     # -- one table ---------------------------------------------------------------------------
 
-    async def _poll_table(self, source: Source, query: MetricsQuery) -> TableReading | str:
+    async def _poll_table(
+        self, source: Source, query: MetricsQuery, timeout: float | None = None
+    ) -> TableReading | str:
         table = TABLES[source]
 
         def statement(zone: tzinfo) -> sql.Statement:
             return table.statement(_shape(query, zone, self.plaid_pattern, self.schema))
 
         try:
-            rows = await self._run(source, statement, None)
+            rows = await self._run(source, statement, timeout)
         except TableFailure as exc:
             return str(exc)
         return table.read(rows, query)
@@ -201,6 +204,7 @@ class MetricsDatabase:
                 query.health_types,
                 self.plaid_pattern,
                 self.schema,
+                query.p95_splits,
             )
             return table.history_statement(shape)
 

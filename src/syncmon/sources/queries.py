@@ -64,4 +64,5 @@ class HistoryQuery:
     end: datetime
     bucket: int
     histogram: bool = False  # duration histograms, for p95 rules
+    p95_splits: tuple[int, ...] = ()  # where the histogram's bins are split (core/history.py)
     health_types: tuple[str, ...] = ()

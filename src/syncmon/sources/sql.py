@@ -117,8 +117,9 @@ def performance(shape: Shape) -> Statement:
         _per_interval("count(*) FILTER (WHERE plaid AND {f})", f, "bigint") + " AS plaid_total",
         _per_interval("count(*) FILTER (WHERE plaid AND NOT success AND {f})", f, "bigint")
         + " AS plaid_failed",
-        _per_interval("avg(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "float8")
-        + " AS sync_avg_ms",
+        # the exact sum (integer milliseconds), so the mean compares exactly (SPEC §15)
+        _per_interval("sum(duration_ms) FILTER (WHERE NOT plaid AND {f})", f, "bigint")
+        + " AS sync_sum_ms",
         _per_interval(
             "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
             " FILTER (WHERE NOT plaid AND {f})",
@@ -232,6 +233,7 @@ class HistoryShape:
     health_types: tuple[str, ...] = ()
     plaid_pattern: str = "plaid%"
     schema: str = "public"
+    p95_splits: tuple[int, ...] = ()  # each logarithmic bin is split at these (sorted)
 
 
 def _history_rows(
@@ -248,7 +250,8 @@ def _history_rows(
 
 def history_performance(shape: HistoryShape) -> Statement:
     """Per bucket: sync/Plaid counts and failures, the sum of sync durations, and (for p95
-    rules) a histogram of sync durations in logarithmic bins."""
+    rules) a histogram of sync durations in logarithmic bins, each split where a p95
+    threshold falls (the key is `bin · (splits + 1) + splits at or below the duration`)."""
     stmt = Statement()
     plaid = stmt.bind(shape.plaid_pattern, "text")
     rows = _history_rows(
@@ -266,11 +269,15 @@ def history_performance(shape: HistoryShape) -> Statement:
         stmt.sql = f"SELECT k, {counts}, NULL::json AS hist FROM ({rows}) AS r GROUP BY k"
         return stmt
     base = stmt.bind(math.log(HISTOGRAM_BASE), "float8")
+    bin_ = f"floor(ln(greatest(duration_ms, 1)) / {base})::int"
+    if shape.p95_splits:
+        parts = stmt.bind(len(shape.p95_splits) + 1, "int")
+        splits = stmt.bind(list(shape.p95_splits), "int[]")
+        bin_ = f"{bin_} * {parts} + width_bucket(duration_ms, {splits})"
     stmt.sql = f"""SELECT k, sum(st)::bigint AS st, sum(sf)::bigint AS sf, sum(pt)::bigint AS pt,
        sum(pf)::bigint AS pf, sum(ssum)::bigint AS ssum,
        json_agg(json_build_array(bin, st)) FILTER (WHERE bin IS NOT NULL AND st > 0) AS hist
-FROM (SELECT k, CASE WHEN NOT plaid
-                     THEN floor(ln(greatest(duration_ms, 1)) / {base})::int END AS bin,
+FROM (SELECT k, CASE WHEN NOT plaid THEN {bin_} END AS bin,
              {counts}
       FROM ({rows}) AS r GROUP BY k, bin) AS g
 GROUP BY k"""

@@ -74,11 +74,19 @@ def _read_performance(rows: Sequence[Row], query: MetricsQuery) -> PerformanceRe
     row = rows[0]
     columns = ("sync_total", "sync_failed", "plaid_total", "plaid_failed")
     windows = {
-        interval: PerformanceAggregates(*values)
-        for interval, *values in zip(
+        interval: PerformanceAggregates(
+            sync_total=total,
+            sync_failed=failed,
+            plaid_total=plaid,
+            plaid_failed=plaid_failed,
+            sync_avg_ms=total_ms / total if total and total_ms is not None else None,
+            sync_p95_ms=p95,
+            sync_sum_ms=total_ms,
+        )
+        for interval, total, failed, plaid, plaid_failed, total_ms, p95 in zip(
             query.intervals,
             *(row[c] for c in columns),
-            row["sync_avg_ms"],
+            row["sync_sum_ms"],
             row["sync_p95_ms"],
             strict=True,
         )
