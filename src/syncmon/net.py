@@ -29,6 +29,7 @@ import httpx
 from pydantic import SecretStr
 
 from syncmon import __version__
+from syncmon.core.durations import elapsed_text
 from syncmon.redaction import describe_error, redact
 
 USER_AGENT = f"syncmon/{__version__}"
@@ -204,7 +205,8 @@ async def request(
                 except UndecodableBody as exc:
                     body, truncated, undecodable = b"", False, str(exc)
     except (TimeoutError, httpx.TimeoutException):
-        raise failure(f"timed out after {deadline:g}s", timed_out=True) from None
+        took = elapsed_text(time.perf_counter() - started, deadline)  # httpx's may fire first
+        raise failure(f"timed out after {took}", timed_out=True) from None
     except httpx.ConnectError as exc:
         raise failure(explain_connect_error(exc)) from None
     except _UNUSABLE as exc:

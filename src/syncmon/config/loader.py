@@ -7,6 +7,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -20,6 +21,10 @@ from syncmon.core.rules import AlertRule, Severity
 from syncmon.redaction import register_secret
 
 MAX_CONFIG_BYTES = 1024 * 1024
+# Distinct rule windows one poll computes. Each window is a set of aggregates over the same
+# scan, so the statement grows with their number: 32 cost 2x one window, 128 cost 16x and
+# 512 cost 300x, in planning PostgreSQL does not interrupt (bench/many_windows.py).
+MAX_WINDOWS = 32
 
 
 class ConfigInvalid(Exception):
@@ -68,6 +73,7 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     problems.extend(_duplicate_names(data, loaded, filename))
     if model is not None:
         problems.extend(_for_within_lookback(model, loaded, filename))
+        problems.extend(_too_many_windows(model, loaded, filename))
     targets, target_problems = _targets(data, loaded, filename)
     problems.extend(target_problems)
     if problems or model is None:
@@ -174,6 +180,35 @@ def _for_within_lookback(model: ConfigModel, loaded: LoadedYaml, filename: str) 
                 )
             )
     return problems
+
+
+def _too_many_windows(model: ConfigModel, loaded: LoadedYaml, filename: str) -> list[Problem]:
+    """The first rule whose window is one too many, with the nearest window already in use."""
+    seen: list[timedelta] = []
+    beyond: list[int] = []
+    for index, rule in enumerate(model.alerts):
+        if rule.window in seen:
+            continue
+        if len(seen) < MAX_WINDOWS:
+            seen.append(rule.window)
+        else:
+            beyond.append(index)
+    if not beyond:
+        return []
+    first = model.alerts[beyond[0]].window
+    nearest = min(seen, key=lambda w: (abs(w - first), w))
+    more = {model.alerts[i].window for i in beyond}
+    pos = loaded.position(("alerts", beyond[0], "window"))
+    return [
+        Problem(
+            filename,
+            pos.line,
+            pos.column,
+            f"window: {format_duration(first)} is distinct window number {MAX_WINDOWS + 1}; "
+            f"a poll computes at most {MAX_WINDOWS} distinct rule windows (the rules use "
+            f"{MAX_WINDOWS + len(more)}): reuse a window, e.g. {format_duration(nearest)}",
+        )
+    ]
 
 
 def _targets(

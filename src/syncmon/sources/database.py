@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
+from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.redaction import describe_error, dsn_location, redact
@@ -221,19 +222,22 @@ class MetricsDatabase:
         if timeout is not None:
             wait = max(0.01, min(wait, timeout))
         async with self._locks[source]:
+            started = time.perf_counter()
             try:
                 async with asyncio.timeout(wait):
                     return await self._run_once(source, statement)
             except TimeoutError:
                 # asyncpg cancels the statement; the server's own timeout is the backstop.
+                # The message says how long it really took: the connect timeout may be
+                # shorter than the wait.
+                took = elapsed_text(time.perf_counter() - started, wait)
                 connected = source in self._connections
                 await self._drop(source)
                 if not connected:
-                    raise TableFailure(
-                        f"{self.location}: timed out connecting after {wait:g}s"
-                    ) from None
+                    message = f"{self.location}: timed out connecting after {took}"
+                    raise TableFailure(message) from None
                 raise TableFailure(
-                    f"{source.value}: no answer within {wait:g}s "
+                    f"{source.value}: no answer within {took} "
                     f"({self.location} slow or unreachable?)"
                 ) from None
 
