@@ -3,6 +3,12 @@
 Two layers: `mask_dsn` rewrites anything shaped like a URL or keyword DSN with a password,
 and a process-wide registry of known secret values is scrubbed from any text that leaves
 the process (errors, logs, JSON, tracebacks via `install_excepthook`).
+
+One mechanism for rule text: a `${...}` secret expanded into a rule's name, condition,
+labels or annotations is masked when the rule is loaded (`config/loader.py`), so no
+output — check, watch, Alertmanager, webhooks, the dashboard, `/metrics`, or one added
+later — can show it. Outputs still pass their final text through `redact` (or
+`redact_json` for structures) for secrets learnt after the config (the DSN's password).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import sys
 import threading
 import traceback
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 MASK = "***"
@@ -87,6 +94,18 @@ def redact(text: str) -> str:
     for secret in sorted(registered_secrets(), key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def redact_json(value: Any) -> Any:
+    """`redact` over every string (keys included) of a JSON-shaped value: applied before
+    `json.dumps`, so a secret is found even where JSON would escape one of its characters."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: redact_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(v) for v in value]
+    return value
 
 
 def describe_error(exc: BaseException) -> str:

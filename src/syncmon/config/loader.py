@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path as FsPath
 from typing import Any
@@ -18,7 +19,7 @@ from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
 from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.redaction import register_secret
+from syncmon.redaction import MASK, redact, register_secret
 
 MAX_CONFIG_BYTES = 1024 * 1024
 # Distinct rule windows one poll computes. Each window is a set of aggregates over the same
@@ -31,7 +32,9 @@ class ConfigInvalid(Exception):
     """The config has problems; each is printed as `FILE:LINE:COLUMN: message`."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        # a message may quote a value a `${...}` secret was expanded into
+        masked = [Problem(redact(p.file), p.line, p.column, redact(p.message)) for p in problems]
+        self.problems = sorted(masked, key=lambda p: (p.line, p.column))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -77,7 +80,8 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     targets, target_problems = _targets(data, loaded, filename)
     problems.extend(target_problems)
     if problems or model is None:
-        raise ConfigInvalid(_without_echoes(problems, loaded.problems))
+        kept = _without_echoes(problems, loaded.problems)
+        raise ConfigInvalid([_secret_unquoted(p, loaded) for p in kept])
     raw_rules = data.get("alerts") or []
     rules = tuple(_rule(r, str(raw_rules[i]["condition"])) for i, r in enumerate(model.alerts))
     return Config(model, rules, targets, filename)
@@ -115,19 +119,33 @@ def load_config_bytes(data: bytes, filename: str, env: Mapping[str, str] | None 
 
 
 def _rule(model: RuleModel, condition_text: str) -> AlertRule:
+    """The core's rule; its texts masked here, once, so no output can show a `${...}`
+    secret expanded into them (redaction.py)."""
     condition: Any = model.condition
     return AlertRule(
-        name=model.name,
-        condition_text=condition_text.strip(),
+        name=redact(model.name),
+        condition_text=redact(condition_text.strip()),
         condition=condition,
         severity=Severity(model.severity),
         window=model.window,
         for_=model.for_,
         keep_firing_for=model.keep_firing_for,
         min_samples=model.min_samples,
-        labels=dict(model.labels),
-        annotations=dict(model.annotations),
+        labels={k: redact(v) for k, v in model.labels.items()},
+        annotations={k: redact(v) for k, v in model.annotations.items()},
     )
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _secret_unquoted(problem: Problem, loaded: LoadedYaml) -> Problem:
+    """A message about a value a `${...}` secret went into quotes no part of it: the
+    condition parser would quote `hunter2` out of `hunter2-secret`, which `redact` (whole
+    values only) cannot recognise."""
+    if problem.line not in loaded.secret_lines:
+        return problem
+    return replace(problem, message=_QUOTED.sub(lambda _: MASK, problem.message))
 
 
 def _without_echoes(problems: list[Problem], yaml_problems: list[Problem]) -> list[Problem]:

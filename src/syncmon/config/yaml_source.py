@@ -67,6 +67,7 @@ class LoadedYaml:
     data: Any
     positions: dict[Path, Position] = field(default_factory=dict)
     secrets: set[str] = field(default_factory=set)
+    secret_lines: set[int] = field(default_factory=set)  # lines of values holding a secret
     problems: list[Problem] = field(default_factory=list)
 
     def position(self, path: Path) -> Position:
@@ -161,6 +162,8 @@ class _Builder:
                 value = default
             if _SECRET_NAME.search(name):
                 self.result.secrets.add(value)
+                last = node.end_mark.line if node.end_mark else node.start_mark.line
+                self.result.secret_lines.update(range(node.start_mark.line + 1, last + 2))
             return value
 
         return _ENV_REF.sub(replace, text)

@@ -17,7 +17,7 @@ from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
 from syncmon.engine import Snapshot
 from syncmon.exit_codes import ExitCode
-from syncmon.redaction import redact
+from syncmon.redaction import redact, redact_json
 from syncmon.sources.health import EndpointResult
 
 STATUS_WORD = {
@@ -193,7 +193,7 @@ def to_json(report: CheckReport) -> dict[str, Any]:
 
 
 def render_json(report: CheckReport) -> str:
-    return json.dumps(to_json(report), indent=2, ensure_ascii=False)
+    return json.dumps(redact_json(to_json(report)), indent=2, ensure_ascii=False)
 
 
 def render_text(report: CheckReport) -> str:
@@ -246,7 +246,7 @@ def render_text(report: CheckReport) -> str:
         lines.append("")
         lines.append("Errors")
         lines.extend(f"  {sanitize(e, single_line=True)}" for e in report.errors)
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def _perf_value(m: MetricValue) -> tuple[str, str]:
@@ -286,5 +286,5 @@ def render_nagios(report: CheckReport) -> str:
         t = thresholds.get(name, {})
         label = name.replace("'", "").replace("=", "_")
         perf.append(f"'{label}'={value}{uom};{t.get('warn', '')};{t.get('crit', '')};;")
-    text = f"SYNCMON {report.status.upper()} - {sanitize(redact(summary), single_line=True)}"
-    return f"{text.replace('|', '/')} | {' '.join(perf)}"
+    text = f"SYNCMON {report.status.upper()} - {sanitize(summary, single_line=True)}"
+    return redact(f"{text.replace('|', '/')} | {' '.join(perf)}")
