@@ -3,7 +3,8 @@
 PyYAML's composer gives nodes with positions; we build plain Python values from them
 ourselves so that every key and value keeps its `line:column`, duplicate keys are caught
 (PyYAML silently keeps the last), and only the safe scalar tags are ever constructed.
-`${NAME}` / `${NAME:-default}` environment references in strings are expanded here.
+`${NAME}` / `${NAME:-default}` environment references in strings are expanded here
+(config/env_refs.py).
 
 Total over every input: a character YAML forbids (ESC, NUL), nesting deeper than
 `MAX_DEPTH`, an alias bomb or a 5,000-digit number is a `Problem` with its position,
@@ -21,11 +22,11 @@ from typing import Any
 
 import yaml
 
+from syncmon.config.env_refs import expand
+
 Path = tuple[str | int, ...]
 KEY = "<key>"  # path suffix under which a mapping key's own position is stored
 
-_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|PASS\b|KEY|CREDENTIAL", re.IGNORECASE)
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -148,25 +149,17 @@ class _Builder:
         return result
 
     def expand_env(self, text: str, node: yaml.ScalarNode) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name, default = match.group("name"), match.group("default")
-            value = self.env.get(name)
-            if value is None or (value == "" and default is not None):
-                if default is None:
-                    self.problem(
-                        node.start_mark,
-                        f"environment variable {name} is not set (write "
-                        f"${{{name}:-default}} to give a default)",
-                    )
-                    return ""
-                value = default
-            if _SECRET_NAME.search(name):
-                self.result.secrets.add(value)
-                last = node.end_mark.line if node.end_mark else node.start_mark.line
-                self.result.secret_lines.update(range(node.start_mark.line + 1, last + 2))
-            return value
-
-        return _ENV_REF.sub(replace, text)
+        """`${NAME}` references (config/env_refs.py). A problem is placed at the value, like
+        every other problem of the value (so a validation error it causes is not repeated);
+        its message quotes the reference."""
+        expansion = expand(text, self.env)
+        self.result.secrets.update(expansion.secrets)
+        if expansion.secrets:
+            last = node.end_mark.line if node.end_mark else node.start_mark.line
+            self.result.secret_lines.update(range(node.start_mark.line + 1, last + 2))
+        for _offset, message in expansion.problems:
+            self.problem(node.start_mark, message)
+        return expansion.text
 
 
 class _TooBig(Exception):
