@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|PASS\b|KEY|CREDENTIAL", re.IGNORECASE)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPECIAL = re.compile(r"\$")
+_SPECIAL_IN_DEFAULT = re.compile(r"[$}]")
 MAX_NESTING = 8  # `${A:-${B:-${C…}}}`: deeper than any config needs, shallow enough to read
 
 
@@ -41,6 +43,8 @@ class _Unclosed(Exception):
 
 def expand(text: str, env: Mapping[str, str]) -> Expansion:
     """Expand every reference in `text`; problems never raise (an unset variable gives '')."""
+    if "${" not in text:
+        return Expansion(text)  # most values: nothing to do
     result = Expansion("")
     try:
         result.text, _ = _expand(text, 0, env, result, depth=0, stop_at_brace=False)
@@ -63,7 +67,15 @@ def _expand(
     Returns the text and the index just past what was read."""
     parts: list[str] = []
     i = start
+    special = _SPECIAL_IN_DEFAULT if stop_at_brace else _SPECIAL
     while i < len(text):
+        found = special.search(text, i)
+        if found is None:
+            parts.append(text[i:])
+            i = len(text)
+            break
+        parts.append(text[i : found.start()])
+        i = found.start()
         char = text[i]
         if stop_at_brace and char == "}":
             return "".join(parts), i + 1

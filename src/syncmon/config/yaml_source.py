@@ -205,13 +205,8 @@ def forbidden_characters(text: str, filename: str) -> list[Problem]:
 
 
 def _too_deep(text: str, filename: str) -> Problem | None:
-    """The first collection nested deeper than MAX_DEPTH, found without recursion.
-
-    libyaml's event stream first (ten times faster: a thousand rules take 0.1 s, not 1 s);
-    on any error of its own, PyYAML's, whose messages and positions are the ones reported.
-    """
-    if _shallow_by_libyaml(text):
-        return None
+    """The first collection nested deeper than MAX_DEPTH, found without recursion (PyYAML's
+    event stream is iterative; its composer recurses once per level)."""
     loader = yaml.SafeLoader(text)
     depth = 0
     try:
@@ -246,7 +241,10 @@ def _too_deep(text: str, filename: str) -> Problem | None:
 
 
 def _shallow_by_libyaml(text: str) -> bool:
-    """True when libyaml reads the whole event stream without error or deep nesting."""
+    """True when libyaml reads the whole event stream without error or deep nesting: then
+    libyaml composes it too, ten times faster than PyYAML (1,000 rules: 0.3 s, not 3 s), with
+    the same lines and columns. Anything else takes PyYAML's path, whose messages and
+    positions are the ones reported."""
     fast: Any = getattr(yaml, "CSafeLoader", None)
     if fast is None:
         return False
@@ -268,6 +266,18 @@ def _shallow_by_libyaml(text: str) -> bool:
     return True
 
 
+def _compose_by_libyaml(text: str) -> yaml.Node | None:
+    """libyaml's node tree, or None when it fails (PyYAML then says why)."""
+    loader: Any = yaml.CSafeLoader(text)  # present: _shallow_by_libyaml found it
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except (yaml.YAMLError, OverflowError, ValueError):
+        return None
+    finally:
+        loader.dispose()
+    return node
+
+
 def _shorten(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
 
@@ -278,13 +288,17 @@ def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) ->
     refused = forbidden_characters(text, filename)
     if refused:
         return LoadedYaml(None, problems=refused)
-    deep = _too_deep(text, filename)
-    if deep is not None:
-        return LoadedYaml(None, problems=[deep])
-    loader = yaml.SafeLoader(text)
+    fast = _shallow_by_libyaml(text)
+    if not fast:
+        deep = _too_deep(text, filename)
+        if deep is not None:
+            return LoadedYaml(None, problems=[deep])
+    node = _compose_by_libyaml(text) if fast else None
+    loader = yaml.SafeLoader("" if node is not None else text)
     builder = _Builder(filename, loader, builder_env)
     try:
-        node = loader.get_single_node()
+        if node is None:
+            node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"
