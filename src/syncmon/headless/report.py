@@ -55,6 +55,11 @@ class CheckReport:
     unknown: list[str] = field(default_factory=list)  # why nothing can be called ok
     live: bool = True
 
+    def __repr__(self) -> str:
+        """Short: asyncio.run's teardown reprs the finished task, result included (reprlib
+        cuts the text only after building it), which cost seconds for 10,000 alerts."""
+        return f"CheckReport({self.status}, {len(self.alerts)} alerts)"
+
     @property
     def exit_code(self) -> ExitCode:
         """2 critical firing, else 1 warning firing, else 3 when anything is unknown, else 0:
