@@ -5,7 +5,9 @@ Alertmanager, webhooks) is built, bounded, explained and classified here.
   made), TLS, connection limits, redirects never followed, raw bytes only.
 - `request`: one overall deadline for connect + headers + the whole body (a server that
   trickles a byte a second cannot hold a poll past it) and a size cap checked while the
-  body streams in (a 300 MB answer costs a megabyte of memory, not 300).
+  body streams in (a 300 MB answer costs a megabyte of memory, not 300). A body is decoded
+  as its `Content-Encoding` says (gzip, deflate) and the cap counts decoded bytes, so a
+  gzip bomb is cut at the cap like any other long answer.
 - `failure_kind`: which failures may heal with a retry and which never will.
 - `explain_connect_error`: why a connection failed, in words an on-call engineer acts on.
 """
@@ -17,6 +19,7 @@ import os
 import socket
 import ssl
 import time
+import zlib
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -26,6 +29,7 @@ import httpx
 from pydantic import SecretStr
 
 from syncmon import __version__
+from syncmon.core.durations import elapsed_text
 from syncmon.redaction import describe_error, redact
 
 USER_AGENT = f"syncmon/{__version__}"
@@ -90,7 +94,11 @@ class HttpFailure(Exception):
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer read whole (or up to its cap, when the caller accepts a truncated body)."""
+    """An answer read whole (or up to its cap, when the caller accepts a truncated body).
+
+    `undecodable` says why the body could not be decoded (an encoding syncmon does not
+    read, a corrupt gzip stream); `body` is then empty: what it said is unknown.
+    """
 
     status: int
     reason: str
@@ -98,6 +106,7 @@ class Reply:
     body: bytes
     truncated: bool
     elapsed_ms: float
+    undecodable: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -146,9 +155,10 @@ def build_client(
 ) -> httpx.AsyncClient:
     """An httpx client for requests to `base_url`, as every syncmon request needs it.
 
-    `Accept-Encoding: identity` and raw reads: a compressed body could expand far past the
-    size cap. The token leaves its SecretStr here and nowhere else. Raises ClientSetupError
-    when the TLS context cannot be built.
+    `Accept-Encoding: identity` (health bodies are small) and raw reads that `read_capped`
+    decodes itself, when a proxy compresses anyway, within the size cap. The token leaves
+    its SecretStr here and nowhere else. Raises ClientSetupError when the TLS context
+    cannot be built.
     """
     headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "identity"}
     if token is not None and token.get_secret_value():
@@ -185,13 +195,18 @@ async def request(
         return HttpFailure(where, reason, status=status, elapsed_ms=elapsed, timed_out=timed_out)
 
     status: int | None = None
+    undecodable: str | None = None
     try:
         async with asyncio.timeout(deadline):
             async with client.stream(method, url, **options) as response:
                 status = response.status_code
-                body, truncated = await read_capped(response, max_body)
+                try:
+                    body, truncated = await read_capped(response, max_body)
+                except UndecodableBody as exc:
+                    body, truncated, undecodable = b"", False, str(exc)
     except (TimeoutError, httpx.TimeoutException):
-        raise failure(f"timed out after {deadline:g}s", timed_out=True) from None
+        took = elapsed_text(time.perf_counter() - started, deadline)  # httpx's may fire first
+        raise failure(f"timed out after {took}", timed_out=True) from None
     except httpx.ConnectError as exc:
         raise failure(explain_connect_error(exc)) from None
     except _UNUSABLE as exc:
@@ -205,16 +220,87 @@ async def request(
         body=body,
         truncated=truncated,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        undecodable=undecodable,
+    )
+
+
+class UndecodableBody(Exception):
+    """The body's Content-Encoding cannot be undone; the message says which and why."""
+
+
+# zlib's wbits per Content-Encoding token: gzip framing, or the zlib framing of `deflate`
+# (RFC 9110). `br` and `zstd` would need a new dependency; they are refused by name.
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+DECODED_ENCODINGS = ("gzip", "deflate")
+
+
+class _Inflater:
+    """One zlib stream, decompressed at most `room` bytes at a time: a 1,000:1 gzip bomb
+    never expands past what the cap still allows, whatever size its chunks arrive in."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._z = zlib.decompressobj(_WBITS[encoding])
+        self._raw_deflate = encoding == "deflate"  # some servers send deflate without a header
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        try:
+            if not self._started and self._raw_deflate and data:
+                self._started = True
+                probe = zlib.decompressobj(zlib.MAX_WBITS)
+                try:
+                    probe.decompress(data[:2])
+                except zlib.error:
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._started = True
+            return self._z.decompress(self._z.unconsumed_tail + data, room)
+        except zlib.error as exc:
+            raise UndecodableBody(f"body is not valid {self.encoding} ({exc})") from None
+
+    def finish(self, room: int) -> bytes:
+        """What the stream still holds once the raw body has ended, up to `room` bytes."""
+        out = self.feed(b"", room) if self._z.unconsumed_tail else b""
+        if len(out) < room and not self._z.eof and not self._z.unconsumed_tail:
+            raise UndecodableBody(f"{self.encoding} body ends early (truncated stream)")
+        return out
+
+
+def _inflater(headers: httpx.Headers) -> _Inflater | None:
+    """The decoder for the response's Content-Encoding, None for identity; raises
+    UndecodableBody for an encoding syncmon does not read."""
+    codings = [
+        c.strip().lower()
+        for c in ",".join(headers.get_list("content-encoding")).split(",")
+        if c.strip() and c.strip().lower() != "identity"
+    ]
+    if not codings:
+        return None
+    if len(codings) == 1 and codings[0] in _WBITS:
+        return _Inflater(codings[0])
+    shown = ", ".join(c[:20] for c in codings[:3])
+    raise UndecodableBody(
+        f"body sent with Content-Encoding {shown!r}, which syncmon does not decode "
+        f"(it reads {' and '.join(DECODED_ENCODINGS)})"
     )
 
 
 async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """Up to `cap` bytes of the raw body, and whether there was more (then left unread)."""
+    """Up to `cap` bytes of the body as sent (decoded per Content-Encoding), and whether
+    there was more (then left unread). Raises UndecodableBody."""
+    inflater = _inflater(response.headers)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_raw():
+    async for raw in response.aiter_raw():
+        chunk = raw if inflater is None else inflater.feed(raw, cap + 1 - size)
         chunks.append(chunk)
         size += len(chunk)
+        if size > cap:
+            return b"".join(chunks)[:cap], True
+    if inflater is not None:
+        tail = inflater.finish(cap + 1 - size)
+        chunks.append(tail)
+        size += len(tail)
         if size > cap:
             return b"".join(chunks)[:cap], True
     return b"".join(chunks), False

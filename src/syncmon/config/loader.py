@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import os
+import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -17,16 +22,22 @@ from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
 from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.redaction import register_secret
+from syncmon.redaction import MASK, redact, register_secret
 
 MAX_CONFIG_BYTES = 1024 * 1024
+# Distinct rule windows one poll computes. Each window is a set of aggregates over the same
+# scan, so the statement grows with their number: 32 cost 2x one window, 128 cost 16x and
+# 512 cost 300x, in planning PostgreSQL does not interrupt (bench/many_windows.py).
+MAX_WINDOWS = 32
 
 
 class ConfigInvalid(Exception):
     """The config has problems; each is printed as `FILE:LINE:COLUMN: message`."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        # a message may quote a value a `${...}` secret was expanded into
+        masked = [Problem(redact(p.file), p.line, p.column, redact(p.message)) for p in problems]
+        self.problems = sorted(masked, key=lambda p: (p.line, p.column))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -68,10 +79,12 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     problems.extend(_duplicate_names(data, loaded, filename))
     if model is not None:
         problems.extend(_for_within_lookback(model, loaded, filename))
+        problems.extend(_too_many_windows(model, loaded, filename))
     targets, target_problems = _targets(data, loaded, filename)
     problems.extend(target_problems)
     if problems or model is None:
-        raise ConfigInvalid(_without_echoes(problems, loaded.problems))
+        kept = _without_echoes(problems, loaded.problems)
+        raise ConfigInvalid([_secret_unquoted(p, loaded) for p in kept])
     raw_rules = data.get("alerts") or []
     rules = tuple(_rule(r, str(raw_rules[i]["condition"])) for i, r in enumerate(model.alerts))
     return Config(model, rules, targets, filename)
@@ -79,9 +92,42 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
 
 def load_config(path: str | FsPath, env: Mapping[str, str] | None = None) -> Config:
     """Load and validate a config file; raises ConfigInvalid (or OSError if unreadable)."""
-    with open(path, "rb") as file:
-        data = file.read(MAX_CONFIG_BYTES + 1)  # /dev/zero must not fill the memory
-    return load_config_bytes(data, str(path), env)
+    return load_config_bytes(read_config_file(path), str(path), env)
+
+
+def read_config_file(path: str | FsPath) -> bytes:
+    """The bytes of a config (or rule test) file, at most one more than MAX_CONFIG_BYTES.
+
+    Only a regular file is read: a FIFO would block `validate` forever waiting for a writer,
+    a device such as /dev/zero never ends. Opened without blocking, then checked on the open
+    descriptor, so nothing can be swapped in between. Raises OSError.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        kind = _file_kind(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        raise
+    if kind is not None:
+        os.close(fd)
+        reason = f"it is {kind}, not a regular file; give the path of a YAML file"
+        raise OSError(errno.EINVAL, reason, str(path))
+    with open(fd, "rb") as file:
+        return file.read(MAX_CONFIG_BYTES + 1)  # a huge file must not fill the memory
+
+
+def _file_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    if stat.S_ISREG(mode):
+        return None
+    return next((word for test, word in kinds if test(mode)), "not a regular file")
 
 
 def load_config_bytes(data: bytes, filename: str, env: Mapping[str, str] | None = None) -> Config:
@@ -109,19 +155,33 @@ def load_config_bytes(data: bytes, filename: str, env: Mapping[str, str] | None 
 
 
 def _rule(model: RuleModel, condition_text: str) -> AlertRule:
+    """The core's rule; its texts masked here, once, so no output can show a `${...}`
+    secret expanded into them (redaction.py)."""
     condition: Any = model.condition
     return AlertRule(
-        name=model.name,
-        condition_text=condition_text.strip(),
+        name=redact(model.name),
+        condition_text=redact(condition_text.strip()),
         condition=condition,
         severity=Severity(model.severity),
         window=model.window,
         for_=model.for_,
         keep_firing_for=model.keep_firing_for,
         min_samples=model.min_samples,
-        labels=dict(model.labels),
-        annotations=dict(model.annotations),
+        labels={k: redact(v) for k, v in model.labels.items()},
+        annotations={k: redact(v) for k, v in model.annotations.items()},
     )
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _secret_unquoted(problem: Problem, loaded: LoadedYaml) -> Problem:
+    """A message about a value a `${...}` secret went into quotes no part of it: the
+    condition parser would quote `hunter2` out of `hunter2-secret`, which `redact` (whole
+    values only) cannot recognise."""
+    if problem.line not in loaded.secret_lines:
+        return problem
+    return replace(problem, message=_QUOTED.sub(lambda _: MASK, problem.message))
 
 
 def _without_echoes(problems: list[Problem], yaml_problems: list[Problem]) -> list[Problem]:
@@ -174,6 +234,35 @@ def _for_within_lookback(model: ConfigModel, loaded: LoadedYaml, filename: str) 
                 )
             )
     return problems
+
+
+def _too_many_windows(model: ConfigModel, loaded: LoadedYaml, filename: str) -> list[Problem]:
+    """The first rule whose window is one too many, with the nearest window already in use."""
+    seen: list[timedelta] = []
+    beyond: list[int] = []
+    for index, rule in enumerate(model.alerts):
+        if rule.window in seen:
+            continue
+        if len(seen) < MAX_WINDOWS:
+            seen.append(rule.window)
+        else:
+            beyond.append(index)
+    if not beyond:
+        return []
+    first = model.alerts[beyond[0]].window
+    nearest = min(seen, key=lambda w: (abs(w - first), w))
+    more = {model.alerts[i].window for i in beyond}
+    pos = loaded.position(("alerts", beyond[0], "window"))
+    return [
+        Problem(
+            filename,
+            pos.line,
+            pos.column,
+            f"window: {format_duration(first)} is distinct window number {MAX_WINDOWS + 1}; "
+            f"a poll computes at most {MAX_WINDOWS} distinct rule windows (the rules use "
+            f"{MAX_WINDOWS + len(more)}): reuse a window, e.g. {format_duration(nearest)}",
+        )
+    ]
 
 
 def _targets(

@@ -3,7 +3,8 @@
 PyYAML's composer gives nodes with positions; we build plain Python values from them
 ourselves so that every key and value keeps its `line:column`, duplicate keys are caught
 (PyYAML silently keeps the last), and only the safe scalar tags are ever constructed.
-`${NAME}` / `${NAME:-default}` environment references in strings are expanded here.
+`${NAME}` / `${NAME:-default}` environment references in strings are expanded here
+(config/env_refs.py).
 
 Total over every input: a character YAML forbids (ESC, NUL), nesting deeper than
 `MAX_DEPTH`, an alias bomb or a 5,000-digit number is a `Problem` with its position,
@@ -21,11 +22,11 @@ from typing import Any
 
 import yaml
 
+from syncmon.config.env_refs import expand
+
 Path = tuple[str | int, ...]
 KEY = "<key>"  # path suffix under which a mapping key's own position is stored
 
-_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|PASS\b|KEY|CREDENTIAL", re.IGNORECASE)
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -67,6 +68,7 @@ class LoadedYaml:
     data: Any
     positions: dict[Path, Position] = field(default_factory=dict)
     secrets: set[str] = field(default_factory=set)
+    secret_lines: set[int] = field(default_factory=set)  # lines of values holding a secret
     problems: list[Problem] = field(default_factory=list)
 
     def position(self, path: Path) -> Position:
@@ -147,23 +149,17 @@ class _Builder:
         return result
 
     def expand_env(self, text: str, node: yaml.ScalarNode) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name, default = match.group("name"), match.group("default")
-            value = self.env.get(name)
-            if value is None or (value == "" and default is not None):
-                if default is None:
-                    self.problem(
-                        node.start_mark,
-                        f"environment variable {name} is not set (write "
-                        f"${{{name}:-default}} to give a default)",
-                    )
-                    return ""
-                value = default
-            if _SECRET_NAME.search(name):
-                self.result.secrets.add(value)
-            return value
-
-        return _ENV_REF.sub(replace, text)
+        """`${NAME}` references (config/env_refs.py). A problem is placed at the value, like
+        every other problem of the value (so a validation error it causes is not repeated);
+        its message quotes the reference."""
+        expansion = expand(text, self.env)
+        self.result.secrets.update(expansion.secrets)
+        if expansion.secrets:
+            last = node.end_mark.line if node.end_mark else node.start_mark.line
+            self.result.secret_lines.update(range(node.start_mark.line + 1, last + 2))
+        for _offset, message in expansion.problems:
+            self.problem(node.start_mark, message)
+        return expansion.text
 
 
 class _TooBig(Exception):
@@ -209,7 +205,8 @@ def forbidden_characters(text: str, filename: str) -> list[Problem]:
 
 
 def _too_deep(text: str, filename: str) -> Problem | None:
-    """The first collection nested deeper than MAX_DEPTH, found without recursion."""
+    """The first collection nested deeper than MAX_DEPTH, found without recursion (PyYAML's
+    event stream is iterative; its composer recurses once per level)."""
     loader = yaml.SafeLoader(text)
     depth = 0
     try:
@@ -243,6 +240,44 @@ def _too_deep(text: str, filename: str) -> Problem | None:
     return None
 
 
+def _shallow_by_libyaml(text: str) -> bool:
+    """True when libyaml reads the whole event stream without error or deep nesting: then
+    libyaml composes it too, ten times faster than PyYAML (1,000 rules: 0.3 s, not 3 s), with
+    the same lines and columns. Anything else takes PyYAML's path, whose messages and
+    positions are the ones reported."""
+    fast: Any = getattr(yaml, "CSafeLoader", None)
+    if fast is None:
+        return False
+    loader = fast(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return False
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, OverflowError, ValueError):
+        return False
+    finally:
+        loader.dispose()
+    return True
+
+
+def _compose_by_libyaml(text: str) -> yaml.Node | None:
+    """libyaml's node tree, or None when it fails (PyYAML then says why)."""
+    loader: Any = yaml.CSafeLoader(text)  # present: _shallow_by_libyaml found it
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except (yaml.YAMLError, OverflowError, ValueError):
+        return None
+    finally:
+        loader.dispose()
+    return node
+
+
 def _shorten(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
 
@@ -253,13 +288,17 @@ def load_yaml(text: str, filename: str, env: Mapping[str, str] | None = None) ->
     refused = forbidden_characters(text, filename)
     if refused:
         return LoadedYaml(None, problems=refused)
-    deep = _too_deep(text, filename)
-    if deep is not None:
-        return LoadedYaml(None, problems=[deep])
-    loader = yaml.SafeLoader(text)
+    fast = _shallow_by_libyaml(text)
+    if not fast:
+        deep = _too_deep(text, filename)
+        if deep is not None:
+            return LoadedYaml(None, problems=[deep])
+    node = _compose_by_libyaml(text) if fast else None
+    loader = yaml.SafeLoader("" if node is not None else text)
     builder = _Builder(filename, loader, builder_env)
     try:
-        node = loader.get_single_node()
+        if node is None:
+            node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"

@@ -39,6 +39,15 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def elapsed_text(elapsed: float, budget: float) -> str:
+    """How long something took before it was given up on, for messages: the budget when it
+    ran out (a timer fires a little late), else the real time — "timed out connecting after
+    6s" printed at 5.3s (a shorter inner timeout fired first) would send the reader astray."""
+    if elapsed >= budget - 0.05:
+        return f"{budget:g}s"
+    return f"{elapsed:.1f}s"
+
+
 def format_duration(value: timedelta | float) -> str:
     """Compact human form: 45s, 5m, 1h30m, 2d3h."""
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -43,7 +43,8 @@ class EndpointStatus(StrEnum):
     UP = "up"
     """Answered 2xx and said it is healthy, or said nothing we understood."""
     DEGRADED = "degraded"
-    """Answered 2xx and said warn/degraded, or a status we do not know."""
+    """Answered 2xx and said warn/degraded, or a status we do not know, or in an encoding
+    we cannot decode."""
     DOWN = "down"
     """No answer, a non-2xx answer, or said fail/down/error."""
 

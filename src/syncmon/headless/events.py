@@ -12,7 +12,7 @@ from syncmon.core.episodes import since_text
 from syncmon.core.metrics import format_value
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_utc
-from syncmon.redaction import redact
+from syncmon.redaction import redact, redact_json
 
 
 def json_number(value: float | None) -> float | None:
@@ -27,25 +27,27 @@ def timestamp(moment: datetime) -> str:
 
 
 def event_record(event: AlertEvent) -> dict[str, Any]:
-    """The fields of SPEC §7 and §4.1–4.2; config text is redacted in case it holds a
-    `${...}`. Receivers deduplicate by `id`: delivery is at least once."""
+    """The fields of SPEC §7 and §4.1–4.2, through `redact_json` like every structured
+    output (rule texts are masked when loaded). Receivers deduplicate by `id`: delivery is
+    at least once."""
     rule, obs, since = event.rule, event.observation, event.since
-    return {
+    record = {
         "ts": timestamp(event.at),
         "event": event.kind.value,
-        "rule": redact(rule.name),
+        "rule": rule.name,
         "severity": rule.severity.value,
         "value": json_number(obs.value),
         "threshold": json_number(obs.threshold),
-        "condition": redact(rule.condition_text),
-        "labels": {k: redact(str(v)) for k, v in rule.labels.items()},
-        "annotations": {k: redact(str(v)) for k, v in rule.annotations.items()},
+        "condition": rule.condition_text,
+        "labels": dict(rule.labels),
+        "annotations": dict(rule.annotations),
         "id": event.episode,
         "since": timestamp(since.at) if since else None,
         "since_bounded": bool(since and since.bounded),
         "since_seen": bool(since and since.seen),
         "restored": event.restored,
     }
+    return dict(redact_json(record))
 
 
 def event_line(event: AlertEvent) -> str:

@@ -1,7 +1,8 @@
 """`watch --metrics-port`: Prometheus text exposition of what the last evaluation saw.
 
 A private `CollectorRegistry` (never the global one) so tests and embedders can run several
-watchers in one process, served by prometheus-client's own threaded HTTP server.
+watchers in one process, served by prometheus-client's WSGI app with a header timeout
+(headless/metrics_server.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from syncmon.core.alerts import AlertEvent, AlertState, AlertTracker
 from syncmon.core.metrics import EndpointStatus
 from syncmon.engine import Snapshot
+from syncmon.headless.metrics_server import HEADER_TIMEOUT, start_metrics_server
 from syncmon.headless.receivers import Receiver
 
 POLL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -173,9 +175,12 @@ class WatchMetrics:
         for event in events:
             self.events.labels(event.kind).inc()
 
-    def serve(self, host: str, port: int) -> None:
-        """Start the HTTP server (raises OSError when the port is taken)."""
-        self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT) -> None:
+        """Start the HTTP server (raises OSError when the port is taken); a connection that
+        has not sent its headers within `header_timeout` seconds is closed."""
+        self._server = start_metrics_server(
+            host, port, self.registry, header_timeout=header_timeout
+        )
 
     @property
     def port(self) -> int | None:

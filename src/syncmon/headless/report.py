@@ -18,7 +18,7 @@ from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_local
 from syncmon.engine import Snapshot
 from syncmon.exit_codes import ExitCode
-from syncmon.redaction import redact
+from syncmon.redaction import redact, redact_json
 from syncmon.sources.health import EndpointResult
 
 STATUS_WORD = {
@@ -55,6 +55,11 @@ class CheckReport:
     errors: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # why nothing can be called ok
     live: bool = True
+
+    def __repr__(self) -> str:
+        """Short: asyncio.run's teardown reprs the finished task, result included (reprlib
+        cuts the text only after building it), which cost seconds for 10,000 alerts."""
+        return f"CheckReport({self.status}, {len(self.alerts)} alerts)"
 
     @property
     def exit_code(self) -> ExitCode:
@@ -194,7 +199,7 @@ def to_json(report: CheckReport) -> dict[str, Any]:
 
 
 def render_json(report: CheckReport) -> str:
-    return json.dumps(to_json(report), indent=2, ensure_ascii=False)
+    return json.dumps(redact_json(to_json(report)), indent=2, ensure_ascii=False)
 
 
 def render_text(report: CheckReport) -> str:
@@ -247,7 +252,7 @@ def render_text(report: CheckReport) -> str:
         lines.append("")
         lines.append("Errors")
         lines.extend(f"  {sanitize(e, single_line=True)}" for e in report.errors)
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def _perf_value(m: MetricValue) -> tuple[str, str]:
@@ -287,5 +292,5 @@ def render_nagios(report: CheckReport) -> str:
         t = thresholds.get(name, {})
         label = name.replace("'", "").replace("=", "_")
         perf.append(f"'{label}'={value}{uom};{t.get('warn', '')};{t.get('crit', '')};;")
-    text = f"SYNCMON {report.status.upper()} - {sanitize(redact(summary), single_line=True)}"
-    return f"{text.replace('|', '/')} | {' '.join(perf)}"
+    text = f"SYNCMON {report.status.upper()} - {sanitize(summary, single_line=True)}"
+    return redact(f"{text.replace('|', '/')} | {' '.join(perf)}")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
 from syncmon.core.alerts import AlertEvent, EventKind
-from syncmon.core.durations import format_duration
+from syncmon.core.durations import elapsed_text, format_duration
 from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
 from syncmon.engine import PollRequest, Snapshot
@@ -218,7 +218,7 @@ class Watcher:
             async with asyncio.timeout(timeout):
                 return await self.engine.poll(PollRequest())
         except TimeoutError:
-            reason = f"poll timed out after {timeout:g}s"
+            reason = f"poll timed out after {elapsed_text(time.perf_counter() - started, timeout)}"
         except Exception as exc:
             reason = f"poll failed: {describe_error(exc)}"
         snapshot = Snapshot(datetime.now(UTC), True, timedelta(minutes=5))

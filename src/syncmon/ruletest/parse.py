@@ -12,7 +12,14 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from syncmon.config.loader import Config, ConfigInvalid, load_config, validation_problems
+from syncmon.config.loader import (
+    MAX_CONFIG_BYTES,
+    Config,
+    ConfigInvalid,
+    load_config,
+    read_config_file,
+    validation_problems,
+)
 from syncmon.config.yaml_source import LoadedYaml, Path, Problem, load_yaml
 from syncmon.core.durations import format_duration
 from syncmon.core.history import grid_step
@@ -33,7 +40,10 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
     """Parse and check one test file and its rule files; raises ConfigInvalid (all problems)."""
     filename = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
+        data = read_config_file(path)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigInvalid([Problem(filename, 1, 1, "the file is larger than 1 MiB")])
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigInvalid([Problem(filename, 1, 1, f"not UTF-8 text: {exc.reason}")]) from None
     except OSError as exc:

@@ -71,6 +71,8 @@ class ConflictsClient:
             return ConflictList(error=str(failure))
         if reply.status != 200:
             return ConflictList(error=f"{where}: HTTP {reply.status}")
+        if reply.undecodable:
+            return ConflictList(error=f"{where}: {reply.undecodable}")
         try:
             document = decode(reply.body)
         except JsonRejected as exc:
@@ -132,6 +134,12 @@ class ConflictsClient:
                     "be resolved — refresh, or retry (a repeat gets 409 if it was)",
                 )
             return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {failure.reason}")
+        if reply.undecodable and reply.ok:
+            return ResolveOutcome(
+                OutcomeKind.FAILED,
+                f"the API answered HTTP {reply.status} but {reply.undecodable}; the conflict "
+                "may be resolved — refresh, or retry (a repeat gets 409 if it was)",
+            )
         return interpret_resolve_response(reply.status, reply.body)
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from syncmon.config.models import PoolerMode
+from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.redaction import describe_error, dsn_location, redact
@@ -234,12 +235,14 @@ class MetricsDatabase:
         restart). Raises TableFailure."""
         loop = asyncio.get_running_loop()
         give_up = None if timeout is None else loop.time() + max(0.01, timeout)
+        queued = time.perf_counter()
         try:
             async with asyncio.timeout_at(give_up):
                 await self.budget.acquire()
         except TimeoutError:
+            took = elapsed_text(time.perf_counter() - queued, timeout or 0.0)
             raise TableFailure(
-                f"{source.value}: no free database connection within {timeout:g}s "
+                f"{source.value}: no free database connection within {took} "
                 f"(sources.database.connections: {self.budget.size})"
             ) from None
         try:
@@ -247,18 +250,21 @@ class MetricsDatabase:
             if give_up is not None:
                 wait = max(0.01, min(wait, give_up - loop.time()))
             stage: list[_Stage] = []
+            started = time.perf_counter()
             try:
                 async with asyncio.timeout(wait):
                     return await self._run_once(source, statement, stage)
             except TimeoutError:
+                # The message says how long it really took: the connect timeout may be
+                # shorter than the wait.
+                took = elapsed_text(time.perf_counter() - started, wait)
                 if stage[-1:] == [_Stage.CONNECTING]:
                     raise TableFailure(
-                        f"{self.location}: timed out connecting after "
-                        f"{min(wait, self.budget.connect_timeout):g}s"
+                        f"{self.location}: timed out connecting after {took}"
                     ) from None
                 # asyncpg cancels the statement; the server's own timeout is the backstop.
                 raise TableFailure(
-                    f"{source.value}: no answer within {wait:g}s "
+                    f"{source.value}: no answer within {took} "
                     f"({self.location} slow or unreachable?)"
                 ) from None
         finally:

@@ -182,6 +182,11 @@ class HealthPoller:
             error = f"HTTP {code} redirect to {target[:200]} (not followed)"
         elif not reply.ok:
             error = f"HTTP {code} {reply.reason[:100]}".strip()
+        elif reply.undecodable:  # 2xx, but what the body says is unknown: not a plain up
+            unknown = f"{reply.undecodable}: status unknown"
+            return EndpointResult(
+                name, url, EndpointStatus.DEGRADED, reply.elapsed_ms, code, unknown, missing
+            )
         else:
             status, note = classify(reply.body, reply.truncated)
             return EndpointResult(name, url, status, reply.elapsed_ms, code, note, missing)
