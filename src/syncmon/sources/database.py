@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
@@ -32,9 +32,13 @@ from syncmon.sources.tables import (
     Row,
     TableReading,
 )
+from syncmon.sources.writer_clock import WriterClock, writer_clock
 
 DEFAULT_STATEMENT_TIMEOUT = 5.0
 CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
+# A row whose wall time lies this far below an earlier-written one's starts a repeated
+# hour's second pass (a writer's transaction rarely waits this long before it inserts).
+FOLD_DROP = timedelta(minutes=5)
 _CONNECTION_LOSS = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
@@ -107,6 +111,7 @@ class MetricsDatabase:
         self._connections: dict[Source, asyncpg.Connection] = {}
         self._locks = {source: asyncio.Lock() for source in TABLE_SOURCES}
         self._fixed_zone: tzinfo | None = None
+        self._fold_switches: dict[tuple[Source, datetime], int] = {}
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
         return f"MetricsDatabase({self.location!r})"
@@ -168,11 +173,11 @@ class MetricsDatabase:
     async def _poll_table(self, source: Source, query: MetricsQuery) -> TableReading | str:
         table = TABLES[source]
 
-        def statement(zone: tzinfo) -> sql.Statement:
-            return table.statement(_shape(query, zone, self.plaid_pattern))
+        def statement(clock: WriterClock) -> sql.Statement:
+            return table.statement(_shape(query, clock, self.plaid_pattern))
 
         try:
-            rows = await self._run(source, statement, None)
+            rows = await self._run(source, query.bounds(), statement, None)
         except TableFailure as exc:
             return str(exc)
         return table.read(rows, query)
@@ -181,37 +186,31 @@ class MetricsDatabase:
         self, source: Source, query: HistoryQuery, into: StepHistory, timeout: float | None
     ) -> str | None:
         table = TABLES[source]
-        zones: list[tzinfo] = []
 
-        def statement(zone: tzinfo) -> sql.Statement:
-            zones.append(zone)
+        def statement(clock: WriterClock) -> sql.Statement:
             shape = sql.HistoryShape(
-                _local(query.start, zone),
-                _local(query.end, zone),
+                _utc(query.start),
+                _utc(query.end),
                 query.bucket,
                 query.histogram,
                 query.health_types,
                 self.plaid_pattern,
+                clock,
             )
             return table.history_statement(shape)
 
         try:
-            rows = await self._run(source, statement, timeout)
+            rows = await self._run(source, (query.start, query.end), statement, timeout)
         except TableFailure as exc:
             return str(exc)
-        zone, bucket = zones[-1], query.bucket
-
-        def utc_bucket(local_index: int) -> int:
-            local = datetime(1970, 1, 1) + timedelta(seconds=local_index * bucket)
-            return int(local.replace(tzinfo=zone).timestamp()) // bucket
-
-        table.read_history(rows, utc_bucket, into)
+        table.read_history(rows, _same_bucket, into)  # buckets of the rows' UTC instants
         return None
 
     async def _run(
         self,
         source: Source,
-        statement: Callable[[tzinfo], sql.Statement],
+        span: tuple[datetime, datetime],
+        statement: Callable[[WriterClock], sql.Statement],
         timeout: float | None,
     ) -> Sequence[Row]:
         """Run one table's statement on its connection, connecting included within the
@@ -223,7 +222,7 @@ class MetricsDatabase:
         async with self._locks[source]:
             try:
                 async with asyncio.timeout(wait):
-                    return await self._run_once(source, statement)
+                    return await self._run_once(source, span, statement)
             except TimeoutError:
                 # asyncpg cancels the statement; the server's own timeout is the backstop.
                 connected = source in self._connections
@@ -238,7 +237,10 @@ class MetricsDatabase:
                 ) from None
 
     async def _run_once(
-        self, source: Source, statement: Callable[[tzinfo], sql.Statement]
+        self,
+        source: Source,
+        span: tuple[datetime, datetime],
+        statement: Callable[[WriterClock], sql.Statement],
     ) -> Sequence[Row]:
         for attempt in (1, 2):
             reused = source in self._connections
@@ -249,7 +251,8 @@ class MetricsDatabase:
             except _FAILURES as exc:
                 raise TableFailure(f"{self.location}: {explain_database_error(exc)}") from None
             try:
-                stmt = statement(await self._zone(conn))
+                clock = writer_clock(await self._zone(conn), *span)
+                stmt = statement(await self._resolve_folds(source, conn, clock))
                 return await conn.fetch(stmt.sql, *stmt.args)
             except _CONNECTION_LOSS as exc:
                 await self._drop(source)
@@ -292,6 +295,25 @@ class MetricsDatabase:
                 await conn.execute("SET client_connection_check_interval = 1000")
         return conn
 
+    async def _resolve_folds(
+        self, source: Source, conn: asyncpg.Connection, clock: WriterClock
+    ) -> WriterClock:
+        """Tell the two passes of a repeated hour apart (writer_clock.py): found once per
+        table and change, and only once the change has happened (before it, every row of
+        the hour is of the first pass)."""
+        now = datetime.now(UTC)
+        for transition in clock.unresolved():
+            key = (source, transition.at)
+            repeated = transition.repeated
+            if key in self._fold_switches or repeated is None or transition.at > now:
+                continue
+            probe = sql.fold_switch(source.value, repeated, FOLD_DROP)
+            switch = await conn.fetchval(probe.sql, *probe.args)
+            if switch is not None:  # else no row of the second pass yet: ask again next time
+                self._fold_switches[key] = int(switch)
+        known = {at: x for (s, at), x in self._fold_switches.items() if s is source}
+        return clock.with_switches(known) if known else clock
+
     async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
         """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
 
@@ -308,23 +330,29 @@ class MetricsDatabase:
             return self._fixed_zone
 
 
-def _local(moment: datetime, zone: tzinfo) -> datetime:
-    return moment.astimezone(zone).replace(tzinfo=None)
+def _utc(moment: datetime) -> datetime:
+    """A bound as the statements compare it with a row's instant: naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str) -> sql.Shape:
+def _same_bucket(index: int) -> int:
+    return index
+
+
+def _shape(query: MetricsQuery, clock: WriterClock, plaid_pattern: str) -> sql.Shape:
     lo, hi = query.bounds()
     series = query.series
     return sql.Shape(
-        lo=_local(lo, zone),
-        hi=_local(hi, zone),
-        intervals=tuple((_local(i.start, zone), _local(i.end, zone)) for i in query.intervals),
+        lo=_utc(lo),
+        hi=_utc(hi),
+        intervals=tuple((_utc(i.start), _utc(i.end)) for i in query.intervals),
         user_id=query.user_id,
-        series_start=_local(series.start, zone) if series else None,
+        series_start=_utc(series.start) if series else None,
         series_step_seconds=series.step.total_seconds() if series else 60.0,
         top_errors=query.top_errors,
-        top_errors_since=_local(query.top_errors_since, zone) if query.top_errors_since else None,
+        top_errors_since=_utc(query.top_errors_since) if query.top_errors_since else None,
         plaid_pattern=plaid_pattern,
+        clock=clock,
     )
 
 
