@@ -244,9 +244,14 @@ class AlertTracker:
         if obs.verdict is Verdict.ERROR:
             return self._on_error(obs, now)
         first_readable = not self.readable
+        was_blind = self.error is not None
         self.readable = True
         self.error = None
         if obs.verdict is Verdict.TRUE:
+            if self.firing and was_blind:
+                # Its last word was `error`: say it still fires, same episode (§4.2), once.
+                self.false_since = None
+                return [self._event(EventKind.FIRING, now, obs, restored=True)]
             return self._on_true(obs, now, found, first_readable)
         return self._on_false_or_nodata(obs, now)
 
