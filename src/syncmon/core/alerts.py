@@ -70,11 +70,12 @@ def observe(
     metrics: Mapping[str, MetricValue],
     failed_sources: Mapping[Source, str] | None = None,
     unavailable_sources: Mapping[Source, str] | None = None,
+    source_notes: Mapping[Source, str] | None = None,
 ) -> Observation:
     """Evaluate `rule` on the metrics of its window.
 
     A failed source gives `error`; an unavailable one (health endpoints under `--at`) or
-    too few samples give `nodata`.
+    too few samples give `nodata`. `source_notes` (a writers' clock ahead) join the reason.
     """
     failed_sources = failed_sources or {}
     unavailable_sources = unavailable_sources or {}
@@ -103,10 +104,14 @@ def observe(
         else:
             values[metric.name] = mv.value
     fewest = min(samples) if samples else 0
+    source_notes = source_notes or {}
+    notes = [source_notes[s] for s in sorted(rule.sources) if s in source_notes]
     if short:
-        return Observation(Verdict.NODATA, value, *base, samples=fewest, reason="; ".join(short))
+        reason = "; ".join(short + notes)
+        return Observation(Verdict.NODATA, value, *base, samples=fewest, reason=reason)
     holds = evaluate(rule.condition, values)
-    return Observation(Verdict.TRUE if holds else Verdict.FALSE, value, *base, samples=fewest)
+    verdict = Verdict.TRUE if holds else Verdict.FALSE
+    return Observation(verdict, value, *base, samples=fewest, reason="; ".join(notes) or None)
 
 
 @dataclass(frozen=True)

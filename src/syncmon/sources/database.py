@@ -32,13 +32,17 @@ from syncmon.sources.tables import (
     Row,
     TableReading,
 )
-from syncmon.sources.writer_clock import WriterClock, writer_clock
+from syncmon.sources.writer_clock import WriterClock, ahead_note, writer_clock
 
 DEFAULT_STATEMENT_TIMEOUT = 5.0
 CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
 # A row whose wall time lies this far below an earlier-written one's starts a repeated
 # hour's second pass (a writer's transaction rarely waits this long before it inserts).
 FOLD_DROP = timedelta(minutes=5)
+# Rows stamped this far past the database's now() are the writers' clock running ahead;
+# beyond the horizon a stray row (a test row, a year typo) is ignored.
+SKEW_TOLERANCE = timedelta(seconds=30)
+SKEW_HORIZON = timedelta(days=1)
 _CONNECTION_LOSS = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
@@ -59,6 +63,7 @@ class MetricsResult:
     failed: dict[Source, str] = field(default_factory=dict)
     statements: int = 0
     seconds: float = 0.0
+    notes: dict[Source, str] = field(default_factory=dict)  # rows from the future, named
 
     @property
     def performance(self) -> PerformanceReading | None:
@@ -112,6 +117,7 @@ class MetricsDatabase:
         self._locks = {source: asyncio.Lock() for source in TABLE_SOURCES}
         self._fixed_zone: tzinfo | None = None
         self._fold_switches: dict[tuple[Source, datetime], int] = {}
+        self.skews: dict[Source, timedelta] = {}  # per table, the writers' clock ahead by
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
         return f"MetricsDatabase({self.location!r})"
@@ -140,8 +146,11 @@ class MetricsDatabase:
             if isinstance(outcome, str):
                 result.failed[source] = outcome
             else:
-                result.readings[source] = outcome
-                result.statements += 1
+                result.readings[source], statements = outcome
+                result.statements += statements
+                if query.live and (skew := self.skews.get(source)):
+                    zone = self.timestamp_timezone or "the database's TimeZone"
+                    result.notes[source] = ahead_note(source.value, skew, zone)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -170,17 +179,51 @@ class MetricsDatabase:
 
     # -- one table ---------------------------------------------------------------------------
 
-    async def _poll_table(self, source: Source, query: MetricsQuery) -> TableReading | str:
-        table = TABLES[source]
-
-        def statement(clock: WriterClock) -> sql.Statement:
-            return table.statement(_shape(query, clock, self.plaid_pattern))
-
+    async def _poll_table(
+        self, source: Source, query: MetricsQuery
+    ) -> tuple[TableReading, int] | str:
+        """A live poll reads a skewed table's windows in the writers' clock: ending as far
+        ahead of now as its newest row (clock skew), so rows from the future never make it
+        look empty. The skew is remembered, so a second statement is needed only when it
+        changes (first seen, or the writers' clock fixed)."""
+        skew = self.skews.get(source, timedelta(0)) if query.live else timedelta(0)
+        statements = 1
         try:
-            rows = await self._run(source, query.bounds(), statement, None)
+            reading, measured = await self._read_table(source, query, skew)
+            if query.live and abs(measured - skew) > SKEW_TOLERANCE:
+                skew, statements = measured, 2
+                reading, _ = await self._read_table(source, query, skew)
         except TableFailure as exc:
             return str(exc)
-        return table.read(rows, query)
+        if query.live:
+            self.skews[source] = skew
+        return reading, statements
+
+    async def _read_table(
+        self, source: Source, query: MetricsQuery, skew: timedelta
+    ) -> tuple[TableReading, timedelta]:
+        """The table's reading of `query` asked `skew` later, and how far its newest row is
+        ahead of the database's now() (zero within the tolerance; live polls only)."""
+        table = TABLES[source]
+        asked = query.shifted(skew) if skew else query
+        now = query.bounds()[1]
+        clocks: list[WriterClock] = []
+
+        def statement(clock: WriterClock) -> sql.Statement:
+            clocks.append(clock)
+            stmt = table.statement(_shape(asked, clock, self.plaid_pattern))
+            if query.live:
+                stmt = sql.with_newest(stmt, source.value, clock.wall(now), SKEW_HORIZON)
+            return stmt
+
+        rows = await self._run(source, asked.bounds(), statement, None)
+        reading = table.read(rows, query)  # the shifted windows, in order, keyed as asked
+        measured = timedelta(0)
+        if query.live and rows and rows[0]["newest"] is not None:
+            ahead = clocks[-1].instant(rows[0]["newest"]) - rows[0]["db_now"]
+            if ahead > SKEW_TOLERANCE:
+                measured = timedelta(seconds=round(ahead.total_seconds()))
+        return reading, measured
 
     async def _history_table(
         self, source: Source, query: HistoryQuery, into: StepHistory, timeout: float | None

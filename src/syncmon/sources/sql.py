@@ -361,3 +361,18 @@ def fold_switch(table: str, repeated: tuple[datetime, datetime], drop: timedelta
     FROM {table} WHERE timestamp >= {lo} AND timestamp < {hi}) AS r
 WHERE ts < seen - {stmt.bind(drop, "interval")} ORDER BY a DESC LIMIT 1"""
     return stmt
+
+
+def with_newest(stmt: Statement, table: str, after: datetime, horizon: timedelta) -> Statement:
+    """`stmt`'s rows, each with the newest wall time stamped in (after, after + horizon] and
+    the database's `now()` (one row of NULLs and both when `stmt` has no row): rows from the
+    future are the writers' clock running ahead. Beyond the horizon a stray row is ignored."""
+    start = stmt.bind(after, "timestamp")
+    end = stmt.bind(after + horizon, "timestamp")
+    stmt.sql = f"""WITH main AS ({stmt.sql})
+SELECT main.*, ahead.newest, ahead.db_now
+FROM (SELECT (SELECT max(timestamp) FROM {table}
+              WHERE timestamp > {start} AND timestamp <= {end}) AS newest,
+             statement_timestamp() AS db_now) AS ahead
+LEFT JOIN main ON true"""
+    return stmt

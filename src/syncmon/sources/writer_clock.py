@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from syncmon.core.durations import format_duration
+
 # Offsets run from UTC-12 to UTC+14: a wall-time value can lie this far from its instant.
 _REACH = timedelta(hours=26)
 _PROBE = timedelta(minutes=30)  # no zone has changed its offset twice within 30 minutes
@@ -58,6 +60,7 @@ class WriterClock:
     offset: timedelta
     transitions: tuple[Transition, ...] = ()
     switches: dict[datetime, int] = field(default_factory=dict)
+    zone: tzinfo = UTC
 
     @property
     def exact(self) -> bool:
@@ -69,7 +72,15 @@ class WriterClock:
         return self.exact and not self.offset
 
     def with_switches(self, switches: dict[datetime, int]) -> WriterClock:
-        return WriterClock(self.scan, self.offset, self.transitions, dict(switches))
+        return WriterClock(self.scan, self.offset, self.transitions, dict(switches), self.zone)
+
+    def wall(self, moment: datetime) -> datetime:
+        """`moment` as the writers' NOW() would stamp it (naive wall time)."""
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
+    def instant(self, wall: datetime) -> datetime:
+        """A wall time as an instant (the first pass of a repeated hour)."""
+        return wall.replace(tzinfo=self.zone).astimezone(UTC)
 
     def unresolved(self) -> list[Transition]:
         """Fall-backs of this scan whose second pass is not yet told apart from the first."""
@@ -117,17 +128,48 @@ def writer_clock(zone: tzinfo, lo: datetime, hi: datetime) -> WriterClock:
     scan_lo = min(start + o for start, o in zip(naive, offsets, strict=False))
     scan_hi = max(end + o for end, o in zip(naive[1:], offsets, strict=True))
     if scan_hi <= scan_lo:  # an empty UTC range: scan nothing, exactly
-        return WriterClock((scan_lo, scan_lo), offsets[0])
+        return WriterClock((scan_lo, scan_lo), offsets[0], zone=zone)
     # Rows of the scan may come from instants outside [lo, hi) (the other pass of a repeated
     # hour): every transition whose wall-time effect touches the scan takes part.
     nearby = transitions(zone, lo - _REACH, hi + _REACH)
     relevant = [t for t in nearby if _touches(t, scan_lo, scan_hi)]
     if not relevant:
-        return WriterClock((scan_lo, scan_hi), offsets[0])
-    return WriterClock((scan_lo, scan_hi), relevant[0].before, tuple(relevant))
+        return WriterClock((scan_lo, scan_hi), offsets[0], zone=zone)
+    return WriterClock((scan_lo, scan_hi), relevant[0].before, tuple(relevant), zone=zone)
 
 
 def _touches(t: Transition, scan_lo: datetime, scan_hi: datetime) -> bool:
     at = t.at.replace(tzinfo=None)
     first, last = at + min(t.before, t.after), at + max(t.before, t.after)
     return first < scan_hi and last > scan_lo
+
+
+def format_ahead(ahead: timedelta) -> str:
+    """How far the writers' clock runs ahead, as read from their newest row: whole minutes
+    from two minutes up (the row is a few seconds old), else seconds. `10m`, `45s`."""
+    seconds = ahead.total_seconds()
+    if seconds >= 120:
+        return format_duration(timedelta(minutes=round(seconds / 60)))
+    return format_duration(timedelta(seconds=round(seconds)))
+
+
+QUARTER_HOUR = timedelta(minutes=15)
+ZONE_SLACK = timedelta(minutes=2)  # the writers' newest row may be this old
+
+
+def ahead_note(table: str, ahead: timedelta, zone: str) -> str:
+    """Rows from the future named for what they are. A zone mismatch moves them by whole
+    quarter hours (every zone's offset is one); anything else is the writers' clock."""
+    text = f"{table}: newest row is {format_ahead(ahead)} ahead of the database's now()"
+    quarters = round(ahead / QUARTER_HOUR)
+    if quarters >= 1 and abs(ahead - quarters * QUARTER_HOUR) <= ZONE_SLACK:
+        return (
+            f"{text} (read in {zone}): a whole number of quarter hours, so most likely the "
+            "writers' zone differs: set database.timestamp_timezone to the zone their NOW() "
+            "uses (if their clock runs ahead instead, fix its time sync); meanwhile its "
+            "windows end at its newest row"
+        )
+    return (
+        f"{text}: the writers' clock runs ahead (clock skew, not a time zone): fix their time "
+        "sync (NTP); meanwhile its windows end at its newest row"
+    )
