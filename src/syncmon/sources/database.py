@@ -39,6 +39,7 @@ CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
 # A row whose wall time lies this far below an earlier-written one's starts a repeated
 # hour's second pass (a writer's transaction rarely waits this long before it inserts).
 FOLD_DROP = timedelta(minutes=5)
+FOLD_EDGE = timedelta(minutes=10)
 # Rows stamped this far past the database's now() are the writers' clock running ahead;
 # beyond the horizon a stray row (a test row, a year typo) is ignored.
 SKEW_TOLERANCE = timedelta(seconds=30)
@@ -350,10 +351,13 @@ class MetricsDatabase:
             repeated = transition.repeated
             if key in self._fold_switches or repeated is None or transition.at > now:
                 continue
-            probe = sql.fold_switch(source.value, repeated, FOLD_DROP)
-            switch = await conn.fetchval(probe.sql, *probe.args)
-            if switch is not None:  # else no row of the second pass yet: ask again next time
-                self._fold_switches[key] = int(switch)
+            for edge in (FOLD_EDGE, None):  # the hour's edges first; all of it if need be
+                probe = sql.fold_switch(source.value, repeated, FOLD_DROP, edge)
+                switch = await conn.fetchval(probe.sql, *probe.args)
+                if switch is not None:
+                    self._fold_switches[key] = int(switch)
+                    break
+            # else no row of the second pass yet: ask again next time
         known = {at: x for (s, at), x in self._fold_switches.items() if s is source}
         return clock.with_switches(known) if known else clock
 
