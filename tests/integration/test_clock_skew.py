@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from syncmon.engine import Engine, PollRequest
+from syncmon.sources import database as database_module
 from tests.conftest import PgServer, create_database, drop_database
 from tests.integration.test_check_command import syncmon
 from tests.integration.watch_support import settings_for, write_config
@@ -75,8 +76,9 @@ async def test_a_writers_clock_ten_minutes_ahead_is_read_and_named_not_nodata(
 
 
 async def test_a_watcher_remembers_the_skew_one_statement_per_table_and_forgets_it_when_fixed(
-    new_york_db: str, tmp_path
+    new_york_db: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(database_module, "SKEW_RECHECK", 0.0)  # look at every poll
     await write_ahead(new_york_db, AHEAD)
     settings = settings_for(write_config(tmp_path, RULE), new_york_db)
     async with Engine(settings) as engine:

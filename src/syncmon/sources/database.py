@@ -44,6 +44,7 @@ FOLD_EDGE = timedelta(minutes=10)
 # beyond the horizon a stray row (a test row, a year typo) is ignored.
 SKEW_TOLERANCE = timedelta(seconds=30)
 SKEW_HORIZON = timedelta(days=1)
+SKEW_RECHECK = 60.0  # seconds between two looks at a table's newest row
 _CONNECTION_LOSS = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
@@ -119,6 +120,7 @@ class MetricsDatabase:
         self._fixed_zone: tzinfo | None = None
         self._fold_switches: dict[tuple[Source, datetime], int] = {}
         self.skews: dict[Source, timedelta] = {}  # per table, the writers' clock ahead by
+        self._skew_checked: dict[Source, float] = {}  # time.monotonic() of the last look
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
         return f"MetricsDatabase({self.location!r})"
@@ -186,14 +188,19 @@ class MetricsDatabase:
         """A live poll reads a skewed table's windows in the writers' clock: ending as far
         ahead of now as its newest row (clock skew), so rows from the future never make it
         look empty. The skew is remembered, so a second statement is needed only when it
-        changes (first seen, or the writers' clock fixed)."""
+        changes (first seen, or the writers' clock fixed). The newest row is looked up at
+        most every `SKEW_RECHECK`: without an index on `timestamp` it costs a scan."""
         skew = self.skews.get(source, timedelta(0)) if query.live else timedelta(0)
+        last = self._skew_checked.get(source)
+        probe = query.live and (last is None or time.monotonic() - last >= SKEW_RECHECK)
         statements = 1
         try:
-            reading, measured = await self._read_table(source, query, skew)
-            if query.live and abs(measured - skew) > SKEW_TOLERANCE:
+            reading, measured = await self._read_table(source, query, skew, probe=probe)
+            if probe:
+                self._skew_checked[source] = time.monotonic()
+            if probe and abs(measured - skew) > SKEW_TOLERANCE:
                 skew, statements = measured, 2
-                reading, _ = await self._read_table(source, query, skew)
+                reading, _ = await self._read_table(source, query, skew, probe=False)
         except TableFailure as exc:
             return str(exc)
         if query.live:
@@ -201,10 +208,10 @@ class MetricsDatabase:
         return reading, statements
 
     async def _read_table(
-        self, source: Source, query: MetricsQuery, skew: timedelta
+        self, source: Source, query: MetricsQuery, skew: timedelta, *, probe: bool
     ) -> tuple[TableReading, timedelta]:
-        """The table's reading of `query` asked `skew` later, and how far its newest row is
-        ahead of the database's now() (zero within the tolerance; live polls only)."""
+        """The table's reading of `query` asked `skew` later, and (`probe`) how far its newest
+        row is ahead of the database's now() (zero within the tolerance)."""
         table = TABLES[source]
         asked = query.shifted(skew) if skew else query
         now = query.bounds()[1]
@@ -213,14 +220,14 @@ class MetricsDatabase:
         def statement(clock: WriterClock) -> sql.Statement:
             clocks.append(clock)
             stmt = table.statement(_shape(asked, clock, self.plaid_pattern))
-            if query.live:
+            if probe:
                 stmt = sql.with_newest(stmt, source.value, clock.wall(now), SKEW_HORIZON)
             return stmt
 
         rows = await self._run(source, asked.bounds(), statement, None)
         reading = table.read(rows, query)  # the shifted windows, in order, keyed as asked
         measured = timedelta(0)
-        if query.live and rows and rows[0]["newest"] is not None:
+        if probe and rows and rows[0]["newest"] is not None:
             ahead = clocks[-1].instant(rows[0]["newest"]) - rows[0]["db_now"]
             if ahead > SKEW_TOLERANCE:
                 measured = timedelta(seconds=round(ahead.total_seconds()))
