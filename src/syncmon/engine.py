@@ -81,6 +81,7 @@ class Snapshot:
     failed: dict[Source, str] = field(default_factory=dict)
     unavailable: dict[Source, str] = field(default_factory=dict)
     unconfigured: set[Source] = field(default_factory=set)  # failed because never set up
+    notes: dict[Source, str] = field(default_factory=dict)  # read, but mind this (clock skew)
     chart: ChartSeries | None = None
     top_errors: list[tuple[str, int]] = field(default_factory=list)
     db_seconds: float = 0.0
@@ -100,7 +101,9 @@ class Snapshot:
         return list(dict.fromkeys(self.failed.values()))
 
     def observe(self, rule: AlertRule) -> Observation:
-        return observe(rule, self.window_metrics(rule.window), self.failed, self.unavailable)
+        return observe(
+            rule, self.window_metrics(rule.window), self.failed, self.unavailable, self.notes
+        )
 
 
 class HealthSource(Protocol):
@@ -205,6 +208,7 @@ class Engine:
             top_errors=request.top_errors,
             top_errors_since=end - request.display_window,
             user_id=request.user_id,
+            live=live,
         )
 
         # The database and the endpoints never wait for each other (SPEC §12).
@@ -216,6 +220,7 @@ class Engine:
             )
 
         snapshot.failed.update(db_result.failed)
+        snapshot.notes.update(db_result.notes)
         snapshot.db_seconds, snapshot.statements = db_result.seconds, db_result.statements
         if db_result.performance:
             snapshot.top_errors = db_result.performance.top_errors

@@ -188,12 +188,17 @@ async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # t
     ops = [Op(60, "sync_push", 100, True)] * 20
     await insert_operations(seed_db, ops, writer_zone="Europe/Berlin")
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
-        naive = (await engine.poll()).display_metrics
-    assert naive["sync_throughput"].samples == 0  # read as UTC, they look an hour in the future
+        naive = await engine.poll()
+    # read as UTC, they look an hour in the future: still read (never an empty table), and
+    # named as the zone it most likely is
+    assert naive.display_metrics["sync_throughput"].samples == 20
+    [note] = naive.notes.values()
+    assert "newest row is 59m ahead of the database's now()" in note  # a minute-old row
+    assert "set database.timestamp_timezone" in note
     extra = "sources:\n  database:\n    timestamp_timezone: Europe/Berlin\n"
     async with Engine(settings_for(seed_db, tmp_path, extra)) as engine:
-        right = (await engine.poll()).display_metrics
-    assert right["sync_throughput"].samples == 20
+        right = await engine.poll()
+    assert right.display_metrics["sync_throughput"].samples == 20 and not right.notes
 
 
 async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

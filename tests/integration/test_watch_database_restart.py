@@ -73,7 +73,8 @@ async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_i
         tracker = watcher.alerts.trackers["High Sync Failure Rate"]
         assert tracker.firing and tracker.error is None
 
-    assert running.out.kinds() == ["nodata", "firing", "error"]  # never a false "resolved"
+    # never a false "resolved"; re-announced once readable (SPEC §4.2)
+    assert running.out.kinds() == ["nodata", "firing", "error", "firing"]
     assert recovered_after < interval + 0.5, f"recovered {recovered_after:.2f}s after restart"
 
 
@@ -109,4 +110,5 @@ async def test_a_blocked_query_is_cut_at_the_cycle_budget_and_the_connection_rec
             timeout=3,
         )
         assert watcher.alerts.trackers["High Sync Failure Rate"].firing
-    assert running.out.kinds() == ["nodata", "firing", "error"]
+        await wait_until(lambda: len(running.out.kinds()) == 4)
+    assert running.out.kinds() == ["nodata", "firing", "error", "firing"]  # re-announced

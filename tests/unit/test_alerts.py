@@ -251,16 +251,29 @@ def test_keep_firing_for_holds_through_a_short_dip() -> None:
     assert t.firing
 
 
-def test_firing_alert_stays_firing_while_in_error() -> None:
+def test_firing_alert_stays_firing_while_in_error_and_is_re_announced_once_readable() -> None:
     t = AlertTracker(rule())
-    assert run(t, [(0, TRUE), (30, ERROR), (60, ERROR), (90, TRUE)]) == [
+    assert run(t, [(0, TRUE), (30, ERROR), (60, ERROR), (90, TRUE), (120, TRUE)]) == [
         ["firing"],
         ["error"],
         [],
+        ["firing"],  # its last word was error: it still fires (SPEC §4.2), once
         [],
     ]
     assert t.state is AlertState.FIRING
     assert t.error is None
+
+
+def test_the_re_announcement_is_restored_with_the_episodes_id_once_per_recovery() -> None:
+    t = AlertTracker(rule())
+    [first] = t.update(TRUE, T0, Since(T0 - 60 * S))
+    announced = []
+    for k in range(1, 7):  # blind, back, blind, back, ...
+        announced += t.update(ERROR if k % 2 else TRUE, T0 + k * 30 * S)
+    back = [e for e in announced if e.kind is EventKind.FIRING]
+    assert len(back) == 3
+    assert all(e.restored and e.episode == first.episode for e in back)
+    assert all(e.since == first.since for e in back)
 
 
 def test_error_then_false_resolves_only_after_data_returns() -> None:

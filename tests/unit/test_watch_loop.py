@@ -145,7 +145,13 @@ async def test_database_down_while_firing_reports_error_never_resolved() -> None
     script = {0: 0.0, 1: 0.5, 2: "down", 3: "down", 4: "down", 5: 0.5}
     engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.5))
     watcher, events = await _run(engine, 7)
-    assert [e["event"] for e in events] == ["firing", "error"]
+    # blind, still firing; readable again: re-announced once, same episode (SPEC §4.2)
+    assert [(e["event"], e["restored"]) for e in events] == [
+        ("firing", False),
+        ("error", False),
+        ("firing", True),
+    ]
+    assert len({e["id"] for e in events}) == 1
     assert watcher.alerts.trackers["High Sync Failure Rate"].firing
 
 
@@ -154,7 +160,7 @@ async def test_a_hung_poll_is_cut_at_the_cycle_budget_and_the_loop_goes_on() -> 
     started = time.monotonic()
     watcher, events = await _run(engine, 5, interval=timedelta(milliseconds=50), source_timeout=0.1)
     assert time.monotonic() - started < 2
-    assert [e["event"] for e in events] == ["firing", "error"]  # blind, still firing
+    assert [e["event"] for e in events] == ["firing", "error", "firing"]  # blind, still firing
     assert watcher.stats.overruns == 1
     assert engine.max_active == 1  # polls never overlap
 
@@ -163,7 +169,7 @@ async def test_an_unexpected_exception_in_a_poll_does_not_end_the_daemon() -> No
     engine = ScriptedEngine(_rules("0s"), lambda n: {0: 0.0, 2: "raise"}.get(n, 0.5))
     watcher, events = await _run(engine, 5)
     assert watcher.stats.cycles == 5
-    assert [e["event"] for e in events] == ["firing", "error"]
+    assert [e["event"] for e in events] == ["firing", "error", "firing"]
 
 
 async def test_closed_stdout_does_not_end_the_daemon() -> None:
@@ -197,7 +203,7 @@ async def test_alertmanager_state_follows_firing_and_resolution() -> None:
         WatchOptions(interval=timedelta(milliseconds=1), alertmanagers=["http://127.0.0.1:9"]),
         out=io.StringIO(),
     )
-    watcher.alertmanagers[0].update = lambda f, r: seen.append((f, r))  # type: ignore[method-assign]
+    watcher.alertmanagers[0].update = lambda f, r, announce=False: seen.append((f, r))  # type: ignore[method-assign]
     await watcher.run(asyncio.Event(), max_cycles=4)
     _, (first, none), (second, _), (third, resolved) = seen
     fired = START + timedelta(seconds=30)

@@ -70,11 +70,12 @@ def observe(
     metrics: Mapping[str, MetricValue],
     failed_sources: Mapping[Source, str] | None = None,
     unavailable_sources: Mapping[Source, str] | None = None,
+    source_notes: Mapping[Source, str] | None = None,
 ) -> Observation:
     """Evaluate `rule` on the metrics of its window.
 
     A failed source gives `error`; an unavailable one (health endpoints under `--at`) or
-    too few samples give `nodata`.
+    too few samples give `nodata`. `source_notes` (a writers' clock ahead) join the reason.
     """
     failed_sources = failed_sources or {}
     unavailable_sources = unavailable_sources or {}
@@ -104,10 +105,14 @@ def observe(
         else:
             values[metric.name] = comparable
     fewest = min(samples) if samples else 0
+    source_notes = source_notes or {}
+    notes = [source_notes[s] for s in sorted(rule.sources) if s in source_notes]
     if short:
-        return Observation(Verdict.NODATA, value, *base, samples=fewest, reason="; ".join(short))
+        reason = "; ".join(short + notes)
+        return Observation(Verdict.NODATA, value, *base, samples=fewest, reason=reason)
     holds = evaluate(rule.condition, values)
-    return Observation(Verdict.TRUE if holds else Verdict.FALSE, value, *base, samples=fewest)
+    verdict = Verdict.TRUE if holds else Verdict.FALSE
+    return Observation(verdict, value, *base, samples=fewest, reason="; ".join(notes) or None)
 
 
 @dataclass(frozen=True)
@@ -245,9 +250,14 @@ class AlertTracker:
         if obs.verdict is Verdict.ERROR:
             return self._on_error(obs, now)
         first_readable = not self.readable
+        was_blind = self.error is not None
         self.readable = True
         self.error = None
         if obs.verdict is Verdict.TRUE:
+            if self.firing and was_blind:
+                # Its last word was `error`: say it still fires, same episode (§4.2), once.
+                self.false_since = None
+                return [self._event(EventKind.FIRING, now, obs, restored=True)]
             return self._on_true(obs, now, found, first_readable)
         return self._on_false_or_nodata(obs, now)
 

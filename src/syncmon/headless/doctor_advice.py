@@ -13,6 +13,8 @@ from datetime import timedelta
 from enum import Enum
 
 from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts, display_ident
+from syncmon.headless.doctor_time import dst_advice
+from syncmon.sources.writer_clock import ahead_note
 
 # The seed's "Database Setup" DDL, as `format_type` spells each column type.
 _VARCHAR50 = "character varying(50)"
@@ -142,13 +144,10 @@ def _timezone_findings(section: Section, catalog: Catalog, override: str | None)
         if table.last is None or table.range_source == "statistics":
             continue
         if table.last > now + FUTURE_SLACK:
-            ahead = _age(table.last - now)
-            section.add(
-                Level.WARN,
-                f"the newest row of {table.qualified} is {ahead} in the future "
-                f"in {override or zone}: the writers' zone differs, so set "
-                "database.timestamp_timezone to the zone their NOW() uses",
-            )
+            ahead = table.last - now
+            section.add(Level.WARN, ahead_note(table.qualified, ahead, override or zone))
+    if (dst := dst_advice(override or zone, catalog.server.database)) is not None:
+        section.add(Level.WARN, *dst)
 
 
 def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> None:

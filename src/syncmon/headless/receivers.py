@@ -275,10 +275,19 @@ class AlertmanagerReceiver(Receiver):
         change not yet sent."""
         return self._dirty
 
-    def update(self, firing: dict[str, ActiveAlert], resolved: list[ActiveAlert]) -> None:
-        """The firing set after one evaluation, and what resolved in it. Never blocks."""
-        if firing.keys() != self._firing.keys() or any(
-            firing[k].starts_at != self._firing[k].starts_at for k in firing
+    def update(
+        self,
+        firing: dict[str, ActiveAlert],
+        resolved: list[ActiveAlert],
+        *,
+        announce: bool = False,
+    ) -> None:
+        """The firing set after one evaluation, and what resolved in it. Never blocks.
+        `announce`: send it now, changed or not (an alert re-announced after a blind spell)."""
+        if (
+            announce
+            or firing.keys() != self._firing.keys()
+            or any(firing[k].starts_at != self._firing[k].starts_at for k in firing)
         ):
             self._dirty = True
         self._firing = dict(firing)

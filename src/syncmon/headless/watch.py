@@ -298,8 +298,9 @@ class Watcher:
             for e in events
             if e.kind is EventKind.RESOLVED
         ]
+        announce = any(e.kind is EventKind.FIRING and e.restored for e in events)
         for receiver in self.alertmanagers:
-            receiver.update(firing, resolved)
+            receiver.update(firing, resolved, announce=announce)
 
     def _log_sources(self, snapshot: Snapshot) -> None:
         """One line when sources start failing, change reason, or recover (grouped by reason)."""

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,9 +36,19 @@ from syncmon.sources.tables import (
     Row,
     TableReading,
 )
+from syncmon.sources.writer_clock import WriterClock, ahead_note, writer_clock
 
 DEFAULT_STATEMENT_TIMEOUT = 5.0
 CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
+# A row whose wall time lies this far below an earlier-written one's starts a repeated
+# hour's second pass (a writer's transaction rarely waits this long before it inserts).
+FOLD_DROP = timedelta(minutes=5)
+FOLD_EDGE = timedelta(minutes=10)
+# Rows stamped this far past the database's now() are the writers' clock running ahead;
+# beyond the horizon a stray row (a test row, a year typo) is ignored.
+SKEW_TOLERANCE = timedelta(seconds=30)
+SKEW_HORIZON = timedelta(days=1)
+SKEW_RECHECK = 60.0  # seconds between two looks at a table's newest row
 _CONNECTION_LOSS = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
@@ -59,6 +69,7 @@ class MetricsResult:
     failed: dict[Source, str] = field(default_factory=dict)
     statements: int = 0
     seconds: float = 0.0
+    notes: dict[Source, str] = field(default_factory=dict)  # rows from the future, named
 
     @property
     def performance(self) -> PerformanceReading | None:
@@ -125,6 +136,9 @@ class MetricsDatabase:
             connect_timeout=min(connect_timeout, statement_timeout + CLIENT_GRACE),
         )
         self._fixed_zone: tzinfo | None = None
+        self._fold_switches: dict[tuple[Source, datetime], int] = {}
+        self.skews: dict[Source, timedelta] = {}  # per table, the writers' clock ahead by
+        self._skew_checked: dict[Source, float] = {}  # time.monotonic() of the last look
 
     def __repr__(self) -> str:  # never let the DSN (and its password) into a repr
         return f"MetricsDatabase({self.location!r})"
@@ -145,8 +159,11 @@ class MetricsDatabase:
             if isinstance(outcome, str):
                 result.failed[source] = outcome
             else:
-                result.readings[source] = outcome
-                result.statements += 1
+                result.readings[source], statements = outcome
+                result.statements += statements
+                if query.live and (skew := self.skews.get(source)):
+                    zone = self.timestamp_timezone or "the database's TimeZone"
+                    result.notes[source] = ahead_note(source.value, skew, zone)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -177,55 +194,93 @@ class MetricsDatabase:
 
     async def _poll_table(
         self, source: Source, query: MetricsQuery, timeout: float | None = None
-    ) -> TableReading | str:
-        table = TABLES[source]
-
-        def statement(zone: tzinfo) -> sql.Statement:
-            return table.statement(_shape(query, zone, self.plaid_pattern, self.schema))
-
+    ) -> tuple[TableReading, int] | str:
+        """A live poll reads a skewed table's windows in the writers' clock: ending as far
+        ahead of now as its newest row (clock skew), so rows from the future never make it
+        look empty. The skew is remembered, so a second statement is needed only when it
+        changes (first seen, or the writers' clock fixed). The newest row is looked up at
+        most every `SKEW_RECHECK`: without an index on `timestamp` it costs a scan."""
+        skew = self.skews.get(source, timedelta(0)) if query.live else timedelta(0)
+        last = self._skew_checked.get(source)
+        probe = query.live and (last is None or time.monotonic() - last >= SKEW_RECHECK)
+        statements = 1
         try:
-            rows = await self._run(source, statement, timeout)
+            reading, measured = await self._read_table(source, query, skew, timeout, probe=probe)
+            if probe:
+                self._skew_checked[source] = time.monotonic()
+            if probe and abs(measured - skew) > SKEW_TOLERANCE:
+                skew, statements = measured, 2
+                reading, _ = await self._read_table(source, query, skew, timeout, probe=False)
         except TableFailure as exc:
             return str(exc)
-        return table.read(rows, query)
+        if query.live:
+            self.skews[source] = skew
+        return reading, statements
+
+    async def _read_table(
+        self,
+        source: Source,
+        query: MetricsQuery,
+        skew: timedelta,
+        timeout: float | None,
+        *,
+        probe: bool,
+    ) -> tuple[TableReading, timedelta]:
+        """The table's reading of `query` asked `skew` later, and (`probe`) how far its newest
+        row is ahead of the database's now() (zero within the tolerance)."""
+        table = TABLES[source]
+        asked = query.shifted(skew) if skew else query
+        now = query.bounds()[1]
+        clocks: list[WriterClock] = []
+
+        def statement(clock: WriterClock) -> sql.Statement:
+            clocks.append(clock)
+            stmt = table.statement(_shape(asked, clock, self.plaid_pattern, self.schema))
+            if probe:
+                name = sql.qualified(self.schema, source.value)
+                stmt = sql.with_newest(stmt, name, clock.wall(now), SKEW_HORIZON)
+            return stmt
+
+        rows = await self._run(source, asked.bounds(), statement, timeout)
+        reading = table.read(rows, query)  # the shifted windows, in order, keyed as asked
+        measured = timedelta(0)
+        if probe and rows and rows[0]["newest"] is not None:
+            ahead = clocks[-1].instant(rows[0]["newest"]) - rows[0]["db_now"]
+            if ahead > SKEW_TOLERANCE:
+                measured = timedelta(seconds=round(ahead.total_seconds()))
+        return reading, measured
 
     async def _history_table(
         self, source: Source, query: HistoryQuery, into: StepHistory, timeout: float | None
     ) -> str | None:
         table = TABLES[source]
-        zones: list[tzinfo] = []
 
-        def statement(zone: tzinfo) -> sql.Statement:
-            zones.append(zone)
+        def statement(clock: WriterClock) -> sql.Statement:
             shape = sql.HistoryShape(
-                _local(query.start, zone),
-                _local(query.end, zone),
+                _utc(query.start),
+                _utc(query.end),
                 query.bucket,
                 query.histogram,
                 query.health_types,
                 self.plaid_pattern,
                 self.schema,
                 query.p95_splits,
+                clock,
             )
             return table.history_statement(shape)
 
         try:
-            rows = await self._run(source, statement, timeout)
+            rows = await self._run(source, (query.start, query.end), statement, timeout)
         except TableFailure as exc:
             return str(exc)
-        zone, bucket = zones[-1], query.bucket
-
-        def utc_bucket(local_index: int) -> int:
-            local = datetime(1970, 1, 1) + timedelta(seconds=local_index * bucket)
-            return int(local.replace(tzinfo=zone).timestamp()) // bucket
-
-        table.read_history(rows, utc_bucket, into)
+        table.read_history(rows, _same_bucket, into)  # buckets of the rows' UTC instants
         return None
 
     async def _run(
         self,
         source: Source,
-        statement: Callable[[tzinfo], sql.Statement],
+        span: tuple[datetime, datetime],
+        statement: Callable[[WriterClock], sql.Statement],
         timeout: float | None,
     ) -> Sequence[Row]:
         """Run one table's statement on a connection of the budget. Its deadline starts
@@ -253,7 +308,7 @@ class MetricsDatabase:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(wait):
-                    return await self._run_once(source, statement, stage)
+                    return await self._run_once(source, span, statement, stage)
             except TimeoutError:
                 # The message says how long it really took: the connect timeout may be
                 # shorter than the wait.
@@ -271,7 +326,11 @@ class MetricsDatabase:
             self.budget.release()
 
     async def _run_once(
-        self, source: Source, statement: Callable[[tzinfo], sql.Statement], stage: list[_Stage]
+        self,
+        source: Source,
+        span: tuple[datetime, datetime],
+        statement: Callable[[WriterClock], sql.Statement],
+        stage: list[_Stage],
     ) -> Sequence[Row]:
         for attempt in (1, 2):
             conn = self.budget.take_idle() if attempt == 1 else None
@@ -287,7 +346,8 @@ class MetricsDatabase:
             stage.append(_Stage.RUNNING)
 
             async def work(c: asyncpg.Connection) -> Sequence[Row]:
-                stmt = statement(await self._zone(c))
+                clock = writer_clock(await self._zone(c), *span)
+                stmt = statement(await self._resolve_folds(source, c, clock))
                 return await c.fetch(stmt.sql, *stmt.args)
 
             try:
@@ -310,6 +370,30 @@ class MetricsDatabase:
             return rows
         raise AssertionError("unreachable")
 
+    async def _resolve_folds(
+        self, source: Source, conn: asyncpg.Connection, clock: WriterClock
+    ) -> WriterClock:
+        """Tell the two passes of a repeated hour apart (writer_clock.py): found once per
+        table and change, and only once the change has happened (before it, every row of
+        the hour is of the first pass)."""
+        now = datetime.now(UTC)
+        for transition in clock.unresolved():
+            key = (source, transition.at)
+            repeated = transition.repeated
+            if key in self._fold_switches or repeated is None or transition.at > now:
+                continue
+            for edge in (FOLD_EDGE, None):  # the hour's edges first; all of it if need be
+                probe = sql.fold_switch(
+                    sql.qualified(self.schema, source.value), repeated, FOLD_DROP, edge
+                )
+                switch = await conn.fetchval(probe.sql, *probe.args)
+                if switch is not None:
+                    self._fold_switches[key] = int(switch)
+                    break
+            # else no row of the second pass yet: ask again next time
+        known = {at: x for (s, at), x in self._fold_switches.items() if s is source}
+        return clock.with_switches(known) if known else clock
+
     async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
         """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
 
@@ -326,24 +410,30 @@ class MetricsDatabase:
             return self._fixed_zone
 
 
-def _local(moment: datetime, zone: tzinfo) -> datetime:
-    return moment.astimezone(zone).replace(tzinfo=None)
+def _utc(moment: datetime) -> datetime:
+    """A bound as the statements compare it with a row's instant: naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _shape(query: MetricsQuery, zone: tzinfo, plaid_pattern: str, schema: str) -> sql.Shape:
+def _same_bucket(index: int) -> int:
+    return index
+
+
+def _shape(query: MetricsQuery, clock: WriterClock, plaid_pattern: str, schema: str) -> sql.Shape:
     lo, hi = query.bounds()
     series = query.series
     return sql.Shape(
-        lo=_local(lo, zone),
-        hi=_local(hi, zone),
-        intervals=tuple((_local(i.start, zone), _local(i.end, zone)) for i in query.intervals),
+        lo=_utc(lo),
+        hi=_utc(hi),
+        intervals=tuple((_utc(i.start), _utc(i.end)) for i in query.intervals),
         user_id=query.user_id,
-        series_start=_local(series.start, zone) if series else None,
+        series_start=_utc(series.start) if series else None,
         series_step_seconds=series.step.total_seconds() if series else 60.0,
         top_errors=query.top_errors,
-        top_errors_since=_local(query.top_errors_since, zone) if query.top_errors_since else None,
+        top_errors_since=_utc(query.top_errors_since) if query.top_errors_since else None,
         plaid_pattern=plaid_pattern,
         schema=schema,
+        clock=clock,
     )
 
 

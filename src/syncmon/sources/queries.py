@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from syncmon.core.metrics import TABLE_SOURCES, Source
@@ -40,6 +40,17 @@ class MetricsQuery:
     top_errors: int = 0
     top_errors_since: datetime | None = None
     user_id: uuid.UUID | None = None
+    live: bool = False  # windows end now: rows stamped later than now are clock skew
+
+    def shifted(self, delta: timedelta) -> MetricsQuery:
+        """The same question asked `delta` later (windows read in a skewed writers' clock)."""
+        series = self.series
+        return replace(
+            self,
+            intervals=tuple(Interval(i.start + delta, i.end + delta) for i in self.intervals),
+            series=replace(series, start=series.start + delta) if series else None,
+            top_errors_since=self.top_errors_since + delta if self.top_errors_since else None,
+        )
 
     def bounds(self) -> tuple[datetime, datetime]:
         starts = [i.start for i in self.intervals]

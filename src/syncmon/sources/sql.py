@@ -8,22 +8,26 @@ subqueries over the same rows. Every value is a bound parameter; the statement's
 (how many intervals, which extras) is all that varies, so asyncpg's prepared-statement
 cache keeps one plan per shape.
 
-Bounds are passed as `timestamp without time zone` in the writers' zone, converted by the
-caller: comparing raw column values keeps the scan on the index and costs nothing per row.
+The scan's bounds are `timestamp without time zone` in the writers' zone (the raw column
+compared, so the scan stays on the index); every other bound is UTC, compared with the
+row's instant `ts`, which `_instant` computes from the wall time across DST changes
+(sources/writer_clock.py). In a zone without changes nearby `ts` is the column minus a
+constant offset (the column itself in UTC).
 
 A since search (core/history.py) asks each table once more for per-bucket counts and sums
 over a longer range: `history_*` below. Buckets are numbered by the local timestamp's
-epoch; the caller maps them to UTC (exact, since bucket widths divide 15 minutes).
+epoch of the row's UTC instant.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from syncmon.core.history import HISTOGRAM_BASE
+from syncmon.sources.writer_clock import WriterClock
 
 
 @dataclass
@@ -50,7 +54,8 @@ def qualified(schema: str, table: str) -> str:
 
 @dataclass(frozen=True)
 class Shape:
-    """What one poll asks of a table, in local (writer-zone) timestamps."""
+    """What one poll asks of a table: UTC bounds (naive); `clock` says how to scan and read
+    the writers' wall time (None: the column holds UTC)."""
 
     lo: datetime
     hi: datetime
@@ -62,24 +67,74 @@ class Shape:
     top_errors_since: datetime | None = None
     plaid_pattern: str = "plaid%"  # SQL LIKE pattern of Plaid operation_type values
     schema: str = "public"
+    clock: WriterClock | None = None
+
+
+# A row's transaction id at or after a fold switch (modulo 2^32, as PostgreSQL compares xids).
+_AFTER_SWITCH = "((xmin::text::bigint - {switch}) & 4294967295) < 2147483648"
+
+
+def _instant(stmt: Statement, clock: WriterClock | None) -> str:
+    """The row's UTC instant (naive) from its wall time; see sources/writer_clock.py."""
+    if clock is None or clock.identity:
+        return "timestamp"
+    if clock.exact:
+        return f"(timestamp - {stmt.bind(clock.offset, 'interval')})"
+    cases: list[str] = []
+    for t in clock.transitions:
+        at = t.at.replace(tzinfo=None)
+        before = stmt.bind(t.before, "interval")
+        cases.append(f"WHEN timestamp < {stmt.bind(at + t.after, 'timestamp')} THEN {before}")
+        if t.repeated:  # the first pass of the repeated hour: written before the switch
+            switch = clock.switches.get(t.at)
+            second = (
+                "false"
+                if switch is None
+                else _AFTER_SWITCH.format(switch=stmt.bind(switch, "bigint"))
+            )
+            end = stmt.bind(at + t.before, "timestamp")
+            cases.append(f"WHEN timestamp < {end} AND NOT {second} THEN {before}")
+    last = stmt.bind(clock.transitions[-1].after, "interval")
+    return f"(timestamp - CASE {' '.join(cases)} ELSE {last} END)"
+
+
+def _scan(
+    stmt: Statement, lo: datetime, hi: datetime, clock: WriterClock | None
+) -> tuple[str, str]:
+    """`(WHERE clause, instant expression)`: the scanned wall-time range, plus, when the
+    scan holds rows of other instants (a repeated hour), the UTC range itself."""
+    scan_lo, scan_hi = clock.scan if clock else (lo, hi)
+    instant = _instant(stmt, clock)
+    where = (
+        f"timestamp >= {stmt.bind(scan_lo, 'timestamp')} "
+        f"AND timestamp < {stmt.bind(scan_hi, 'timestamp')}"
+    )
+    if clock is not None and not clock.exact:
+        where += (
+            f" AND {instant} >= {stmt.bind(lo, 'timestamp')}"
+            f" AND {instant} < {stmt.bind(hi, 'timestamp')}"
+        )
+    return where, instant
 
 
 def _rows(stmt: Statement, shape: Shape, table: str, columns: str) -> str:
-    where = (
-        f"timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
-        f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}"
-    )
+    """`columns` may name the row's instant as `{ts}`."""
+    where, instant = _scan(stmt, shape.lo, shape.hi, shape.clock)
     if shape.user_id is not None:
         where += f" AND user_id = {stmt.bind(shape.user_id, 'uuid')}"
-    return f"SELECT {columns} FROM {qualified(shape.schema, table)} WHERE {where}"
+    return (
+        f"SELECT {columns.replace('{ts}', instant)} FROM {qualified(shape.schema, table)} "
+        f"WHERE {where}"
+    )
 
 
 def _interval_filters(stmt: Statement, shape: Shape) -> list[str]:
     """Per-interval conditions; an interval that is the whole scan needs none (the common
     case of one window and no history: the statement is then the hand-written one)."""
+    exact = shape.clock is None or shape.clock.exact
     return [
         "true"
-        if (lo, hi) == (shape.lo, shape.hi)
+        if exact and (lo, hi) == (shape.lo, shape.hi)
         else f"ts >= {stmt.bind(lo, 'timestamp')} AND ts < {stmt.bind(hi, 'timestamp')}"
         for lo, hi in shape.intervals
     ]
@@ -106,7 +161,7 @@ def performance(shape: Shape) -> Statement:
         stmt,
         shape,
         "sync_performance_metrics",
-        f"timestamp AS ts, operation_type LIKE {plaid} AS plaid, success, duration_ms"
+        f"{{ts}} AS ts, operation_type LIKE {plaid} AS plaid, success, duration_ms"
         + (message if extras else ""),
     )
     f = _interval_filters(stmt, shape)
@@ -162,7 +217,7 @@ def conflicts(shape: Shape) -> Statement:
         stmt,
         shape,
         "conflict_resolution_history",
-        "timestamp AS ts, coalesce(auto_resolved, false) AS auto",
+        "{ts} AS ts, coalesce(auto_resolved, false) AS auto",
     )
     f = _interval_filters(stmt, shape)
     columns = [
@@ -206,8 +261,7 @@ def health(shape: Shape) -> Statement:
         stmt,
         shape,
         "sync_health_metrics",
-        f"timestamp AS ts, metric_type, left(metric_value::text, 200) AS raw, "
-        f"{_NUMERIC_READING} AS n",
+        f"{{ts}} AS ts, metric_type, left(metric_value::text, 200) AS raw, {_NUMERIC_READING} AS n",
     )
     f = _interval_filters(stmt, shape)
     stmt.sql = (
@@ -224,7 +278,7 @@ def health(shape: Shape) -> Statement:
 
 @dataclass(frozen=True)
 class HistoryShape:
-    """A since search's range in local (writer-zone) timestamps and its bucket width."""
+    """A since search's UTC range (naive) and its bucket width; `clock` as in `Shape`."""
 
     lo: datetime
     hi: datetime
@@ -234,17 +288,17 @@ class HistoryShape:
     plaid_pattern: str = "plaid%"
     schema: str = "public"
     p95_splits: tuple[int, ...] = ()  # each logarithmic bin is split at these (sorted)
+    clock: WriterClock | None = None
 
 
 def _history_rows(
     stmt: Statement, shape: HistoryShape, table: str, columns: str, where: str = ""
 ) -> str:
     bucket = stmt.bind(shape.bucket_seconds, "float8")
+    scan, instant = _scan(stmt, shape.lo, shape.hi, shape.clock)
     return (
-        f"SELECT floor(extract(epoch FROM timestamp) / {bucket})::bigint AS k, {columns} "
-        f"FROM {qualified(shape.schema, table)} "
-        f"WHERE timestamp >= {stmt.bind(shape.lo, 'timestamp')} "
-        f"AND timestamp < {stmt.bind(shape.hi, 'timestamp')}{where}"
+        f"SELECT floor(extract(epoch FROM {instant}) / {bucket})::bigint AS k, {columns} "
+        f"FROM {qualified(shape.schema, table)} WHERE {scan}{where}"
     )
 
 
@@ -313,4 +367,43 @@ def history_health(shape: HistoryShape) -> Statement:
         f"FROM (SELECT k, metric_type, {_FINITE} AS num FROM ({rows}) AS raw) AS r "
         "GROUP BY k, metric_type"
     )
+    return stmt
+
+
+def fold_switch(
+    table: str, repeated: tuple[datetime, datetime], drop: timedelta, edge: timedelta | None
+) -> Statement:
+    """The first transaction id, in write order, of a repeated hour's second pass: the first
+    row whose wall time lies more than `drop` below that of a row written before it (the
+    clock went back). With `edge`, only the rows within `edge` of the hour's start and end
+    are read: the last of the first pass and the first of the second meet there, so a busy
+    table's answer costs a third of the hour. Once per table and change."""
+    stmt = Statement()
+    lo, hi = stmt.bind(repeated[0], "timestamp"), stmt.bind(repeated[1], "timestamp")
+    where = f"timestamp >= {lo} AND timestamp < {hi}"
+    if edge is not None:
+        head = stmt.bind(repeated[0] + edge, "timestamp")
+        tail = stmt.bind(repeated[1] - edge, "timestamp")
+        where += f" AND (timestamp < {head} OR timestamp >= {tail})"
+    stmt.sql = f"""SELECT x FROM (
+    SELECT xmin::text::bigint AS x, age(xmin) AS a, timestamp AS ts,
+           max(timestamp) OVER (ORDER BY age(xmin) DESC
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS seen
+    FROM {table} WHERE {where}) AS r
+WHERE ts < seen - {stmt.bind(drop, "interval")} ORDER BY a DESC LIMIT 1"""
+    return stmt
+
+
+def with_newest(stmt: Statement, table: str, after: datetime, horizon: timedelta) -> Statement:
+    """`stmt`'s rows, each with the newest wall time stamped in (after, after + horizon] and
+    the database's `now()` (one row of NULLs and both when `stmt` has no row): rows from the
+    future are the writers' clock running ahead. Beyond the horizon a stray row is ignored."""
+    start = stmt.bind(after, "timestamp")
+    end = stmt.bind(after + horizon, "timestamp")
+    stmt.sql = f"""WITH main AS ({stmt.sql})
+SELECT main.*, ahead.newest, ahead.db_now
+FROM (SELECT (SELECT max(timestamp) FROM {table}
+              WHERE timestamp > {start} AND timestamp <= {end}) AS newest,
+             statement_timestamp() AS db_now) AS ahead
+LEFT JOIN main ON true"""
     return stmt

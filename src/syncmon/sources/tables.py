@@ -142,6 +142,8 @@ def _read_conflicts_history(rows: Sequence[Row], utc: BucketToUtc, into: StepHis
 def _read_health(rows: Sequence[Row], query: MetricsQuery) -> HealthTableReading:
     windows: dict[Interval, list[HealthReading]] = {i: [] for i in query.intervals}
     for row in sorted(rows, key=lambda r: str(r["metric_type"])):
+        if row["metric_type"] is None:  # no reading at all, only the newest-row probe
+            continue
         for interval, samples, mean in zip(
             query.intervals, row["numeric_samples"], row["mean"], strict=True
         ):
