@@ -44,7 +44,7 @@ def elapsed_text(elapsed: float, budget: float) -> str:
     ran out (a timer fires a little late), else the real time — "timed out connecting after
     6s" printed at 5.3s (a shorter inner timeout fired first) would send the reader astray."""
     if elapsed >= budget - 0.05:
-        return f"{budget:g}s"
+        return f"{round(budget, 1):g}s"  # a budget left over after queueing: 0.499944 is 0.5
     return f"{elapsed:.1f}s"
 
 
