@@ -37,7 +37,7 @@ def event_record(event: AlertEvent) -> dict[str, Any]:
         "value": json_number(obs.value),
         "threshold": json_number(obs.threshold),
         "condition": redact(rule.condition_text),
-        "labels": {k: redact(str(v)) for k, v in rule.labels.items()},
+        "labels": {k: redact(str(v)) for k, v in rule.all_labels.items()},  # `endpoint` too
         "annotations": {k: redact(str(v)) for k, v in rule.annotations.items()},
         "id": event.episode,
         "since": timestamp(since.at) if since else None,
@@ -60,7 +60,7 @@ def event_summary(event: AlertEvent) -> str:
     obs = event.observation
     text = (
         f"{event.kind.upper()}{' (restored)' if event.restored else ''} "
-        f"{event.rule.name} ({event.rule.severity.value}): "
+        f"{event.rule.key} ({event.rule.severity.value}): "
         f"{event.rule.condition_text}, value {observation_value(obs)}, "
         f"{obs.samples} samples"
     )
