@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PgServer
 from tests.integration.http_endpoints import EndpointServer, answer, healthy_routes
-from tests.integration.test_check_command import SHIPPED, check_json, syncmon
+from tests.integration.test_check_command import REPO, SHIPPED, check_json, syncmon
+from tests.integration.test_rule_tests import run
 
 pytestmark = pytest.mark.database
 
@@ -137,3 +139,10 @@ async def test_at_gives_one_nodata_alert_per_endpoint_rule(seed_db: str) -> None
     alerts = [a for a in report["alerts"] if a["name"] == "Health Endpoint Down"]
     assert [(a["state"], a["labels"]) for a in alerts] == [("nodata", {})]
     assert code == 3  # every rule nodata: nothing can be called ok
+
+
+def test_the_per_endpoint_rule_tests_pass(pg_server: PgServer) -> None:
+    """tests/rules/per_endpoint.test.yaml (also run by .ci/run): endpoints page apart."""
+    code, out = run([REPO / "tests" / "rules" / "per_endpoint.test.yaml"], pg_server)
+    assert code == 0, out
+    assert out.splitlines()[-1] == "3 passed, 0 failed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from syncmon.core.conditions import Condition, comparisons
 from syncmon.core.metrics import MetricDef, Source
@@ -45,17 +46,26 @@ class AlertRule:
     annotations: dict[str, str] = field(default_factory=dict)
     series: LabelSet = ()  # which of the rule's alerts this is (see `instance`)
 
-    @property
+    @cached_property
     def split_by(self) -> tuple[str, ...]:
         """The label names whose every value gets its own alert: `endpoint` for a rule over
         the health endpoints (its metrics are per endpoint), nothing for a table rule."""
         return (ENDPOINT_LABEL,) if Source.ENDPOINTS in self.sources else ()
 
     def instance(self, series: LabelSet) -> AlertRule:
-        """This rule as the alert of one label set (e.g. `(("endpoint", "sync"),)`)."""
-        return replace(self, series=tuple(sorted(series)))
+        """This rule as the alert of one label set (e.g. `(("endpoint", "sync"),)`); made
+        once per label set, so every poll observes the same object."""
+        key = tuple(sorted(series))
+        made = self._instances.get(key)
+        if made is None:
+            made = self._instances[key] = replace(self, series=key)
+        return made
 
-    @property
+    @cached_property
+    def _instances(self) -> dict[LabelSet, AlertRule]:
+        return {}
+
+    @cached_property
     def key(self) -> str:
         """The alert's name for people and its key in this process: the rule's name, and
         for one of several alerts the label values, `Health Endpoint Down (sync)`."""
@@ -69,14 +79,14 @@ class AlertRule:
         tells two alerts of one rule apart (validate refuses a rule label of that name)."""
         return {**self.labels, **dict(self.series)}
 
-    @property
+    @cached_property  # rules are immutable; observing one must not re-parse its condition
     def metrics(self) -> list[MetricDef]:
         seen: dict[str, MetricDef] = {}
         for comparison in comparisons(self.condition):
             seen.setdefault(comparison.metric.name, comparison.metric)
         return list(seen.values())
 
-    @property
+    @cached_property
     def sources(self) -> set[Source]:
         return {metric.source for metric in self.metrics}
 
