@@ -92,7 +92,7 @@ alerts:
     condition: "endpoints_insecure > 0"
     severity: warning
   - name: Endpoint Slow
-    condition: "api_response_time > 300ms"
+    condition: "api_response_time > 1500ms"
     severity: warning
 """
 
@@ -101,7 +101,7 @@ async def test_each_endpoint_gets_its_own_alert_value_and_id(seed_db: str, tmp_p
     routes = healthy_routes()
     routes["/api/health/redis"] = answer(503, {"status": "down"})
     routes["/api/health/plaid"] = answer(200, {"status": "pass"}, headers={})  # no headers
-    routes["/api/health/database"] = answer(200, {"status": "ok"}, delay=0.5)
+    routes["/api/health/database"] = answer(200, {"status": "ok"}, delay=2.0)
     config = tmp_path / "endpoints.yaml"
     config.write_text(PER_ENDPOINT_RULES)
     async with EndpointServer(routes) as api:
@@ -125,7 +125,7 @@ async def test_each_endpoint_gets_its_own_alert_value_and_id(seed_db: str, tmp_p
     # api_response_time per endpoint: each one's own answered polls; redis answered fast
     slow = by_endpoint(report, "Endpoint Slow")
     assert [n for n, a in slow.items() if a["state"] == "firing"] == ["database"]
-    assert slow["database"]["value"] >= 500 and slow["sync"]["value"] < 300
+    assert slow["database"]["value"] >= 2000 and slow["sync"]["value"] < 1500
     # the metric of the whole system is still the mean over every endpoint
     assert report["metrics"]["api_response_time"]["samples"] == 4
 

@@ -111,7 +111,7 @@ async def test_watch_process_exits_0_within_2s_on_signal(
 
 async def _firing_in(port: int) -> bool:
     return (
-        'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical",endpoint=""} 1.0'
+        'syncmon_alert_firing{endpoint="",rule="High Sync Failure Rate",severity="critical"} 1.0'
         in await _metrics(port)
     )
 
@@ -141,7 +141,7 @@ async def test_metrics_pass_promtool_and_never_show_the_password(seed_db: str, t
     assert seconds < 2.0  # even with both receivers down and retrying
     assert 'syncmon_metric{name="sync_failure_rate"} 0.1' in text
     assert (
-        'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical",endpoint=""} 1.0'
+        'syncmon_alert_firing{endpoint="",rule="High Sync Failure Rate",severity="critical"} 1.0'
         in text
     )
     assert 'syncmon_endpoint_up{endpoint="sync"} 0.0' in text
