@@ -82,6 +82,7 @@ async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_ba
     assert len(made) == 1
     matchers = {m["name"]: m["value"] for m in made[0]["matchers"]}
     assert matchers == alert_labels(alice.alerts.trackers[RULE].rule)
+    assert matchers["endpoint"] == "sync"  # this endpoint's alert only (SPEC §15)
     assert made[0]["createdBy"] == "alice"
     until = datetime.fromisoformat(made[0]["endsAt"].replace("Z", "+00:00"))
     shown_until = minute_clock(until, datetime.now(UTC))  # "15:12", or "11-28 07:59"
