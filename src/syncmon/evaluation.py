@@ -11,12 +11,10 @@ from syncmon.core.alerts import (
     AlertEvent,
     AlertTracker,
     CheckVerdict,
-    Observation,
     Verdict,
     check_verdict,
 )
 from syncmon.core.episodes import Since
-from syncmon.core.metrics import Unit
 from syncmon.core.rules import AlertRule
 from syncmon.engine import Snapshot
 
@@ -105,16 +103,11 @@ class LiveAlerts:
         for key, tracker in self.trackers.items():
             if key in trackers or not tracker.firing:
                 continue  # a vanished label set that was not firing just goes
-            gone = Observation(
-                Verdict.NODATA,
-                None,
-                tracker.observation.threshold if tracker.observation else 0.0,
-                tracker.observation.unit if tracker.observation else Unit.COUNT,
-                samples=0,
-                reason="no longer reported",
-            )
+            # observed without its metrics: nodata resolves it (after keep_firing_for), an
+            # unreadable source keeps it firing
+            gone = snapshot.observe(tracker.rule)
             events += tracker.update(gone, snapshot.evaluated_at)
-            if tracker.firing:  # keep_firing_for keeps it a while
+            if tracker.firing:
                 trackers[key] = tracker
         self.trackers.clear()  # in place: front ends hold this mapping
         self.trackers.update(trackers)
@@ -125,7 +118,7 @@ class LiveAlerts:
         not polled, or unreadable) the alerts already known carry on, each observed without
         its metrics: an error keeps a firing one firing (never "resolved" while blind)."""
         alerts = snapshot.alerts_of(rule)
-        if rule.split_by and alerts == [rule]:
+        if rule.split_by and len(alerts) == 1 and alerts[0] is rule:
             known = [t.rule for t in self.trackers.values() if t.rule.name == rule.name]
             if any(alert.series for alert in known):
                 return [alert for alert in known if alert.series]
