@@ -337,7 +337,8 @@ class Engine:
         self, endpoints: list[EndpointResult], since: datetime, latencies: LatencyLog | None = None
     ) -> EndpointAggregates:
         """Over every endpoint, or over one with its own `latencies` (its alerts' metrics)."""
-        latency_sum, samples = (latencies or self._latencies).since(since)
+        log = self._latencies if latencies is None else latencies  # an empty log is falsy
+        latency_sum, samples = log.since(since)
         return EndpointAggregates(
             polled=len(endpoints),
             down=sum(1 for e in endpoints if e.status is EndpointStatus.DOWN),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PgServer
-from tests.integration.http_endpoints import EndpointServer, answer, healthy_routes
+from tests.integration.http_endpoints import EndpointServer, answer, hang, healthy_routes
 from tests.integration.test_check_command import REPO, SHIPPED, check_json, syncmon
 from tests.integration.test_rule_tests import run
 
@@ -94,6 +94,8 @@ alerts:
   - name: Endpoint Slow
     condition: "api_response_time > 1500ms"
     severity: warning
+sources:
+  api: {timeout: 3s}
 """
 
 
@@ -102,6 +104,7 @@ async def test_each_endpoint_gets_its_own_alert_value_and_id(seed_db: str, tmp_p
     routes["/api/health/redis"] = answer(503, {"status": "down"})
     routes["/api/health/plaid"] = answer(200, {"status": "pass"}, headers={})  # no headers
     routes["/api/health/database"] = answer(200, {"status": "ok"}, delay=2.0)
+    routes["/api/health/sync"] = hang()  # times out: down, and no response time at all
     config = tmp_path / "endpoints.yaml"
     config.write_text(PER_ENDPOINT_RULES)
     async with EndpointServer(routes) as api:
@@ -111,7 +114,7 @@ async def test_each_endpoint_gets_its_own_alert_value_and_id(seed_db: str, tmp_p
 
     down = by_endpoint(report, "Endpoint Down")
     assert {n: (a["state"], a["value"]) for n, a in down.items()} == {
-        "sync": ("inactive", 0),
+        "sync": ("firing", 1),
         "plaid": ("inactive", 0),
         "database": ("inactive", 0),
         "redis": ("firing", 1),
@@ -125,12 +128,18 @@ async def test_each_endpoint_gets_its_own_alert_value_and_id(seed_db: str, tmp_p
     # api_response_time per endpoint: each one's own answered polls; redis answered fast
     slow = by_endpoint(report, "Endpoint Slow")
     assert [n for n, a in slow.items() if a["state"] == "firing"] == ["database"]
-    assert slow["database"]["value"] >= 2000 and slow["sync"]["value"] < 1500
-    # the metric of the whole system is still the mean over every endpoint
-    assert report["metrics"]["api_response_time"]["samples"] == 4
+    assert slow["database"]["value"] >= 2000 and slow["redis"]["value"] < 1500
+    # sync never answered: no response time of its own (not the others' mean)
+    assert (slow["sync"]["state"], slow["sync"]["value"], slow["sync"]["samples"]) == (
+        "nodata",
+        None,
+        0,
+    )
+    # the metric of the whole system is still the mean over every answered poll
+    assert report["metrics"]["api_response_time"]["samples"] == 3
 
     ids = [a["id"] for a in report["alerts"] if a["state"] == "firing"]
-    assert len(ids) == len(set(ids)) == 3  # one episode per alert
+    assert len(ids) == len(set(ids)) == 4  # one episode per alert
 
 
 async def test_at_gives_one_nodata_alert_per_endpoint_rule(seed_db: str) -> None:
