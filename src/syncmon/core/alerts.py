@@ -196,7 +196,8 @@ class AlertEvent:
 
 
 class AlertTracker:
-    """The per-rule state machine of `watch` and the dashboard.
+    """The state machine of one alert (a rule, or one endpoint's alert of it) for `watch` and
+    the dashboard.
 
     `since` comes from outside when the rule starts to hold (found in the database, so every
     process agrees); a rule without history, or whose history could not be read, uses the
