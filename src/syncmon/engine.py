@@ -20,6 +20,7 @@ from syncmon.core.alerts import Observation, observe
 from syncmon.core.episodes import Since
 from syncmon.core.latency import LatencyLog
 from syncmon.core.metrics import (
+    CATALOGUE,
     TABLE_SOURCES,
     ConflictAggregates,
     EndpointAggregates,
@@ -32,7 +33,7 @@ from syncmon.core.metrics import (
     health_table_metrics,
     performance_metrics,
 )
-from syncmon.core.rules import AlertRule
+from syncmon.core.rules import ENDPOINT_LABEL, AlertRule, LabelSet
 from syncmon.history_search import search_since
 from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
 from syncmon.sources.health import EndpointResult, HealthPoller
@@ -42,6 +43,9 @@ DEFAULT_WINDOW = timedelta(minutes=5)
 NO_DATABASE = "no database configured (--dsn, SYNCMON_DATABASE_URL or sources.database.dsn)"
 NO_API = "no API URL configured (--api-url, SYNCMON_API_URL or sources.api.base_url)"
 WindowKey = int  # window length in whole seconds
+
+
+ENDPOINT_METRICS = frozenset(m.name for m in CATALOGUE.values() if m.source is Source.ENDPOINTS)
 
 
 def window_key(window: timedelta) -> WindowKey:
@@ -77,6 +81,8 @@ class Snapshot:
     live: bool
     display_window: timedelta
     metrics: dict[WindowKey, dict[str, MetricValue]] = field(default_factory=dict)
+    # The same metrics per label set (per endpoint), for rules with one alert per label set
+    series: dict[WindowKey, dict[LabelSet, dict[str, MetricValue]]] = field(default_factory=dict)
     endpoints: list[EndpointResult] | None = None
     failed: dict[Source, str] = field(default_factory=dict)
     unavailable: dict[Source, str] = field(default_factory=dict)
@@ -101,9 +107,22 @@ class Snapshot:
         return list(dict.fromkeys(self.failed.values()))
 
     def observe(self, rule: AlertRule) -> Observation:
-        return observe(
-            rule, self.window_metrics(rule.window), self.failed, self.unavailable, self.notes
-        )
+        """One alert's condition: a rule's label set (`rule.series`) reads its own metrics."""
+        metrics = self.window_metrics(rule.window)
+        if rule.series:  # its own metrics, none at all when its label set is not reported
+            own = self.series.get(window_key(rule.window), {}).get(rule.series, {})
+            metrics = {n: m for n, m in metrics.items() if n not in ENDPOINT_METRICS} | own
+        return observe(rule, metrics, self.failed, self.unavailable, self.notes)
+
+    def alerts_of(self, rule: AlertRule) -> list[AlertRule]:
+        """The rule's alerts in this snapshot (SPEC §15): one per label set its metrics
+        have (per endpoint polled), else the rule itself (endpoints not polled: its error
+        or nodata is the rule's)."""
+        if not rule.split_by:
+            return [rule]
+        sets = self.series.get(window_key(rule.window), {})
+        wanted = [s for s in sets if {name for name, _ in s} == set(rule.split_by)]
+        return [rule.instance(s) for s in sorted(wanted)] or [rule]
 
 
 class HealthSource(Protocol):
@@ -160,6 +179,7 @@ class Engine:
             else None
         )
         self._latencies = LatencyLog()
+        self._endpoint_latencies: dict[str, LatencyLog] = {}  # per endpoint, for its alerts
         self._endpoints: list[EndpointResult] | None = None  # the latest health poll
         self._lock = asyncio.Lock()
 
@@ -248,6 +268,9 @@ class Engine:
                 values += endpoint_metrics(
                     self._endpoint_aggregates(endpoints, end - window), seconds
                 )
+                snapshot.series[window_key(window)] = self._per_endpoint(
+                    endpoints, end - window, seconds
+                )
             snapshot.metrics[window_key(window)] = {v.name: v for v in values}
 
         if series is not None:
@@ -298,13 +321,30 @@ class Engine:
         for result in results:
             if result.answered and result.latency_ms is not None:
                 self._latencies.add(result.polled_at, result.latency_ms)
+                self._own_latencies(result.name).add(result.polled_at, result.latency_ms)
         self._endpoints = results
         return results
 
+    def _per_endpoint(
+        self, endpoints: list[EndpointResult], since: datetime, seconds: int
+    ) -> dict[LabelSet, dict[str, MetricValue]]:
+        """Each endpoint's own metrics: down and insecure are 0 or 1 (its latest poll),
+        `api_response_time` the mean of its own answered polls in the window."""
+        per: dict[LabelSet, dict[str, MetricValue]] = {}
+        for e in endpoints:
+            own = self._endpoint_aggregates([e], since, self._own_latencies(e.name))
+            per[((ENDPOINT_LABEL, e.name),)] = {v.name: v for v in endpoint_metrics(own, seconds)}
+        return per
+
+    def _own_latencies(self, endpoint: str) -> LatencyLog:
+        return self._endpoint_latencies.setdefault(endpoint, LatencyLog())
+
     def _endpoint_aggregates(
-        self, endpoints: list[EndpointResult], since: datetime
+        self, endpoints: list[EndpointResult], since: datetime, latencies: LatencyLog | None = None
     ) -> EndpointAggregates:
-        latency_sum, samples = self._latencies.since(since)
+        """Over every endpoint, or over one with its own `latencies` (its alerts' metrics)."""
+        log = self._latencies if latencies is None else latencies  # an empty log is falsy
+        latency_sum, samples = log.since(since)
         return EndpointAggregates(
             polled=len(endpoints),
             down=sum(1 for e in endpoints if e.status is EndpointStatus.DOWN),

@@ -72,13 +72,15 @@ async def test_healthy_system_is_ok_with_exact_metrics(seed_db: str) -> None:
         assert got["samples"] == samples and got["window_seconds"] == 300, name
         assert got["value"] == pytest.approx(value, abs=1e-6), name
     assert [e["status"] for e in report["endpoints"]] == ["up"] * 4
-    states = {a["name"]: a["state"] for a in report["alerts"]}
+    # one alert per table rule, one per endpoint for a rule over endpoints (SPEC §15)
+    states = {(a["name"], a["labels"].get("endpoint")): a["state"] for a in report["alerts"]}
+    plaid = "nodata" if expected["plaid_error_rate"][1] < 10 else "inactive"
     assert states == {
-        "High Sync Failure Rate": "inactive",
-        "Slow Sync Performance": "inactive",
-        "Plaid API Errors": "nodata" if expected["plaid_error_rate"][1] < 10 else "inactive",
-        "Health Endpoint Down": "inactive",
-        "Slow API Response": "inactive",
+        ("High Sync Failure Rate", None): "inactive",
+        ("Slow Sync Performance", None): "inactive",
+        ("Plaid API Errors", None): plaid,
+        **{("Health Endpoint Down", e): "inactive" for e in ("sync", "plaid", "database", "redis")},
+        **{("Slow API Response", e): "inactive" for e in ("sync", "plaid", "database", "redis")},
     }
     assert report["evaluated_at"][-6] in "+-"  # RFC 3339 with an offset
 
@@ -115,7 +117,7 @@ async def test_critical_failure_rate_exits_2_in_every_format(seed_db: str) -> No
     assert code == 2
     line = out.strip()
     assert line.startswith("SYNCMON CRITICAL - High Sync Failure Rate (critical since ")
-    assert "; 1 firing, 1 nodata, 3 ok | " in line  # states counted, nodata never "ok"
+    assert "; 1 firing, 1 nodata, 9 ok | " in line  # alerts counted, nodata never "ok"
     assert f"'sync_failure_rate'={failure * 100:.4g}%;;5;;" in line
     assert len(out.strip().splitlines()) == 1
 
@@ -140,10 +142,17 @@ async def test_down_endpoint_is_data_not_unknown(seed_db: str, tmp_path: Path) -
     endpoints = {e["name"]: e for e in report["endpoints"]}
     assert endpoints["redis"]["status"] == "down" and endpoints["redis"]["http_status"] == 503
     assert endpoints["plaid"]["status"] == "down" and "timed out" in endpoints["plaid"]["error"]
-    down_rule = next(a for a in report["alerts"] if a["name"] == "Health Endpoint Down")
-    assert down_rule["state"] == "firing" and down_rule["value"] == 2
-    assert "as if for were 0s" in down_rule["note"]
-    assert code == 2
+    alerts = [a for a in report["alerts"] if a["name"] == "Health Endpoint Down"]
+    down = {a["labels"]["endpoint"]: a for a in alerts}
+    # one alert per endpoint; `for: 1m` cannot be confirmed by one check: pending, exit 1
+    assert {n: (a["state"], a["value"]) for n, a in down.items()} == {
+        "sync": ("inactive", 0),
+        "plaid": ("pending", 1),
+        "database": ("inactive", 0),
+        "redis": ("pending", 1),
+    }
+    assert "cannot be confirmed by one check" in down["redis"]["note"]
+    assert code == 1
 
 
 async def test_stateless_for_uses_database_history(seed_db: str, tmp_path: Path) -> None:

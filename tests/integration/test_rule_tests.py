@@ -65,7 +65,7 @@ def test_the_shipped_rules_pass_their_tests(pg_server: PgServer) -> None:
 def test_every_shipped_rule_is_shown_to_fire() -> None:
     parsed = load_test_file(SHIPPED_TESTS)
     fired = {
-        alert.name
+        alert.name.removesuffix(" (sync)")  # a rule over endpoints fires per endpoint
         for case in parsed.cases
         for expectation in case.expectations
         for alert in expectation.firing
@@ -86,15 +86,17 @@ def test_a_wrong_expectation_fails_with_a_readable_diff(
     )
     assert lines[1] == f"    at 35m ({path}:18):"
     # The case expected the wrong `since` and forgot the endpoint rule; both show.
-    assert "      - firing   High Sync Failure Rate  since 31m" in lines
-    assert "      + firing   High Sync Failure Rate  since 31m30s" in lines
-    assert "      + firing   Health Endpoint Down    since 30m" in lines
+    assert "      - firing   High Sync Failure Rate       since 31m" in lines
+    assert "      + firing   High Sync Failure Rate       since 31m30s" in lines
+    assert "      + firing   Health Endpoint Down (sync)  since 30m" in lines
     assert (
-        "        High Sync Failure Rate  firing    sync_failure_rate > 5%: 20.00%, "
+        "        High Sync Failure Rate       firing    sync_failure_rate > 5%: 20.00%, "
         "150 samples, since 31m30s"
     ) in lines
     assert any(
-        line.startswith("        Plaid API Errors        nodata    plaid_error_rate > 2%: no data")
+        line.startswith(
+            "        Plaid API Errors             nodata    plaid_error_rate > 2%: no data"
+        )
         and "0 samples, 10 needed" in line
         for line in lines
     )
@@ -123,7 +125,7 @@ def test_json_for_ci(pg_server: PgServer, tmp_path: Path) -> None:
     ]
     assert failure["actual"]["firing"] == [
         {"name": "High Sync Failure Rate", "since_seconds": 1890.0},
-        {"name": "Health Endpoint Down", "since_seconds": 1800.0},
+        {"name": "Health Endpoint Down (sync)", "since_seconds": 1800.0},
     ]
     first = failure["rules"][0]
     assert (first["value"], first["threshold"], first["unit"], first["samples"]) == (
@@ -210,7 +212,7 @@ def test_the_command_runs_its_own_cluster_and_never_the_users_database(tmp_path:
     path = tmp_path / "mixed.test.yaml"
     passing = SPEC_EXAMPLE.replace(
         "firing: [{name: High Sync Failure Rate, since: 31m}]",
-        "firing: [{name: High Sync Failure Rate, since: 31m30s}, Health Endpoint Down]",
+        "firing: [{name: High Sync Failure Rate, since: 31m30s}, Health Endpoint Down (sync)]",
     )
     case = passing.split("tests:\n", 1)[1]
     path.write_text(passing + case.replace("since: 31m30s}", "since: 32m}"))
@@ -258,7 +260,7 @@ def test_the_readme_example_passes_and_its_failure_reads_as_shown(
     assert without_times(out)[0] == without_times(passed)[1]
 
     wrong = example.replace("since: 31m30s}", "since: 31m}").replace(
-        "          - {name: Health Endpoint Down, since: 30m}\n", ""
+        "          - {name: Health Endpoint Down (sync), since: 30m}\n", ""
     )
     Path("sync-failures.test.yaml").write_text(wrong)
     code, out = run([Path("sync-failures.test.yaml")], pg_server)

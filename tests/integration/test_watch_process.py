@@ -114,7 +114,7 @@ async def test_watch_process_exits_0_on_signal(seed_db: str, tmp_path, signum: i
 
 async def _firing_in(port: int) -> bool:
     return (
-        'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical"} 1.0'
+        'syncmon_alert_firing{endpoint="",rule="High Sync Failure Rate",severity="critical"} 1.0'
         in await _metrics(port)
     )
 
@@ -144,7 +144,10 @@ async def test_metrics_never_show_the_password(seed_db: str, tmp_path) -> None:
         code, _, out, err = _stop(process, signal.SIGTERM)
     assert code == 0  # even with both receivers down and retrying (bench/watch_stop.py: time)
     assert 'syncmon_metric{name="sync_failure_rate"} 0.1' in text
-    assert 'syncmon_alert_firing{rule="High Sync Failure Rate",severity="critical"} 1.0' in text
+    assert (
+        'syncmon_alert_firing{endpoint="",rule="High Sync Failure Rate",severity="critical"} 1.0'
+        in text
+    )
     assert 'syncmon_endpoint_up{endpoint="sync"} 0.0' in text
     assert "syncmon_poll_duration_seconds_count" in text
     assert "syncmon_receiver_send_failures_total" in text

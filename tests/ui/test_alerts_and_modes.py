@@ -48,10 +48,12 @@ async def test_a_without_alertmanager_acks_locally_and_says_so(backend: DemoBack
     backend.set_endpoint("sync", "down")
     app = app_for(backend, ENDPOINT_RULE_ONLY)
     async with app.run_test(size=(120, 40)) as pilot:
-        tracker = app.alerts.trackers["Endpoint Down"]
+        key = "Endpoint Down (sync)"  # one alert per endpoint (SPEC §15)
+        await wait_for(pilot, lambda: key in app.alerts.trackers, what="the sync alert")
+        tracker = app.alerts.trackers[key]
         await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
         await wait_for(pilot, lambda: app.view.counts.firing == 1, what="counted")
-        assert app.screen.query_one(AlertsTable).selected_rule() == "Endpoint Down"
+        assert app.screen.query_one(AlertsTable).selected_rule() == key
         await pilot.press("a")
         ack = app.acks.ack_for(tracker.rule)
         assert ack is not None and not ack.shared and ack.by == "tester"

@@ -26,13 +26,19 @@ from tests.ui.conftest import TOKEN
 from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
 
 pytestmark = [pytest.mark.database, *NEEDS_ALERTMANAGER]
-RULE = "Endpoint Down"
+RULE = "Endpoint Down (sync)"  # the sync endpoint's alert of the rule (SPEC §15)
+ALERTNAME = "Endpoint Down"
 
 
 def dashboard(backend: DemoBackend, am: Alertmanager, who: str) -> SyncmonApp:
     rules = ENDPOINT_RULE_ONLY.replace('resolved_by: "tester"', f'resolved_by: "{who}"')
     settings = make_settings(backend.api_url, backend.dsn, token=TOKEN, rules=rules)
     return create_app(settings, alertmanagers=[am.url], interval=timedelta(milliseconds=500))
+
+
+def firing(app: SyncmonApp) -> bool:
+    tracker = app.alerts.trackers.get(RULE)
+    return tracker is not None and tracker.state is AlertState.FIRING
 
 
 async def silences(am: Alertmanager) -> list[dict]:
@@ -60,8 +66,7 @@ async def two(backend: DemoBackend, alertmanager: Alertmanager) -> AsyncIterator
         pa = await stack.enter_async_context(alice.run_test(size=(120, 40)))
         pb = await stack.enter_async_context(bob.run_test(size=(120, 40)))
         for pilot, app in ((pa, alice), (pb, bob)):
-            tracker = app.alerts.trackers[RULE]
-            await wait_for(pilot, lambda t=tracker: t.state is AlertState.FIRING, what="firing")
+            await wait_for(pilot, lambda a=app: firing(a), what="firing")
             await wait_for(pilot, lambda a=app: a.view.counts.firing == 1, what="shown")
         yield alice, pa, bob, pb
 
@@ -77,6 +82,7 @@ async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_ba
     assert len(made) == 1
     matchers = {m["name"]: m["value"] for m in made[0]["matchers"]}
     assert matchers == alert_labels(alice.alerts.trackers[RULE].rule)
+    assert matchers["endpoint"] == "sync"  # this endpoint's alert only (SPEC §15)
     assert made[0]["createdBy"] == "alice"
     until = datetime.fromisoformat(made[0]["endsAt"].replace("Z", "+00:00"))
     shown_until = minute_clock(until, datetime.now(UTC))  # "15:12", or "11-28 07:59"
@@ -107,7 +113,7 @@ async def test_an_ack_made_in_alertmanager_itself_shows_in_both(
         answer = await client.post(
             f"{alertmanager.url}/api/v2/silences",
             json={
-                "matchers": [{"name": "alertname", "value": RULE, "isRegex": False}],
+                "matchers": [{"name": "alertname", "value": ALERTNAME, "isRegex": False}],
                 "startsAt": format_time(datetime.now(UTC)),
                 "endsAt": format_time(ends),
                 "createdBy": "carol",

@@ -166,12 +166,39 @@ def test_check_with_unreadable_history_is_error_when_for_matters() -> None:
     assert quick.since == Since(T0, seen=True)
 
 
-def test_check_notes_that_endpoint_rules_ignore_for() -> None:
-    r = rule("endpoints_down > 0", for_=60 * S)
+def test_check_never_fires_an_endpoint_rule_with_for_on_one_poll() -> None:
+    # SPEC §15: one check cannot confirm `for` on endpoints (no history): pending, never firing
+    r = rule("endpoints_down > 0", for_=60 * S).instance((("endpoint", "sync"),))
     verdict = check_verdict(r, TRUE, T0)
-    assert verdict.state is AlertState.FIRING
+    assert (verdict.state, verdict.unconfirmed) == (AlertState.PENDING, True)
     assert verdict.since == Since(T0, seen=True)
-    assert "evaluated as if for were 0s" in verdict.note
+    assert "for: 1m cannot be confirmed by one check" in verdict.note
+    assert verdict.episode == episode_id(r, T0)
+    # without `for` one poll is enough: it fires, and is not "unconfirmed"
+    now = check_verdict(rule("endpoints_down > 0"), TRUE, T0)
+    assert (now.state, now.unconfirmed) == (AlertState.FIRING, False)
+    # a database rule's pending is known from history, not unconfirmed
+    known = check_verdict(rule(for_=60 * S), TRUE, T0, Since(T0 - 30 * S))
+    assert (known.state, known.unconfirmed) == (AlertState.PENDING, False)
+    # false stays inactive, whatever `for` says
+    assert check_verdict(r, FALSE, T0).state is AlertState.INACTIVE
+
+
+def test_an_alert_key_and_labels_carry_its_label_set() -> None:
+    r = rule("endpoints_down > 0")
+    assert r.split_by == ("endpoint",) and rule().split_by == ()
+    sync = r.instance((("endpoint", "sync"),))
+    assert (sync.key, sync.name, r.key) == ("r (sync)", "r", "r")
+    assert sync.all_labels == {"endpoint": "sync"}
+    labelled = AlertRule(
+        "r", r.condition_text, r.condition, Severity.CRITICAL, labels={"team": "mobile"}
+    ).instance((("endpoint", "redis"),))
+    assert labelled.all_labels == {"team": "mobile", "endpoint": "redis"}
+    # the episode id includes the alert's labels: two endpoints down since the same
+    # moment are two episodes; the rule's only alert keeps the id it had before (§4.1)
+    assert episode_id(sync, T0) != episode_id(r.instance((("endpoint", "plaid"),)), T0)
+    assert episode_id(sync, T0) != episode_id(r, T0)
+    assert episode_id(r, T0) == episode_id(rule("endpoints_down > 0"), T0)
 
 
 def test_episode_id_is_stable_and_changes_with_since_labels_or_severity() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
+from syncmon.config.series_checks import per_endpoint_problems
 from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml, text_position
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
 from syncmon.core.durations import format_duration
@@ -80,6 +81,7 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
     if model is not None:
         problems.extend(_for_within_lookback(model, loaded, filename))
         problems.extend(_too_many_windows(model, loaded, filename))
+        problems.extend(per_endpoint_problems(model, data, loaded, filename))
     targets, target_problems = _targets(data, loaded, filename)
     problems.extend(target_problems)
     if problems or model is None:

@@ -9,7 +9,7 @@ of `watch` and the dashboard. Both take `since` from outside: it is found in the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -117,13 +117,16 @@ def observe(
 
 @dataclass(frozen=True)
 class CheckVerdict:
-    """The stateless answer for one rule; `since`/`episode` only while pending or firing."""
+    """The stateless answer for one alert; `since`/`episode` only while pending or firing."""
 
     state: AlertState
     observation: Observation
     since: Since | None
     note: str
     episode: str | None = None
+    # Pending only because a stateless check cannot confirm `for` (an endpoint rule): it
+    # may have held for long. `check` reports it as a soft problem, exit 1 at most (README).
+    unconfirmed: bool = False
 
 
 def check_verdict(
@@ -135,8 +138,9 @@ def check_verdict(
     """The verdict of `syncmon check` for one rule.
 
     `since` is what the history search found for a rule that holds now: a `Since`, or the
-    reason it could not be read. Rules over health endpoints have no history: they are
-    evaluated as if `for` were 0, and their since is the moment of this check (seen).
+    reason it could not be read. Rules over health endpoints have no history: their since
+    is the moment of this check (seen), and with a `for` one check cannot confirm they are
+    pending, never firing: one failed poll must not page (SPEC §15).
     """
     notes: list[str] = []
     if now.reason:
@@ -149,13 +153,16 @@ def check_verdict(
         }[now.verdict]
         return _verdict(rule, state, now, None, notes)
     if not rule.has_history:
-        if rule.for_:
+        seen = Since(evaluated_at, seen=True)
+        if rule.for_:  # one poll cannot confirm `for`: never page on it (SPEC §15)
             notes.insert(
                 0,
-                f"for: {format_duration(rule.for_)} not checked: health endpoints have no "
-                "history, so this rule was evaluated as if for were 0s",
+                f"true at this check; for: {format_duration(rule.for_)} cannot be confirmed "
+                "by one check (health endpoints have no history), so it is pending, not firing",
             )
-        return _verdict(rule, AlertState.FIRING, now, Since(evaluated_at, seen=True), notes)
+            verdict = _verdict(rule, AlertState.PENDING, now, seen, notes)
+            return replace(verdict, unconfirmed=True)
+        return _verdict(rule, AlertState.FIRING, now, seen, notes)
     if not isinstance(since, Since):
         reason = since or "history not searched"
         if not rule.for_:  # no history needed to know it fires; only since is unknown
@@ -195,7 +202,8 @@ class AlertEvent:
 
 
 class AlertTracker:
-    """The per-rule state machine of `watch` and the dashboard.
+    """The state machine of one alert (a rule, or one endpoint's alert of it) for `watch` and
+    the dashboard.
 
     `since` comes from outside when the rule starts to hold (found in the database, so every
     process agrees); a rule without history, or whose history could not be read, uses the

@@ -27,12 +27,13 @@ class Since:
 
 
 def episode_id(rule: AlertRule, since: datetime) -> str:
-    """A stable identity of one firing episode: a hash of what identifies the alert and when
-    it started, so two watchers, or one restarted, give the same id for the same episode."""
+    """A stable identity of one firing episode: a hash of what identifies the alert (its
+    labels include the alert's own, `endpoint`) and when it started, so two watchers, or one
+    restarted, give the same id for the same episode."""
     identity = [
         rule.name,
         rule.severity.value,
-        sorted(rule.labels.items()),
+        sorted(rule.all_labels.items()),
         iso_utc(since, ms=False),
     ]
     digest = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode())

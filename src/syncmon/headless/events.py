@@ -39,7 +39,7 @@ def event_record(event: AlertEvent) -> dict[str, Any]:
         "value": json_number(obs.value),
         "threshold": json_number(obs.threshold),
         "condition": rule.condition_text,
-        "labels": dict(rule.labels),
+        "labels": dict(rule.all_labels),  # `endpoint` too
         "annotations": dict(rule.annotations),
         "id": event.episode,
         "since": timestamp(since.at) if since else None,
@@ -63,7 +63,7 @@ def event_summary(event: AlertEvent) -> str:
     obs = event.observation
     text = (
         f"{event.kind.upper()}{' (restored)' if event.restored else ''} "
-        f"{event.rule.name} ({event.rule.severity.value}): "
+        f"{event.rule.key} ({event.rule.severity.value}): "
         f"{event.rule.condition_text}, value {observation_value(obs)}, "
         f"{obs.samples} samples"
     )

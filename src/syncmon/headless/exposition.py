@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from syncmon.core.alerts import AlertEvent, AlertState, AlertTracker
 from syncmon.core.metrics import EndpointStatus
+from syncmon.core.rules import ENDPOINT_LABEL
 from syncmon.engine import Snapshot
 from syncmon.headless.metrics_server import HEADER_TIMEOUT, start_metrics_server
 from syncmon.headless.receivers import Receiver
@@ -82,14 +83,14 @@ class WatchMetrics:
         )
         self.firing = Gauge(
             "syncmon_alert_firing",
-            "1 while the rule's alert is firing",
-            ["rule", "severity"],
+            "1 while the alert is firing (a rule over endpoints has one per endpoint)",
+            ["rule", "severity", "endpoint"],
             registry=r,
         )
         self.state = Gauge(
             "syncmon_alert_state",
-            "1 for the rule's current alert state",
-            ["rule", "state"],
+            "1 for the alert's current state",
+            ["rule", "state", "endpoint"],
             registry=r,
         )
         self.endpoint_up = Gauge(
@@ -151,11 +152,15 @@ class WatchMetrics:
             self.samples.labels(name).set(value.samples)
             if value.value is not None:
                 self.metric.labels(name).set(value.value)
-        for tracker in trackers:
-            rule = tracker.rule
-            self.firing.labels(rule.name, rule.severity.value).set(1 if tracker.firing else 0)
-            for state in AlertState:
-                self.state.labels(rule.name, state.value).set(1 if tracker.state is state else 0)
+        trackers = list(trackers)
+        firing = {(t.rule.name, t.rule.severity.value, _endpoint(t)): t for t in trackers}
+        states = {(n, s.value, e): t for (n, _, e), t in firing.items() for s in AlertState}
+        self._prune(self.firing, set(firing))
+        self._prune(self.state, set(states))
+        for labels, tracker in firing.items():
+            self.firing.labels(*labels).set(1 if tracker.firing else 0)
+        for labels, tracker in states.items():
+            self.state.labels(*labels).set(1 if tracker.state == labels[1] else 0)
         for source in sources:
             self.source_up.labels(source).set(
                 0 if any(s.value == source for s in snapshot.failed) else 1
@@ -199,3 +204,8 @@ class WatchMetrics:
             with contextlib.suppress(KeyError):
                 gauge.remove(*labels)
         self._present[key] = keep
+
+
+def _endpoint(tracker: AlertTracker) -> str:
+    """The alert's `endpoint` label; empty (absent, to Prometheus) for a table rule's alert."""
+    return dict(tracker.rule.series).get(ENDPOINT_LABEL, "")

@@ -227,7 +227,7 @@ class WebhookReceiver(Receiver):
 
 @dataclass(frozen=True)
 class ActiveAlert:
-    """What Alertmanager needs to know about one rule's alert right now."""
+    """What Alertmanager needs to know about one alert right now (keyed by `rule.key`)."""
 
     rule: AlertRule
     starts_at: datetime  # the episode's since
@@ -292,7 +292,7 @@ class AlertmanagerReceiver(Receiver):
             self._dirty = True
         self._firing = dict(firing)
         for alert in resolved:
-            self._resolved[alert.rule.name] = alert
+            self._resolved[alert.rule.key] = alert
             self._dirty = True
         for name in firing:
             self._resolved.pop(name, None)

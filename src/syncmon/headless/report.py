@@ -63,16 +63,29 @@ class CheckReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """2 critical firing, else 1 warning firing, else 3 when anything is unknown, else 0:
-        a rule that fires on a readable table pages even when another table is unreadable."""
+        """2 critical firing, else 1 warning firing or an unconfirmed pending (a rule with
+        `for` one check cannot confirm: a soft problem, never a page, SPEC §15), else 3 when
+        anything is unknown, else 0: a rule that fires on a readable table pages even when
+        another table is unreadable."""
         firing = [a.rule.severity for a in self.alerts if a.verdict.state is AlertState.FIRING]
         if Severity.CRITICAL in firing:
             return ExitCode.CRITICAL
-        if Severity.WARNING in firing:
+        if Severity.WARNING in firing or self.unconfirmed:
             return ExitCode.WARNING
         if self.unknown:
             return ExitCode.UNKNOWN
         return ExitCode.OK
+
+    @property
+    def unconfirmed(self) -> list[AlertReport]:
+        """Pending alerts of critical or warning rules that one check cannot confirm."""
+        return [
+            a
+            for a in self.alerts
+            if a.verdict.unconfirmed
+            and a.verdict.state is AlertState.PENDING
+            and a.rule.severity is not Severity.INFO
+        ]
 
     @property
     def status(self) -> str:
@@ -88,10 +101,11 @@ class CheckReport:
 
 
 def build_report(
-    settings: Settings, snapshot: Snapshot, verdicts: list[CheckVerdict]
+    settings: Settings, snapshot: Snapshot, verdicts: list[tuple[AlertRule, CheckVerdict]]
 ) -> CheckReport:
+    """`verdicts`: one per alert, its rule bound to its label set (`check_verdicts`)."""
     rules = settings.rules
-    alerts = [AlertReport(rule, verdict) for rule, verdict in zip(rules, verdicts, strict=True)]
+    alerts = [AlertReport(alert, verdict) for alert, verdict in verdicts]
     needed = {source for rule in rules for source in rule.sources}
     # A source nobody configured and no rule needs is not an error, only not there.
     errors = [
@@ -117,7 +131,7 @@ def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) 
         reasons.append(f"no rules in {settings.config.path or 'the configuration'}")
     needed = {source for a in alerts for source in a.rule.sources}
     for source in sorted(needed & snapshot.unconfigured):
-        users = sum(1 for a in alerts if source in a.rule.sources)
+        users = sum(1 for rule in settings.rules if source in rule.sources)
         reasons.append(
             f"{users} rule(s) need {source.value}, but there is {snapshot.failed[source]}"
         )
@@ -156,7 +170,7 @@ def _alert_json(a: AlertReport) -> dict[str, Any]:
         "threshold": _number(obs.threshold),
         "unit": obs.unit.value,
         "samples": obs.samples,
-        "labels": dict(a.rule.labels),
+        "labels": dict(a.rule.all_labels),  # with `endpoint` for a rule over endpoints
         "annotations": dict(a.rule.annotations),
         "note": redact(v.note) or None,
         "since": _local_time(v.since.at) if v.since else None,
@@ -216,7 +230,7 @@ def render_text(report: CheckReport) -> str:
             obs, since = a.verdict.observation, a.verdict.since
             lines.append(
                 f"  {a.verdict.state.value.upper():<8} {a.rule.severity.value:<8} "
-                f"{sanitize(a.rule.name, single_line=True)}: {a.rule.condition_text} "
+                f"{sanitize(a.rule.key, single_line=True)}: {a.rule.condition_text} "
                 f"(value {format_value(obs.value, obs.unit)}, {obs.samples} samples)"
             )
             if since is not None:
@@ -274,7 +288,8 @@ def _nagios_since(a: AlertReport, now: datetime) -> str:
 
 def render_nagios(report: CheckReport) -> str:
     firing = [a for a in report.alerts if a.verdict.state is AlertState.FIRING]
-    parts = [f"{a.rule.name} ({_nagios_since(a, report.evaluated_at)})" for a in firing]
+    parts = [f"{a.rule.key} ({_nagios_since(a, report.evaluated_at)})" for a in firing]
+    parts += [f"{a.rule.key} (pending, for not confirmed)" for a in report.unconfirmed]
     if report.exit_code is ExitCode.UNKNOWN:
         parts += report.unknown
     parts.append(report.state_counts())

@@ -291,7 +291,7 @@ class Watcher:
             ActiveAlert(
                 e.rule,
                 e.since.at if e.since else e.at,
-                self._last_values.get(e.rule.name, "no data"),
+                self._last_values.get(e.rule.key, "no data"),
                 e.episode,
                 ends_at=e.at,
             )

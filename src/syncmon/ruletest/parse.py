@@ -279,7 +279,9 @@ class _Reader:
         return Expectation(model.at, firing, pending, nodata, line)
 
     def rule_name(self, path: Path, name: str, rules: list[str] | None) -> None:
-        if rules is None or name in rules:
+        """A rule's name, or one of its alerts' (`Health Endpoint Down (sync)`, SPEC §15)."""
+        rule, sep, values = name.rpartition(" (")
+        if rules is None or name in rules or (sep and values.endswith(")") and rule in rules):
             return
         close = difflib.get_close_matches(name, rules, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else f"; rules: {', '.join(rules)}"

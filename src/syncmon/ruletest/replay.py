@@ -88,12 +88,13 @@ class SeriesHealth:
 
 @dataclass(frozen=True)
 class RuleState:
-    """One rule at one moment, as the comparison and the report need it."""
+    """One alert at one moment, as the comparison and the report need it."""
 
     name: str
     state: AlertState  # firing, pending, inactive, nodata or error
     since: timedelta | None  # offset from t = 0
     observation: Observation | None
+    condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def rule_state(tracker: AlertTracker, origin: datetime = ORIGIN) -> RuleState:
     else:
         state = AlertState.INACTIVE
     since = tracker.since - origin if tracker.since and tracker.active else None
-    return RuleState(tracker.rule.name, state, since, observation)
+    rule = tracker.rule  # one of its alerts: `Health Endpoint Down (sync)` (SPEC §15)
+    return RuleState(rule.key, state, since, observation, rule.condition_text)
 
 
 async def replay(test_file: RuleTestFile, case: Case, dsn: str) -> list[Moment]:

@@ -110,7 +110,8 @@ def _rule_lines(rules: Sequence[RuleState], result: CaseResult) -> list[str]:
     lines = []
     for rule in rules:
         obs = rule.observation
-        text = f"{_name(rule.name):<{width}}  {rule.state:<8}  {conditions.get(rule.name, '')}"
+        condition = rule.condition or conditions.get(rule.name, "")
+        text = f"{_name(rule.name):<{width}}  {rule.state:<8}  {condition}"
         if obs is not None:
             text += f": {format_value(obs.value, obs.unit)}"
             if obs.reason:
@@ -182,7 +183,7 @@ def _failure_json(failure: MomentResult, result: CaseResult) -> dict[str, Any]:
             {
                 "name": r.name,
                 "state": r.state,
-                "condition": conditions.get(r.name),
+                "condition": r.condition or conditions.get(r.name),
                 "value": _number(r.observation.value) if r.observation else None,
                 "threshold": _number(r.observation.threshold) if r.observation else None,
                 "unit": r.observation.unit.value if r.observation else None,

@@ -39,9 +39,12 @@ class AlertmanagerError(Exception):
 
 
 def alert_labels(rule: AlertRule) -> dict[str, str]:
-    """The identity of a rule's alert: alertname, severity, the rule's labels, service."""
+    """The identity of an alert: alertname, severity, the rule's labels, the alert's own
+    (`endpoint` for a rule over endpoints: one alert each, routable apart), service."""
     labels = {"alertname": rule.name, "severity": rule.severity.value}
-    labels.update({k: str(v) for k, v in rule.labels.items() if k not in ("alertname", "severity")})
+    labels.update(
+        {k: str(v) for k, v in rule.all_labels.items() if k not in ("alertname", "severity")}
+    )
     labels["service"] = SERVICE_LABEL
     return labels
 

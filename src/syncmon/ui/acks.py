@@ -64,7 +64,8 @@ NO_ALERTMANAGER = "local: no Alertmanager configured"
 
 class AckBook:
     def __init__(self, rules: Iterable[AlertRule], alertmanagers: Iterable[str] = ()) -> None:
-        self.rules = {rule.name: rule for rule in rules}
+        # Acks are per alert (`rule.key`): a rule over endpoints has one alert per endpoint.
+        self.rules = {rule.key: rule for rule in rules}
         self.urls = list(alertmanagers)
         self.local: dict[str, LocalAck] = {}
         self.silences: dict[str, list[Silence]] = {url: [] for url in self.urls}
@@ -88,7 +89,7 @@ class AckBook:
             longest = shared[0][1]
             refs = tuple((url, s.id) for url, s in shared)
             return Ack(longest.created_by, longest.ends_at, True, silences=refs)
-        local = self.local.get(rule.name)
+        local = self.local.get(rule.key)
         if local is None:
             return None
         return Ack(local.by, None, False, local.pending, local.reason)
@@ -97,12 +98,13 @@ class AckBook:
     def acknowledge(self, rule: AlertRule, by: str, at: datetime) -> LocalAck:
         """Record an ack here; pending when a silence will be asked for."""
         ack = LocalAck(by, at, pending=self.shared, reason=None if self.shared else NO_ALERTMANAGER)
-        self.local[rule.name] = ack
+        self.local[rule.key] = ack
+        self.rules[rule.key] = rule  # the alert, with its labels, for read_silences
         return ack
 
     def silence_failed(self, rule: AlertRule, reason: str) -> None:
         """Alertmanager refused or could not be reached: the ack stays, local, and says why."""
-        ack = self.local.get(rule.name)
+        ack = self.local.get(rule.key)
         if ack is not None:
             ack.pending, ack.reason = False, f"local: {reason}"
 
@@ -127,12 +129,12 @@ class AckBook:
         self.created.update(refs)
         errors = [m.error for m in made if m.error is not None]
         if not still_firing:
-            self.local.pop(rule.name, None)
+            self.local.pop(rule.key, None)
             return refs, []
         if errors:
             self.silence_failed(rule, f"Alertmanager: {errors[0]}")
-            return [], [(f"could not silence {rule.name}: {errors[0]}; the ack is local", "error")]
-        return [], [(f"acknowledged {rule.name} in Alertmanager", "information")]
+            return [], [(f"could not silence {rule.key}: {errors[0]}; the ack is local", "error")]
+        return [], [(f"acknowledged {rule.key} in Alertmanager", "information")]
 
     def apply_expired(
         self, results: list[tuple[SilenceRef, str | None]], quiet: bool
@@ -163,7 +165,7 @@ class AckBook:
 
     def unacknowledge(self, rule: AlertRule) -> list[SilenceRef]:
         """Drop the ack; return the silences to expire (and stop showing them at once)."""
-        self.local.pop(rule.name, None)
+        self.local.pop(rule.key, None)
         refs = [(url, s.id) for url, s in self.covering(rule)]
         self._hide(refs)
         return refs
@@ -186,10 +188,13 @@ class AckBook:
         refs: list[SilenceRef] = []
         for name in was_firing:
             tracker = trackers.get(name)
-            if tracker is None or tracker.state is AlertState.FIRING:
+            if tracker is not None and tracker.state is AlertState.FIRING:
                 continue
             self.local.pop(name, None)
-            for url, silence in self.covering(tracker.rule):
+            rule = tracker.rule if tracker is not None else self.rules.get(name)
+            if rule is None:  # an alert that resolved and went (its endpoint no longer polled)
+                continue
+            for url, silence in self.covering(rule):
                 if silence.made_by_syncmon or (url, silence.id) in self.created:
                     refs.append((url, silence.id))
         self._hide(refs)

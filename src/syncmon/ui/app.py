@@ -296,7 +296,7 @@ class SyncmonApp(App[int]):
         if self.acks.shared:
             self.make_silences(rule)
         else:
-            self._notify_plain(f"acknowledged {rule.name} as {self.operator} (local to this app)")
+            self._notify_plain(f"acknowledged {rule.key} as {self.operator} (local to this app)")
         self.publish()
 
     def _offer_unack(self, rule: AlertRule) -> None:
@@ -308,10 +308,10 @@ class SyncmonApp(App[int]):
                 refs = self.acks.unacknowledge(rule)
                 if refs:
                     self.expire_silences(refs, quiet=False)
-                self._notify_plain(f"un-acknowledged {rule.name}")
+                self._notify_plain(f"un-acknowledged {rule.key}")
                 self.publish()
 
-        self.push_screen(UnackScreen(rule.name, ack_view(ack, self.clock())), answered)
+        self.push_screen(UnackScreen(rule.key, ack_view(ack, self.clock())), answered)
 
     @work(group="silence-writes")
     async def make_silences(self, rule: AlertRule) -> None:
@@ -319,7 +319,7 @@ class SyncmonApp(App[int]):
         self.post_message(SilencesMade(rule, made))
 
     def on_silences_made(self, message: SilencesMade) -> None:
-        tracker = self.alerts.trackers.get(message.rule.name)
+        tracker = self.alerts.trackers.get(message.rule.key)
         firing = tracker is not None and tracker.firing
         expire, notices = self.acks.apply_made(message.rule, message.made, firing)
         self._tell(notices)

@@ -191,7 +191,7 @@ def alert_row(tracker: AlertTracker, ack: Ack | None, now: datetime) -> AlertRow
         since_age = ("≥" if tracker.since_bounded else "") + coarse_age(now - tracker.since)
         since_clock = minute_clock(tracker.since, now)
     return AlertRowView(
-        rule=rule.name,
+        rule=rule.key,  # one row per alert: `Health Endpoint Down (sync)`
         state=state,
         severity=rule.severity.value,
         value=value,

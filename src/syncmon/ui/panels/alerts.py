@@ -68,6 +68,15 @@ def plan_columns(width: int) -> tuple[Column, ...]:
     raise AssertionError("unreachable")
 
 
+def fit_name(name: str, width: int) -> str:
+    """Cut a long alert name in the rule's part: `Health Endpoi… (sync)` keeps which
+    endpoint it is, the one thing that tells a rule's alerts apart."""
+    head, sep, tail = name.rpartition(" (")
+    if len(name) <= width or not sep or not tail.endswith(")") or len(tail) + 4 > width:
+        return name
+    return head[: width - len(tail) - 3] + "…" + sep + tail
+
+
 def since_text(row: AlertRowView, long: bool) -> Text:
     if row.since_age is None:
         return Text("")
@@ -110,7 +119,7 @@ def cells(row: AlertRowView, columns: tuple[Column, ...]) -> list[Text]:
         elif column.key == "sev":
             out.append(Text(row.severity[:4], style="bold" if row.severity == "critical" else ""))
         elif column.key == "alert":
-            out.append(Text(row.rule))
+            out.append(Text(fit_name(row.rule, column.width)))
         elif column.key == "value":
             value = Text(row.value)
             if row.samples is not None:
