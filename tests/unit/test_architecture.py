@@ -19,7 +19,8 @@ ROOT = SRC.parents[1]
 def loaded_after(import_line: str, prefixes: tuple[str, ...]) -> list[str]:
     code = (
         f"import json, sys\n{import_line}\n"
-        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {prefixes!r})))"
+        "print(json.dumps(sorted(m for m, module in sys.modules.items() "
+        f"if module is not None and m.split('.')[0] in {prefixes!r})))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -120,9 +120,17 @@ async def test_a_blind_poll_keeps_the_firing_endpoint_alerts_firing() -> None:
     ]
     assert list(live.trackers) == ["Endpoint Down (redis)", "Endpoint Down (sync)"]
     assert live.trackers["Endpoint Down (sync)"].firing
-    # back: the same alert, the same episode, nothing re-announced as new
+    sync = live.trackers["Endpoint Down (sync)"]
+    assert sync.since_info is not None
+    episode = episode_id(sync.rule, sync.since_info.at)
+    # back: the same alert and episode, re-announced once as restored (SPEC §4.2), never new
     events = await live.advance(snapshot(T0 + 60 * S, {"sync": "down", "redis": "up"}))
-    assert events == [] and live.trackers["Endpoint Down (sync)"].since == T0
+    assert [(e.kind, e.rule.key, e.restored, e.episode) for e in events] == [
+        (EventKind.FIRING, "Endpoint Down (sync)", True, episode)
+    ]
+    assert live.trackers["Endpoint Down (sync)"].since == T0
+    events = await live.advance(snapshot(T0 + 90 * S, {"sync": "down", "redis": "up"}))
+    assert events == []  # once per recovery
 
 
 def test_every_payload_carries_the_endpoint_label() -> None:
