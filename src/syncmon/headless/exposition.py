@@ -1,7 +1,7 @@
 """`watch --metrics-port`: Prometheus text exposition of what the last evaluation saw.
 
 A private `CollectorRegistry` (never the global one) so tests and embedders can run several
-watchers in one process, served by prometheus-client's own threaded HTTP server.
+watchers in one process, served beside the state by `headless/serve.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -128,7 +128,6 @@ class WatchMetrics:
         self.events = Counter("syncmon_events", "State changes emitted", ["event"], registry=r)
         if receivers:
             r.register(ReceiverCollector(receivers))
-        self._server: Any = None
         self._present: dict[int, set[tuple[str, ...]]] = {}
 
     def record(
@@ -172,20 +171,6 @@ class WatchMetrics:
                     self.endpoint_latency.labels(endpoint.name).set(endpoint.latency_ms / 1000)
         for event in events:
             self.events.labels(event.kind).inc()
-
-    def serve(self, host: str, port: int) -> None:
-        """Start the HTTP server (raises OSError when the port is taken)."""
-        self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
-
-    @property
-    def port(self) -> int | None:
-        return int(self._server.server_port) if self._server else None
-
-    def close(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
 
     def _prune(self, gauge: Gauge, keep: set[tuple[str, ...]]) -> None:
         """Drop label sets that vanished (an endpoint removed, a metric without a value)."""
