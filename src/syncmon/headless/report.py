@@ -175,9 +175,7 @@ def unknown_reasons(
     for source in sorted(needed & unconfigured):
         users = sum(1 for a in alerts if source in a.rule.sources)
         reasons.append(f"{users} rule(s) need {source.value}, but there is {failed[source]}")
-    unreadable = [
-        redact(failed[s]) for s in TABLE_SOURCES if s in failed and s not in unconfigured
-    ]
+    unreadable = [redact(failed[s]) for s in TABLE_SOURCES if s in failed and s not in unconfigured]
     reasons.extend(dict.fromkeys(unreadable))
     errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
     if errors and not reasons:
