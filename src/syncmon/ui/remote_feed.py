@@ -14,10 +14,12 @@ marked stale with the reason, and the numbers stay on screen as they were, never
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
 from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
@@ -26,6 +28,8 @@ from syncmon.feed.client import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import AckBook, SilenceRead
+from syncmon.ui.panels.header import sources_text
+from syncmon.ui.panels.text_line import TextLine
 from syncmon.ui.silences import SilenceKeeper
 from syncmon.ui.text import clean
 
@@ -167,4 +171,17 @@ def apply_feed(app: SyncmonApp, message: FeedChanged) -> str | None:
         app.expire_silences(mine, quiet=True)
     assert app.feed is not None
     before, app.feed.shown = app.feed.shown, message.url
-    return f"following watcher {message.url}" if message.url != before else None
+    if message.url == before:
+        return None
+    _show_source(app, message.url)
+    return f"following watcher {message.url}"
+
+
+def _show_source(app: SyncmonApp, url: str) -> None:
+    """The header names the watcher followed (the one the numbers come from)."""
+    screen = app.dashboard
+    if screen is None:
+        return
+    with contextlib.suppress(NoMatches):
+        line = screen.query_one("#header-sources", TextLine)
+        line.text = sources_text(f"watcher {url}", "none (--from)")
