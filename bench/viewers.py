@@ -103,7 +103,7 @@ async def sample_database(dsn: str, seconds: float) -> tuple[int, int, float]:
             most_syncmon, most_all = max(most_syncmon, mine), max(most_all, everyone)
             await asyncio.sleep(0.5)
         await conn.execute("SELECT pg_stat_clear_snapshot()")
-        scans = await conn.fetchval(SCANS, list(TABLES)) - start
+        scans = int(await conn.fetchval(SCANS, list(TABLES)) - start)
         return most_syncmon, most_all, scans * 60 / (time.monotonic() - began)
     finally:
         await conn.close()

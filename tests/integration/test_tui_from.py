@@ -10,14 +10,19 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from syncmon.sinks.alertmanager import AlertmanagerClient
 from tests.integration.http_endpoints import EndpointServer, answer
 from tests.integration.serve_support import TOKEN, alert, spawn_watcher, state, stop, watcher_env
 from tests.integration.watch_support import (
+    ALERTMANAGER_BINARY,
     FAILURE_RULE,
     REQUIRE_TOOLS,
+    Alertmanager,
     free_port,
     insert_operations,
     wait_until,
@@ -159,3 +164,44 @@ def test_tui_from_with_at_is_refused(tmp_path) -> None:
         check=False,
     )
     assert done.returncode == 3
+
+
+@pytest.mark.alertmanager
+@pytest.mark.skipif(
+    ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS, reason="prometheus-alertmanager missing"
+)
+async def test_an_ack_made_in_alertmanager_reaches_the_state_and_the_viewer(
+    seed_db: str, tmp_path, alertmanager: Alertmanager
+) -> None:
+    """Someone silences the alert in Alertmanager's own UI: the watcher reads it back, its
+    state names who, and a viewer shows "by NAME until TIME" with the count apart."""
+    await insert_operations(seed_db, ok=10, failed=10)
+    port = free_port()
+    config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
+    process = spawn_watcher(config, seed_db, port, "--alertmanager", alertmanager.url)
+    try:
+        await wait_until(lambda: _firing(port), timeout=30)
+        client = AlertmanagerClient(alertmanager.url, timeout=5)
+        try:
+            await client.create_silence(
+                {"alertname": RULE},
+                ends_at=datetime.now(UTC) + timedelta(hours=1),
+                created_by="carol",
+                comment="looking into it",
+            )
+        finally:
+            await client.close()
+        acked = await wait_until(lambda: _acked(port), timeout=20)
+        assert acked["by"] == "carol" and acked["comment"] == "looking into it"
+        pane = viewer([_url(port)])
+        try:
+            shown = await wait_until(lambda: pane.showing("by carol until", "1 ACKED"), timeout=30)
+        finally:
+            pane.close()
+    finally:
+        stop(process)
+    assert "FIRING" not in shown.splitlines()[1]  # the header counts it as acked, not firing
+
+
+async def _acked(port: int) -> dict[str, Any] | None:
+    return (alert(await state(port), RULE) or {}).get("ack")
