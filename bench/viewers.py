@@ -85,9 +85,9 @@ async def start_demo() -> tuple[subprocess.Popen[str], str, str]:
     return demo, api, dsn
 
 
-def start_watcher(api: str, dsn: str, port: int) -> subprocess.Popen[bytes]:
+def start_watcher(api: str, dsn: str, port: int, interval: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SYNCMON_API_URL": api, "SYNCMON_DATABASE_URL": dsn}
-    command = [*SYNCMON.split(), "watch", "--interval", "2s", "--metrics-port", str(port)]
+    command = [*SYNCMON.split(), "watch", "--interval", interval, "--metrics-port", str(port)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -131,14 +131,18 @@ async def wait_for_viewers(count: int, timeout: float) -> int:
     return showing
 
 
-async def change_latencies(urls: list[str], changes: int) -> list[float]:
-    """Seconds from each watcher's evaluation to the state's arrival here, `changes` of them."""
+async def change_latencies(urls: list[str], changes: int) -> tuple[list[float], list[float]]:
+    """Seconds from each watcher's poll to the state's arrival here, `changes` of them: from
+    the poll's start (`evaluated_at`), and from its end (the poll's own time taken off)."""
     seen: list[float] = []
+    after_poll: list[float] = []
     done = asyncio.Event()
 
     def on_state(url: str, state: WatcherState) -> None:
-        seen.append((datetime.now(UTC) - state.evaluated_at).total_seconds())
-        if len(seen) >= changes:
+        age = (datetime.now(UTC) - state.evaluated_at).total_seconds()
+        seen.append(age)
+        after_poll.append(age - state.poll_seconds)
+        if len(seen) >= changes + 2:
             done.set()
 
     def on_status(status: FeedStatus) -> None:
@@ -150,7 +154,8 @@ async def change_latencies(urls: list[str], changes: int) -> list[float]:
     finally:
         for task in followers:
             task.cancel()
-    return seen[1 : changes + 1]  # the first is the state as the stream opened
+    # the first of each follower is the state as the stream opened, not a change
+    return seen[2 : changes + 2], after_poll[2 : changes + 2]
 
 
 def check_from_times(urls: str, runs: int) -> list[float]:
@@ -185,9 +190,9 @@ async def main(options: argparse.Namespace) -> None:
     demo, api, dsn = await start_demo()
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
-    watchers = [start_watcher(api, dsn, port) for port in ports]
+    watchers = [start_watcher(api, dsn, port, options.interval) for port in ports]
     print(
-        f"{options.viewers} viewers + 2 watchers (2 s) on the demo backend; "
+        f"{options.viewers} viewers + 2 watchers ({options.interval}) on the demo backend; "
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
     try:
@@ -203,19 +208,20 @@ async def main(options: argparse.Namespace) -> None:
         latency_task = asyncio.ensure_future(change_latencies(urls, options.changes))
         crowd = await sample_database(dsn, options.seconds)
         cpu1, wall1 = sum(cpu_seconds(p) for p in pids), time.monotonic()
-        latencies = await latency_task
+        latencies, after_poll = await latency_task
         cpu = (cpu1 - cpu0) / (wall1 - wall0) * 100
         print(
             f"  B. + {showing}/{options.viewers} viewers showing data: {crowd[0]} syncmon "
             f"connections ({crowd[1]} in all), {crowd[2]:.0f} metrics-table scans/min; "
             f"viewers' CPU {cpu:.1f}% of one core in all ({cpu / max(showing, 1):.2f}% each)"
         )
-        p95 = statistics.quantiles(latencies, n=20)[18]
-        print(
-            f"  change to viewer ({len(latencies)} changes, from the watcher's evaluation): "
-            f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {max(latencies) * 1000:.0f} ms"
-        )
+        for label, values in (("poll's start", latencies), ("poll's end", after_poll)):
+            p95 = statistics.quantiles(values, n=20)[18]
+            print(
+                f"  change to viewer ({len(values)} changes, from the {label}): "
+                f"p50 {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                f"max {max(values) * 1000:.0f} ms"
+            )
         tmux("kill-server")
         times = await asyncio.to_thread(check_from_times, ",".join(urls), 20)
         line = f"  check --from as a process: median {statistics.median(times) * 1000:.0f} ms"
@@ -246,4 +252,5 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--interval", default="5s", help="the watchers' (default 5s)")
     asyncio.run(main(parser.parse_args()))

@@ -140,6 +140,7 @@ def encode(
         "seq": seq,
         "evaluated_at": _time(snapshot.evaluated_at),
         "interval_seconds": interval.total_seconds(),
+        "poll_seconds": snapshot.poll_seconds,  # evaluated_at is when the poll began
         "display_window_seconds": int(snapshot.display_window.total_seconds()),
         "metrics": {
             str(window): {
@@ -240,6 +241,7 @@ class WatcherState:
     chart: ChartState | None
     alerts: list[RuleState]
     alertmanagers: list[SilenceSet] = field(default_factory=list)
+    poll_seconds: float = 0.0
 
     @property
     def display_metrics(self) -> dict[str, MetricValue]:
@@ -493,4 +495,5 @@ def decode(data: Any) -> WatcherState:
         chart=_chart(data.get("chart")),
         alerts=[_alert(a) for a in _list(data, "alerts") or []],
         alertmanagers=_silence_sets(_list(data, "alertmanagers", True)),
+        poll_seconds=min(max(_opt_number(data, "poll_seconds") or 0.0, 0.0), 3600.0),
     )

@@ -158,7 +158,7 @@ class SyncmonApp(App[int]):
             self.alerts.trackers,
             self.acks,
             self.settings.config.targets,
-            self.settings.rules,
+            tuple(t.rule for t in self.alerts.trackers.values()),  # --from: the watcher's
             self.clock(),
         )
         self.view = build_view(inputs, self._charts)

@@ -159,7 +159,10 @@ def apply_feed(app: SyncmonApp, message: FeedChanged) -> str | None:
     schedule.poll_error = None
     schedule.polls += 1
     firing_before = {name for name, t in app.alerts.trackers.items() if t.firing}
-    app.model.apply(snapshot_of(state), state.evaluated_at)
+    snapshot = snapshot_of(state)
+    if snapshot.chart == app.model.chart:  # the same hour of buckets: the charts stay drawn
+        snapshot.chart = app.model.chart
+    app.model.apply(snapshot, state.evaluated_at)
     if state.stale(now):  # it answers, but has not evaluated for two intervals
         age = int(state.age(now).total_seconds())
         app.model.apply_crash(f"watcher {message.url}: its last evaluation is {age}s old", now)
