@@ -82,11 +82,9 @@ class Publisher:
             self._chart = snapshot.chart
         elif self._chart is not None:  # the last hour's buckets, until the next refetch
             snapshot.chart = self._chart
-        if self._reading is not None:
-            done, _ = await asyncio.wait({self._reading}, timeout=self.options.receiver_timeout)
-            if done:
-                self._silences = self._reading.result()
-                self._reading = None
+        if self._reading is not None and self._reading.done():  # never waited for: a hung
+            self._silences = self._reading.result()  # Alertmanager must not delay the state
+            self._reading = None
         self.seq += 1
         document = encode(
             snapshot,
