@@ -158,17 +158,20 @@ async def change_latencies(urls: list[str], changes: int) -> tuple[list[float], 
     return seen[2 : changes + 2], after_poll[2 : changes + 2]
 
 
-def check_from_times(urls: str, runs: int) -> list[float]:
-    times = []
+def process_times(command: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds) of each run of `command` as a fresh process. On a loaded
+    machine the wall time is mostly waiting for a core; the CPU time is what it costs."""
+    import resource
+
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(
-            [*SYNCMON.split(), "check", "--from", urls, "--format", "nagios"],
-            capture_output=True,
-            check=False,
-        )
-        times.append(time.perf_counter() - started)
-    return times
+        subprocess.run(command, capture_output=True, check=False)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus
 
 
 def plugin_times(dsn: str, runs: int) -> list[float] | None:
@@ -202,39 +205,9 @@ async def main(options: argparse.Namespace) -> None:
             f"  A. 2 watchers alone: {alone[0]} syncmon connections ({alone[1]} in all), "
             f"{alone[2]:.0f} metrics-table scans/min"
         )
-        pids = start_viewers(options.viewers, ",".join(urls), api)
-        showing = await wait_for_viewers(options.viewers, 300)
-        cpu0, wall0 = sum(cpu_seconds(p) for p in pids), time.monotonic()
-        latency_task = asyncio.ensure_future(change_latencies(urls, options.changes))
-        crowd = await sample_database(dsn, options.seconds)
-        cpu1, wall1 = sum(cpu_seconds(p) for p in pids), time.monotonic()
-        latencies, after_poll = await latency_task
-        cpu = (cpu1 - cpu0) / (wall1 - wall0) * 100
-        print(
-            f"  B. + {showing}/{options.viewers} viewers showing data: {crowd[0]} syncmon "
-            f"connections ({crowd[1]} in all), {crowd[2]:.0f} metrics-table scans/min; "
-            f"viewers' CPU {cpu:.1f}% of one core in all ({cpu / max(showing, 1):.2f}% each)"
-        )
-        for label, values in (("poll's start", latencies), ("poll's end", after_poll)):
-            p95 = statistics.quantiles(values, n=20)[18]
-            print(
-                f"  change to viewer ({len(values)} changes, from the {label}): "
-                f"p50 {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-                f"max {max(values) * 1000:.0f} ms"
-            )
-        tmux("kill-server")
-        times = await asyncio.to_thread(check_from_times, ",".join(urls), 20)
-        line = f"  check --from as a process: median {statistics.median(times) * 1000:.0f} ms"
-        plugins = await asyncio.to_thread(plugin_times, dsn, 5)
-        if plugins:
-            ratio = statistics.median(times) / statistics.median(plugins)
-            line += (
-                f"; check_http x4 + check_pgsql: median {statistics.median(plugins) * 1000:.0f} "
-                f"ms with 250 ms endpoints (ratio {ratio:.2f})"
-            )
-        else:
-            line += "; Nagios plugins not installed (monitoring-plugins-standard)"
-        print(line)
+        if options.viewers:
+            await crowd_phase(options, dsn, urls, api)
+        await check_phase(urls, dsn)
     finally:
         tmux("kill-server")
         for process in [*watchers, demo]:
@@ -244,6 +217,52 @@ async def main(options: argparse.Namespace) -> None:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def crowd_phase(options: argparse.Namespace, dsn: str, urls: list[str], api: str) -> None:
+    pids = start_viewers(options.viewers, ",".join(urls), api)
+    showing = await wait_for_viewers(options.viewers, 300)
+    cpu0, wall0 = sum(cpu_seconds(p) for p in pids), time.monotonic()
+    latency_task = asyncio.ensure_future(change_latencies(urls, options.changes))
+    crowd = await sample_database(dsn, options.seconds)
+    cpu1, wall1 = sum(cpu_seconds(p) for p in pids), time.monotonic()
+    latencies, after_poll = await latency_task
+    cpu = (cpu1 - cpu0) / (wall1 - wall0) * 100
+    print(
+        f"  B. + {showing}/{options.viewers} viewers showing data: {crowd[0]} syncmon "
+        f"connections ({crowd[1]} in all), {crowd[2]:.0f} metrics-table scans/min; "
+        f"viewers' CPU {cpu:.1f}% of one core in all ({cpu / max(showing, 1):.2f}% each)"
+    )
+    for label, values in (("poll's start", latencies), ("poll's end", after_poll)):
+        p95 = statistics.quantiles(values, n=20)[18]
+        print(
+            f"  change to viewer ({len(values)} changes, from the {label}): "
+            f"p50 {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+            f"max {max(values) * 1000:.0f} ms"
+        )
+    tmux("kill-server")
+
+
+async def check_phase(urls: list[str], dsn: str) -> None:
+    command = [*SYNCMON.split(), "check", "--from", ",".join(urls), "--format", "nagios"]
+    walls, cpus = await asyncio.to_thread(process_times, command, 20)
+    bare = await asyncio.to_thread(process_times, [sys.executable, "-c", "pass"], 20)
+    line = (
+        f"  check --from as a process: median {statistics.median(walls) * 1000:.0f} ms wall, "
+        f"{statistics.median(cpus) * 1000:.0f} ms CPU (python -c pass: "
+        f"{statistics.median(bare[0]) * 1000:.0f} ms wall, "
+        f"{statistics.median(bare[1]) * 1000:.0f} ms CPU)"
+    )
+    plugins = await asyncio.to_thread(plugin_times, dsn, 5)
+    if plugins:
+        ratio = statistics.median(walls) / statistics.median(plugins)
+        line += (
+            f"; check_http x4 + check_pgsql: median {statistics.median(plugins) * 1000:.0f} "
+            f"ms with 250 ms endpoints (ratio {ratio:.2f})"
+        )
+    else:
+        line += "; Nagios plugins not installed (monitoring-plugins-standard)"
+    print(line, f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,7 +82,11 @@ async def _open(
     """Connect, send the GET, read the head; (reader, writer, chunked). Raises
     WatcherUnreachable naming the watcher and what happened."""
     target = Target.of(url)
-    context = ssl.create_default_context() if target.tls else None
+    context = None
+    if target.tls:
+        import ssl  # only for https: plain http is most of what `check --from` does
+
+        context = ssl.create_default_context()
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(
