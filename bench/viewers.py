@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dashboard_bytes import cpu_seconds
 
-from syncmon.feed.client import FeedStatus, follow
+from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 
 SOCKET = "syncmon-bench-viewers"

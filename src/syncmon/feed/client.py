@@ -1,16 +1,18 @@
 """Reading watchers (`--from URL[,URL…]`): one GET for `check`, a followed stream for `tui`.
 
-The standard library only (no httpx, no pydantic): `check --from` is a process that Nagios
-starts every minute and must be done in a quarter of a second. Watchers are tried in the
-order given; the stream goes back to the first one that answers whenever it loses one.
+The standard library only (no httpx, no pydantic, not even asyncio here): `check --from`
+is a process that Nagios starts every minute and must be done in a quarter of a second.
+The stream (`feed/stream.py`) shares the URL rules and the request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import socket
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -62,7 +64,7 @@ class Target:
         return cls(parts.hostname or "", parts.port or (443 if tls else 80), tls, parts.path)
 
 
-def _request(target: Target, path: str, token: str | None, accept: str) -> bytes:
+def request_bytes(target: Target, path: str, token: str | None, accept: str) -> bytes:
     host = f"[{target.host}]" if ":" in target.host else target.host
     lines = [
         f"GET {target.prefix}{path} HTTP/1.1",
@@ -76,188 +78,105 @@ def _request(target: Target, path: str, token: str | None, accept: str) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def _open(
-    url: str, path: str, token: str | None, accept: str, timeout: float
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
-    """Connect, send the GET, read the head; (reader, writer, chunked). Raises
-    WatcherUnreachable naming the watcher and what happened."""
-    target = Target.of(url)
-    context = None
-    if target.tls:
-        import ssl  # only for https: plain http is most of what `check --from` does
+def _connect(target: Target, timeout: float) -> socket.socket:
+    sock = socket.create_connection((target.host, target.port), timeout=timeout)
+    if not target.tls:
+        return sock
+    import ssl  # only for https: plain http is most of what `check --from` does
 
-        context = ssl.create_default_context()
+    return ssl.create_default_context().wrap_socket(sock, server_hostname=target.host)
+
+
+def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a whole HTTP/1.1 response read until the server closed."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(maxsplit=2)
+    status = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _dechunk(body)
+    return status, headers, body
+
+
+def _dechunk(body: bytes) -> bytes:
+    out, rest = bytearray(), body
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        rest = rest[size + 2 :]
+    return bytes(out)
+
+
+def unreachable(url: str, status: int) -> WatcherUnreachable:
+    if status == 401:
+        return WatcherUnreachable(
+            f"{url}: refused the token (401): set SYNCMON_WATCH_TOKEN to the watcher's"
+        )
+    return WatcherUnreachable(f"{url}: answered HTTP {status or '?'}")
+
+
+def fetch_state(url: str, token: str | None, timeout: float = CONNECT_TIMEOUT) -> WatcherState:
+    """One `GET /api/v1/state` within `timeout` in all; WatcherUnreachable when it gives no
+    usable state (the message names the watcher and why)."""
+    target = Target.of(url)
+    deadline = time.monotonic() + timeout
+    raw = bytearray()
     try:
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(
-                target.host, target.port, ssl=context, limit=MAX_DOCUMENT
-            )
-            writer.write(_request(target, path, token, accept))
-            await writer.drain()
-            status_line = await reader.readline()
-            headers: dict[str, str] = {}
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b"\n", b""):
+        with _connect(target, timeout) as sock:
+            sock.sendall(request_bytes(target, STATE_PATH, token, "application/json"))
+            while len(raw) <= MAX_DOCUMENT:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                chunk = sock.recv(65536)
+                if not chunk:
                     break
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
+                raw += chunk
     except TimeoutError:
         raise WatcherUnreachable(f"{url}: no answer within {timeout:g}s") from None
     except OSError as exc:
         raise WatcherUnreachable(f"{url}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise WatcherUnreachable(f"{url}: {exc}") from None
-    parts = status_line.decode("latin-1").split(maxsplit=2)
-    status = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+    status, _, body = split_response(bytes(raw))
     if status != 200:
-        writer.close()
-        reason = {401: "refused the token (401): set SYNCMON_WATCH_TOKEN to the watcher's"}
-        raise WatcherUnreachable(f"{url}: " + reason.get(status, f"answered HTTP {status or '?'}"))
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-    return reader, writer, chunked
-
-
-async def _body_chunks(reader: asyncio.StreamReader, chunked: bool) -> asyncio.StreamReader:
-    """The body as a stream of bytes, de-chunked when the server (or a proxy) chunked it."""
-    if not chunked:
-        return reader
-    plain = asyncio.StreamReader(limit=MAX_DOCUMENT)
-
-    async def pump() -> None:
-        try:
-            while True:
-                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    break
-                plain.feed_data(await reader.readexactly(size))
-                await reader.readline()
-        except (OSError, ValueError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            plain.feed_eof()
-
-    task = asyncio.ensure_future(pump())
-    plain._pump = task  # type: ignore[attr-defined]  # kept alive with the reader
-    return plain
-
-
-async def fetch_state(
-    url: str, token: str | None, timeout: float = CONNECT_TIMEOUT
-) -> WatcherState:
-    """One `GET /api/v1/state`; WatcherUnreachable when it gives no usable state."""
-    reader, writer, chunked = await _open(url, STATE_PATH, token, "application/json", timeout)
+        raise unreachable(url, status)
     try:
-        async with asyncio.timeout(timeout):
-            body = await (await _body_chunks(reader, chunked)).read(MAX_DOCUMENT)
         return decode(json.loads(body))
-    except TimeoutError:
-        raise WatcherUnreachable(f"{url}: state not sent within {timeout:g}s") from None
     except (ValueError, StateInvalid) as exc:
         raise WatcherUnreachable(f"{url}: not a watcher's state: {str(exc)[:120]}") from None
-    finally:
-        writer.close()
 
 
-async def first_fresh_state(
+def first_fresh_state(
     urls: Sequence[str], token: str | None, timeout: float = CONNECT_TIMEOUT
 ) -> tuple[str, WatcherState] | list[str]:
-    """The first watcher (in order) whose state is fresh; else the freshest stale one;
-    else why each failed. All are asked at once; the order decides among answers."""
-    answers = await asyncio.gather(
-        *(fetch_state(url, token, timeout) for url in urls), return_exceptions=True
-    )
-    now = datetime.now(UTC)
+    """The first watcher (in order) whose state is fresh; else the freshest stale one; else
+    why each failed. All are asked at once; the order decides among the answers, and a
+    fresh answer is used as soon as every watcher before it has answered."""
+    answers: list[WatcherState | str | None] = [None] * len(urls)
+
+    def ask(i: int) -> None:
+        try:
+            answers[i] = fetch_state(urls[i], token, timeout)
+        except WatcherUnreachable as exc:
+            answers[i] = str(exc)
+        except Exception as exc:  # a bug must still leave an answer (UNKNOWN, not a hang)
+            answers[i] = f"{urls[i]}: {exc!r}"[:200]
+
+    threads = [threading.Thread(target=ask, args=(i,), daemon=True) for i in range(len(urls))]
+    for thread in threads:
+        thread.start()
+    for i, thread in enumerate(threads):
+        thread.join(timeout + 1.0)
+        answer = answers[i]
+        if isinstance(answer, WatcherState) and not answer.stale(datetime.now(UTC)):
+            return urls[i], answer
     states = [(u, a) for u, a in zip(urls, answers, strict=True) if isinstance(a, WatcherState)]
-    for url, state in states:
-        if not state.stale(now):
-            return url, state
     if states:
         return max(states, key=lambda pair: pair[1].evaluated_at)
-    return [str(a) for a in answers]
-
-
-# --- the stream -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FeedStatus:
-    """What the follower is doing: connected to `url`, or none answers (`url` None)."""
-
-    url: str | None
-    problems: tuple[str, ...] = ()
-
-
-StateCallback = Callable[[str, WatcherState], None]
-StatusCallback = Callable[[FeedStatus], None]
-
-
-async def _events(reader: asyncio.StreamReader, idle: Callable[[], float]) -> AsyncIterator[str]:
-    """The `data` of each Server-Sent Event (comments are heartbeats); ends when the watcher
-    goes away or sends nothing, not even a heartbeat, for `idle()` seconds."""
-    data: list[str] = []
-    while True:
-        async with asyncio.timeout(idle()):
-            line = await reader.readline()
-        if not line:
-            return
-        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-        if not text:
-            if data:
-                yield "\n".join(data)
-                data = []
-        elif text.startswith("data:"):
-            data.append(text[5:].removeprefix(" "))
-
-
-async def follow(
-    urls: Sequence[str],
-    token: str | None,
-    on_state: StateCallback,
-    on_status: StatusCallback,
-    *,
-    retry: float = 1.0,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> None:
-    """Follow the first watcher that answers, in order, for ever (until cancelled).
-
-    A watcher that closes the stream, sends a broken document, or is silent for longer than
-    its interval plus a second (it sends a heartbeat every half interval) is left at once
-    for the next one in the list; when none answers the status says so, and every `retry`
-    seconds the list is tried again from the first."""
-    interval = [CONNECT_TIMEOUT]  # the watcher's own, once it said it
-
-    def idle() -> float:
-        return interval[0] + 1.0
-
-    while True:
-        problems: list[str] = []
-        for url in urls:
-            interval[0] = CONNECT_TIMEOUT
-            try:
-                reader, writer, chunked = await _open(
-                    url, STREAM_PATH, token, "text/event-stream", CONNECT_TIMEOUT
-                )
-            except WatcherUnreachable as exc:
-                problems.append(str(exc))
-                continue
-            on_status(FeedStatus(url))
-            received = 0
-            try:
-                body = await _body_chunks(reader, chunked)
-                async for data in _events(body, idle):
-                    state = decode(json.loads(data))
-                    interval[0] = state.interval.total_seconds()
-                    on_state(url, state)
-                    received += 1
-                problems.append(f"{url}: closed the stream")
-            except TimeoutError:
-                problems.append(f"{url}: silent for {interval[0] + 1.0:g}s")
-            except (OSError, ValueError, StateInvalid) as exc:
-                problems.append(f"{url}: {str(exc)[:120]}")
-            finally:
-                writer.close()
-            if not received:  # it answers but sends nothing usable: do not spin on it
-                await sleep(retry / 4)
-            break  # lost the one that answered: start again from the first
-        else:
-            on_status(FeedStatus(None, tuple(problems)))
-            await sleep(retry)
+    return [
+        a if isinstance(a, str) else f"{u}: no answer" for u, a in zip(urls, answers, strict=True)
+    ]

@@ -10,7 +10,6 @@ how old the state is; older than two intervals is UNKNOWN (3) whatever it says.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
@@ -93,7 +92,7 @@ def run_check_from(
     except ValueError as exc:
         report = unknown_report([str(exc)], now)
     else:
-        answer = asyncio.run(first_fresh_state(urls, watch_token()))
+        answer = first_fresh_state(urls, watch_token())
         now = datetime.now(UTC)
         if isinstance(answer, list):
             report = unknown_report([f"no watcher answered: {p}" for p in answer], now)

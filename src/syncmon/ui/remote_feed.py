@@ -24,7 +24,7 @@ from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
 from syncmon.engine import ChartSeries, Snapshot
-from syncmon.feed.client import FeedStatus, follow
+from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import AckBook, SilenceRead
