@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from syncmon.feed.client import (  # the request and URL rules are shared
     CONNECT_TIMEOUT,
@@ -119,6 +120,50 @@ async def _events(reader: asyncio.StreamReader, idle: Callable[[], float]) -> As
             data.append(text[5:].removeprefix(" "))
 
 
+class Stuck(Exception):
+    """The watcher answers but does not evaluate: its newest state is over two intervals old."""
+
+
+async def _follow_one(
+    url: str, token: str | None, on_state: StateCallback, on_status: StatusCallback
+) -> tuple[str, bool, int]:
+    """Follow one watcher until it is lost: (why, stuck, states received). Raises
+    WatcherUnreachable when it cannot be reached at all."""
+    interval = [CONNECT_TIMEOUT]  # the watcher's own, once it said it
+
+    def idle() -> float:  # heartbeats come every half interval
+        return interval[0] + 1.0
+
+    reader, writer, chunked = await _open(
+        url, STREAM_PATH, token, "text/event-stream", CONNECT_TIMEOUT
+    )
+    on_status(FeedStatus(url))
+    received = 0
+    try:
+        events = _events(await _body_chunks(reader, chunked), idle)
+        while True:
+            try:  # heartbeats alone do not count: a new evaluation every two intervals
+                async with asyncio.timeout(2 * interval[0] + 1.0):
+                    data = await anext(events)
+            except StopAsyncIteration:
+                return f"{url}: closed the stream", False, received
+            state = decode(json.loads(data))
+            interval[0] = state.interval.total_seconds()
+            if state.stale(datetime.now(UTC)):
+                age = int(state.age(datetime.now(UTC)).total_seconds())
+                raise Stuck(f"{url}: its last evaluation is {age}s old")
+            on_state(url, state)
+            received += 1
+    except TimeoutError:
+        return f"{url}: no new evaluation for {2 * interval[0] + 1.0:g}s", True, received
+    except Stuck as exc:
+        return str(exc), True, received
+    except (OSError, ValueError, StateInvalid) as exc:
+        return f"{url}: {str(exc)[:120]}", False, received
+    finally:
+        writer.close()
+
+
 async def follow(
     urls: Sequence[str],
     token: str | None,
@@ -130,45 +175,27 @@ async def follow(
 ) -> None:
     """Follow the first watcher that answers, in order, for ever (until cancelled).
 
-    A watcher that closes the stream, sends a broken document, or is silent for longer than
-    its interval plus a second (it sends a heartbeat every half interval) is left at once
-    for the next one in the list; when none answers the status says so, and every `retry`
-    seconds the list is tried again from the first."""
-    interval = [CONNECT_TIMEOUT]  # the watcher's own, once it said it
-
-    def idle() -> float:
-        return interval[0] + 1.0
-
+    A watcher that closes the stream or sends a broken document is left at once, and the
+    list tried again from the first; one that is silent for its interval plus a second (no
+    heartbeat), or whose newest state is over two intervals old (it answers but does not
+    evaluate), is passed over for the next in the list. When none answers the status says
+    so, and every `retry` seconds the list is tried again from the first."""
     while True:
         problems: list[str] = []
+        lost = False
         for url in urls:
-            interval[0] = CONNECT_TIMEOUT
             try:
-                reader, writer, chunked = await _open(
-                    url, STREAM_PATH, token, "text/event-stream", CONNECT_TIMEOUT
-                )
+                why, stuck, received = await _follow_one(url, token, on_state, on_status)
             except WatcherUnreachable as exc:
                 problems.append(str(exc))
                 continue
-            on_status(FeedStatus(url))
-            received = 0
-            try:
-                body = await _body_chunks(reader, chunked)
-                async for data in _events(body, idle):
-                    state = decode(json.loads(data))
-                    interval[0] = state.interval.total_seconds()
-                    on_state(url, state)
-                    received += 1
-                problems.append(f"{url}: closed the stream")
-            except TimeoutError:
-                problems.append(f"{url}: silent for {interval[0] + 1.0:g}s")
-            except (OSError, ValueError, StateInvalid) as exc:
-                problems.append(f"{url}: {str(exc)[:120]}")
-            finally:
-                writer.close()
+            problems.append(why)
+            if stuck:
+                continue  # the next one may be evaluating
             if not received:  # it answers but sends nothing usable: do not spin on it
                 await sleep(retry / 4)
+            lost = True
             break  # lost the one that answered: start again from the first
-        else:
+        if not lost:
             on_status(FeedStatus(None, tuple(problems)))
             await sleep(retry)
