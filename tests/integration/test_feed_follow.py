@@ -84,3 +84,29 @@ async def test_a_closed_stream_goes_back_to_the_first_watcher() -> None:
     ):
         states, _ = await _follow([first.url, second.url], lambda s, _: len(s) >= 3)
     assert {url for url, _ in states} == {first.url}  # reconnected to the first each time
+
+
+def hung(evaluated_at: Any) -> Any:
+    """Sends one fresh state, then nothing at all: a watcher whose process hangs."""
+
+    async def behave(writer: Writer) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+        writer.write(b"event: state\ndata: " + _document(evaluated_at()) + b"\n\n")
+        await writer.drain()
+        await asyncio.sleep(3600)
+
+    return behave
+
+
+async def test_a_hung_watcher_is_left_for_the_next_after_its_interval_and_a_second() -> None:
+    async with (
+        EndpointServer({"/api/v1/stream": hung(lambda: datetime.now(UTC))}) as frozen,
+        EndpointServer({"/api/v1/stream": sse(lambda: datetime.now(UTC))}) as live,
+    ):
+        states, _ = await _follow(
+            [frozen.url, live.url], lambda s, _: any(url == live.url for url, _ in s)
+        )
+    first_live = next(i for i, (url, _) in enumerate(states) if url == live.url)
+    assert [url for url, _ in states[:first_live]] == [frozen.url]
+    gap = states[first_live][1].evaluated_at - states[0][1].evaluated_at
+    assert gap < timedelta(seconds=5)  # its interval (1 s) and a second, plus slack for load

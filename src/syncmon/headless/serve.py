@@ -29,6 +29,7 @@ MAX_HEAD = 16 * 1024
 HEAD_TIMEOUT = 5.0
 MAX_STREAMS = 500
 HEARTBEAT_CAP = 15.0
+DRAIN_TIMEOUT = 60.0  # a viewer that reads nothing for this long is dropped
 
 
 def is_loopback(host: str) -> bool:
@@ -140,7 +141,7 @@ class StateServer:
             else:
                 body = b'{"error": "not found: try /api/v1/state, /api/v1/stream, /metrics"}\n'
                 await self._reply(writer, 404, body, "application/json")
-        except (OSError, asyncio.CancelledError):
+        except (OSError, TimeoutError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
@@ -196,7 +197,8 @@ class StateServer:
                     writer.write(b"event: state\ndata: " + self.latest + b"\n\n")
                 else:
                     writer.write(b": heartbeat\n\n")
-                await writer.drain()
+                async with asyncio.timeout(DRAIN_TIMEOUT):  # a viewer that stopped reading
+                    await writer.drain()
                 async with self._changed:
                     if self.version == sent and not self._closing:
                         with contextlib.suppress(TimeoutError):
