@@ -104,8 +104,9 @@ class SyncmonApp(App[int]):
         assert isinstance(every, timedelta)  # validated into one by the config model
         self.schedule = PollSchedule(every, at=at, health_apart=True)
         self.model = DashboardModel()
-        self.alerts = LiveAlerts(settings.rules, self.engine)
-        self.acks = AckBook(settings.rules, alertmanagers)
+        rules = () if feed is not None else settings.rules  # --from: the watcher's, when told
+        self.alerts = LiveAlerts(rules, self.engine)
+        self.acks = AckBook(rules, alertmanagers)
         self.silences = SilenceKeeper(list(alertmanagers))
         self._charts = ChartsMemo()
         self._armed: dict[str, Timer] = {}
