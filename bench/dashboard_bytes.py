@@ -16,6 +16,8 @@ poll. The health endpoints answer with the demo's small random delay
 pins the delay (the measured latency still jitters by a millisecond or two).
 
 `--live` measures the demo as it runs instead (traffic, incidents), for comparison.
+`--from` measures a viewer (`tui --from`, SPEC §16) fed by a `syncmon watch --interval 5s`
+process over the same data, instead of a dashboard that polls.
 
 Usage: python bench/dashboard_bytes.py [--seconds 60] [--warmup 20] [--sizes 120x40,80x24]
 Needs tmux. Prints one line per size; asserts nothing.
@@ -25,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,11 +98,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def measure(
-    width: int, height: int, api_url: str, dsn: str, seconds: float, warmup: float, out: Path
+    width: int,
+    height: int,
+    api_url: str,
+    dsn: str,
+    seconds: float,
+    warmup: float,
+    out: Path,
+    watcher: str | None = None,
 ) -> tuple[float, float, int]:
     """(bytes per minute, CPU % of one core, polls seen) for one terminal size."""
     syncmon = shutil.which("syncmon") or f"{sys.executable} -m syncmon"
     command = f"exec env COLORTERM=truecolor {syncmon} tui --api-url {api_url} --dsn {dsn}"
+    if watcher is not None:  # a viewer: the watcher polls, the conflicts count is the API's
+        command = (
+            f"exec env COLORTERM=truecolor SYNCMON_API_URL={api_url} {syncmon} tui --from {watcher}"
+        )
     await new_session(width, height, command)
     try:
         pid = int(tmux("display-message", "-p", "-t", "bench", "#{pane_pid}"))
@@ -134,9 +150,11 @@ async def main(options: argparse.Namespace) -> None:
                 await conn.close()
             for name in ("sync", "plaid", "database", "redis"):
                 backend.set_endpoint(name, "up", options.endpoint_latency)
+        watcher = start_watcher(backend.api_url, backend.dsn) if options.from_ else None
         load = os.getloadavg()[0]
         print(
-            f"dashboard at rest, {'LIVE demo traffic' if live else 'still data'}, 5 s polls, "
+            f"{'viewer (tui --from a watcher)' if watcher else 'dashboard'} at rest, "
+            f"{'LIVE demo traffic' if live else 'still data'}, 5 s polls, "
             f"{options.seconds:.0f} s measured after {options.warmup:.0f} s; "
             f"load average {load:.2f} on {os.cpu_count()} cores"
         )
@@ -152,11 +170,28 @@ async def main(options: argparse.Namespace) -> None:
                     options.seconds,
                     options.warmup,
                     Path(tmp) / f"{size}.out",
+                    watcher[1] if watcher else None,
                 )
                 print(
                     f"  {width}x{height}: {per_minute / 1024:6.1f} KB/min written to the "
                     f"terminal, CPU {cpu:4.2f}% of one core"
                 )
+
+
+def start_watcher(api_url: str, dsn: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`syncmon watch --interval 5s --metrics-port P`, stopped when this process exits."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "SYNCMON_API_URL": api_url, "SYNCMON_DATABASE_URL": dsn}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncmon", "watch", "--interval", "5s", "--metrics-port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    atexit.register(process.terminate)
+    return process, f"http://127.0.0.1:{port}"
 
 
 if __name__ == "__main__":
@@ -165,6 +200,9 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=float, default=20)
     parser.add_argument("--sizes", default="120x40,80x24")
     parser.add_argument("--live", action="store_true", help="the demo's live traffic on")
+    parser.add_argument(
+        "--from", dest="from_", action="store_true", help="a viewer fed by a watcher"
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep what was written (SIZE.out) here")
     parser.add_argument(
         "--endpoint-latency", type=float, default=None, help="pin the health endpoints' delay"

@@ -46,6 +46,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _from(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--from",
+        dest="from_",
+        metavar="URL[,URL…]",
+        help=f"{what}: watchers started with --metrics-port, tried in order; "
+        "SYNCMON_WATCH_TOKEN is sent as a bearer token",
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 3 (UNKNOWN), not argparse's 2: to Nagios, 2 means CRITICAL."""
 
@@ -69,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument(
         "--at", metavar="TIME", help="show the database as of TIME (RFC 3339 or relative: --at=-2h)"
     )
+    _from(tui, "show what the watchers serve instead of polling (SPEC §16)")
     tui.add_argument(
         "--alertmanager",
         metavar="URL",
@@ -83,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--at", metavar="TIME", help="evaluate as of TIME for post-mortems (RFC 3339 or --at=-2h)"
     )
+    _from(check, "answer from a watcher's state: its rules, its history (SPEC §16)")
 
     watch = commands.add_parser("watch", help="headless alerting daemon")
     _common(watch)
@@ -110,13 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-port",
         metavar="PORT",
         type=int,
-        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
+        help="serve Prometheus metrics (/metrics) and the state for viewers (/api/v1/state, "
+        "/api/v1/stream) on 127.0.0.1:PORT",
     )
     watch.add_argument(
         "--metrics-host",
         metavar="HOST",
         default="127.0.0.1",
-        help="address for --metrics-port (default 127.0.0.1)",
+        help="address for --metrics-port (default 127.0.0.1); beyond loopback "
+        "SYNCMON_WATCH_TOKEN must be set",
     )
 
     validate = commands.add_parser("validate", help="validate a config file; exit 0 or 3")
@@ -235,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tests(args.files, args.format)
         if command == "schema":
             return _schema(args)
+        if command == "check" and args.from_:  # no config, no sources: the watcher's state
+            from syncmon.headless.check_from import run_check_from
+
+            return run_check_from(args.from_, output_format=args.format)
         settings = _settings(args)
         if isinstance(settings, int):
             return settings

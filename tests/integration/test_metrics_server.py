@@ -1,9 +1,11 @@
-"""`watch --metrics-port` holds no thread for a connection that says nothing (issue 16 item 9):
-its request line and headers must arrive within the header timeout, in all, else it is
-closed; a real scrape is still answered."""
+"""`watch --metrics-port` holds nothing for a connection that says nothing (issue 16 item 9):
+its request line and headers must arrive within the head timeout, in all, else it is
+closed; a real scrape is still answered. The server is the watcher's own (asyncio, no thread
+per connection), run here in a loop of its own thread so the test can use plain sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -12,18 +14,38 @@ from collections.abc import Iterator
 import pytest
 
 from syncmon.headless.exposition import WatchMetrics
-from syncmon.headless.metrics_server import HEADER_TIMEOUT
+from syncmon.headless.serve import HEAD_TIMEOUT, StateServer
 
-TIMEOUT = 0.5  # seconds, for the test's server; the watcher's own is HEADER_TIMEOUT
+TIMEOUT = 0.5  # seconds, for the test's server; the watcher's own is HEAD_TIMEOUT
+
+
+class ServerThread:
+    """A StateServer on 127.0.0.1 (a free port) in its own event loop and thread."""
+
+    def __init__(self, head_timeout: float) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = StateServer(
+            WatchMetrics().registry, token=None, heartbeat=1.0, head_timeout=head_timeout
+        )
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> int:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start("127.0.0.1", 0), self.loop).result(10)
+        assert self.server.port is not None
+        return self.server.port
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
 
 
 @pytest.fixture
 def served() -> Iterator[int]:
-    metrics = WatchMetrics()
-    metrics.serve("127.0.0.1", 0, header_timeout=TIMEOUT)
-    assert metrics.port is not None
-    yield metrics.port
-    metrics.close()
+    with ServerThread(TIMEOUT) as port:
+        yield port
 
 
 def closed_by_server(sock: socket.socket, *, within: float) -> bool:
@@ -35,20 +57,6 @@ def closed_by_server(sock: socket.socket, *, within: float) -> bool:
         return False
     except ConnectionResetError:
         return True
-
-
-def metrics_threads() -> int:
-    """Threads serving one connection each (socketserver names them after their target)."""
-    return sum(1 for t in threading.enumerate() if "process_request_thread" in t.name)
-
-
-def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def test_a_connection_that_sends_nothing_is_closed(served: int) -> None:
@@ -76,20 +84,16 @@ def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_deadline_not_per_read(
         assert cut, "the server kept reading a trickle of headers"
 
 
-def test_idle_connections_do_not_keep_a_thread_each() -> None:
-    metrics = WatchMetrics()
-    metrics.serve("127.0.0.1", 0, header_timeout=3.0)  # long enough to see the threads
-    assert metrics.port is not None
-    before = metrics_threads()
-    sockets = [socket.create_connection(("127.0.0.1", metrics.port)) for _ in range(20)]
-    try:
-        assert wait_for(lambda: metrics_threads() >= before + 20, timeout=3)
-        assert all(closed_by_server(s, within=3.0 + 5) for s in sockets)
-        assert wait_for(lambda: metrics_threads() <= before, timeout=5), metrics_threads()
-    finally:
-        for s in sockets:
-            s.close()
-        metrics.close()
+def test_idle_connections_hold_no_thread_and_are_all_closed() -> None:
+    before = threading.active_count()
+    with ServerThread(1.0) as port:
+        sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+        try:
+            assert threading.active_count() <= before + 1  # the server's loop, nothing more
+            assert all(closed_by_server(s, within=1.0 + 5) for s in sockets)
+        finally:
+            for s in sockets:
+                s.close()
 
 
 def test_a_scrape_is_still_answered(served: int) -> None:
@@ -102,5 +106,5 @@ def test_a_scrape_is_still_answered(served: int) -> None:
     assert b"syncmon_evaluations_total" in answer
 
 
-def test_the_watchers_header_timeout_is_generous_for_prometheus() -> None:
-    assert 5 <= HEADER_TIMEOUT <= 30
+def test_the_watchers_head_timeout_is_generous_for_prometheus() -> None:
+    assert 5 <= HEAD_TIMEOUT <= 30

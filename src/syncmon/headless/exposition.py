@@ -1,8 +1,8 @@
 """`watch --metrics-port`: Prometheus text exposition of what the last evaluation saw.
 
 A private `CollectorRegistry` (never the global one) so tests and embedders can run several
-watchers in one process, served by prometheus-client's WSGI app with a header timeout
-(headless/metrics_server.py).
+watchers in one process, served beside the state by `headless/serve.py` (whose server
+closes a connection that has not sent its headers within 5 s).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from syncmon.core.alerts import AlertEvent, AlertState, AlertTracker
 from syncmon.core.metrics import EndpointStatus
 from syncmon.core.rules import ENDPOINT_LABEL
 from syncmon.engine import Snapshot
-from syncmon.headless.metrics_server import HEADER_TIMEOUT, start_metrics_server
 from syncmon.headless.receivers import Receiver
 
 POLL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -131,7 +130,6 @@ class WatchMetrics:
         self.events = Counter("syncmon_events", "State changes emitted", ["event"], registry=r)
         if receivers:
             r.register(ReceiverCollector(receivers))
-        self._server: Any = None
         self._present: dict[int, set[tuple[str, ...]]] = {}
 
     def record(
@@ -179,23 +177,6 @@ class WatchMetrics:
                     self.endpoint_latency.labels(endpoint.name).set(endpoint.latency_ms / 1000)
         for event in events:
             self.events.labels(event.kind).inc()
-
-    def serve(self, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT) -> None:
-        """Start the HTTP server (raises OSError when the port is taken); a connection that
-        has not sent its headers within `header_timeout` seconds is closed."""
-        self._server = start_metrics_server(
-            host, port, self.registry, header_timeout=header_timeout
-        )
-
-    @property
-    def port(self) -> int | None:
-        return int(self._server.server_port) if self._server else None
-
-    def close(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
 
     def _prune(self, gauge: Gauge, keep: set[tuple[str, ...]]) -> None:
         """Drop label sets that vanished (an endpoint removed, a metric without a value)."""

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
 from syncmon.core.episodes import since_age, since_clock, since_text
-from syncmon.core.metrics import TABLE_SOURCES, MetricValue, Unit, format_value
+from syncmon.core.metrics import (
+    TABLE_SOURCES,
+    EndpointStatus,
+    MetricValue,
+    Source,
+    Unit,
+    format_value,
+)
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_local
-from syncmon.engine import Snapshot
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import redact, redact_json
-from syncmon.sources.health import EndpointResult
+
+if TYPE_CHECKING:  # `check --from` renders without loading the engine (it must start fast)
+    from syncmon.config.settings import Settings
+    from syncmon.engine import Snapshot
 
 STATUS_WORD = {
     ExitCode.OK: "ok",
@@ -27,6 +36,45 @@ STATUS_WORD = {
     ExitCode.CRITICAL: "critical",
     ExitCode.UNKNOWN: "unknown",
 }
+
+
+class EndpointLike(Protocol):
+    """An endpoint's latest poll: `EndpointResult`, or as a watcher served it (`--from`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> EndpointStatus: ...
+    @property
+    def latency_ms(self) -> float | None: ...
+    @property
+    def http_status(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def missing_security_headers(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a `check --from` answer came from, and how old the watcher's state was."""
+
+    url: str
+    age_seconds: float
+    interval_seconds: float
+
+    @property
+    def stale(self) -> bool:
+        """SPEC §16: older than two intervals, the state says nothing about now."""
+        return self.age_seconds > 2 * self.interval_seconds
+
+    def text(self) -> str:
+        return (
+            f"from watcher {redact(self.url)}: state {self.age_seconds:.0f}s old "
+            f"(evaluated every {self.interval_seconds:g}s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -51,10 +99,11 @@ class CheckReport:
     evaluated_at: datetime
     alerts: list[AlertReport]
     metrics: dict[str, MetricValue]
-    endpoints: list[EndpointResult] | None
+    endpoints: Sequence[EndpointLike] | None
     errors: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # why nothing can be called ok
     live: bool = True
+    origin: Origin | None = None  # `check --from`: the watcher that answered
 
     def __repr__(self) -> str:
         """Short: asyncio.run's teardown reprs the finished task, result included (reprlib
@@ -66,7 +115,10 @@ class CheckReport:
         """2 critical firing, else 1 warning firing or an unconfirmed pending (a rule with
         `for` one check cannot confirm: a soft problem, never a page, SPEC §15), else 3 when
         anything is unknown, else 0: a rule that fires on a readable table pages even when
-        another table is unreadable."""
+        another table is unreadable.
+        A watcher's state older than two intervals is UNKNOWN whatever it says (SPEC §16)."""
+        if self.origin is not None and self.origin.stale:
+            return ExitCode.UNKNOWN
         firing = [a.rule.severity for a in self.alerts if a.verdict.state is AlertState.FIRING]
         if Severity.CRITICAL in firing:
             return ExitCode.CRITICAL
@@ -119,27 +171,31 @@ def build_report(
         metrics=dict(sorted(snapshot.display_metrics.items())),
         endpoints=snapshot.endpoints,
         errors=list(dict.fromkeys(errors)),
-        unknown=_unknown(settings, snapshot, alerts),
+        unknown=unknown_reasons(
+            str(settings.config.path or "the configuration"),
+            snapshot.failed,
+            snapshot.unconfigured,
+            alerts,
+        ),
         live=snapshot.live,
     )
 
 
-def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) -> list[str]:
+def unknown_reasons(
+    where: str,
+    failed: Mapping[Source, str],
+    unconfigured: set[Source] | frozenset[Source],
+    alerts: list[AlertReport],
+) -> list[str]:
     """Why this check cannot say "ok" (SPEC §12): each reason names what to fix."""
     reasons: list[str] = []
     if not alerts:
-        reasons.append(f"no rules in {settings.config.path or 'the configuration'}")
+        reasons.append(f"no rules in {where}")
     needed = {source for a in alerts for source in a.rule.sources}
-    for source in sorted(needed & snapshot.unconfigured):
-        users = sum(1 for rule in settings.rules if source in rule.sources)
-        reasons.append(
-            f"{users} rule(s) need {source.value}, but there is {snapshot.failed[source]}"
-        )
-    unreadable = [
-        redact(snapshot.failed[s])
-        for s in TABLE_SOURCES
-        if s in snapshot.failed and s not in snapshot.unconfigured
-    ]
+    for source in sorted(needed & unconfigured):
+        users = len({a.rule.name for a in alerts if source in a.rule.sources})  # rules
+        reasons.append(f"{users} rule(s) need {source.value}, but there is {failed[source]}")
+    unreadable = [redact(failed[s]) for s in TABLE_SOURCES if s in failed and s not in unconfigured]
     reasons.extend(dict.fromkeys(unreadable))
     errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
     if errors and not reasons:
@@ -182,7 +238,7 @@ def _alert_json(a: AlertReport) -> dict[str, Any]:
 
 def to_json(report: CheckReport) -> dict[str, Any]:
     errors = [*report.unknown, *(e for e in report.errors if e not in report.unknown)]
-    return {
+    document: dict[str, Any] = {
         "status": report.status,
         "exit_code": int(report.exit_code),
         "evaluated_at": _local_time(report.evaluated_at),
@@ -210,6 +266,14 @@ def to_json(report: CheckReport) -> dict[str, Any]:
         ],
         "errors": errors,
     }
+    if report.origin is not None:  # `check --from`: which watcher, and how old its state
+        document["watcher"] = {
+            "url": redact(report.origin.url),
+            "age_seconds": round(report.origin.age_seconds, 3),
+            "interval_seconds": report.origin.interval_seconds,
+            "stale": report.origin.stale,
+        }
+    return document
 
 
 def render_json(report: CheckReport) -> str:
@@ -222,6 +286,8 @@ def render_text(report: CheckReport) -> str:
         f"{report.state_counts()}"
         + ("" if report.live else " (post-mortem: database as of this moment)")
     ]
+    if report.origin is not None:
+        lines.append(f"  {report.origin.text()}")
     lines.extend(f"  UNKNOWN: {sanitize(redact(r), single_line=True)}" for r in report.unknown)
     if report.alerts:
         lines.append("")
@@ -293,6 +359,8 @@ def render_nagios(report: CheckReport) -> str:
     if report.exit_code is ExitCode.UNKNOWN:
         parts += report.unknown
     parts.append(report.state_counts())
+    if report.origin is not None:
+        parts.append(f"watcher state {report.origin.age_seconds:.0f}s old")
     summary = "; ".join(parts)
     thresholds: dict[str, dict[str, str]] = {}
     for a in report.alerts:

@@ -26,6 +26,7 @@ from syncmon.engine import PollRequest, Snapshot
 from syncmon.evaluation import LiveAlerts, SinceFinder
 from syncmon.headless.events import event_line, event_record, event_summary
 from syncmon.headless.exposition import WatchMetrics
+from syncmon.headless.published import Publisher
 from syncmon.headless.receivers import (
     ActiveAlert,
     AlertmanagerReceiver,
@@ -64,6 +65,7 @@ class WatchOptions:
     webhooks: Sequence[str] = ()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    token: str | None = None  # SYNCMON_WATCH_TOKEN: viewers' bearer token (SPEC §16)
 
     @property
     def hold(self) -> timedelta:
@@ -124,6 +126,7 @@ class Watcher:
             if seen[receiver.name] > 1:
                 receiver.name += f" #{seen[receiver.name]}"
         self.metrics = WatchMetrics(self.receivers)
+        self.publisher = Publisher(self.metrics.registry, options)
         self.stats = WatchStats()
         self.last_snapshot: Snapshot | None = None
         self._last_values: dict[str, str] = {}
@@ -137,21 +140,20 @@ class Watcher:
         """Evaluate until `stop` is set (or `max_cycles` ran), then shut down in order."""
         try:
             self.start()
+            await self.publisher.start()
             await self.evaluate_until(stop, max_cycles)
         finally:
             await self.shutdown()
 
     def start(self) -> None:
-        """Serve /metrics (raises OSError when the port is taken) and start the receivers."""
-        if self.options.metrics_port is not None:
-            self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
+        """Start the receivers (`run` then serves /metrics and the state, SPEC §16)."""
         for receiver in self.receivers:
             receiver.start()
 
     async def shutdown(self) -> None:
         """Receivers get `grace` for in-flight sends; everything else closes at once."""
         closers = [receiver.stop(self.options.grace) for receiver in self.receivers]
-        closers.append(asyncio.to_thread(self.metrics.close))
+        closers.append(self.publisher.close())
         closers.append(_bounded(self.engine.close(), 0.5))
         results = await asyncio.gather(*closers, return_exceptions=True)
         for result in results:
@@ -216,7 +218,7 @@ class Watcher:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                return await self.engine.poll(PollRequest())
+                return await self.engine.poll(self.publisher.request())
         except TimeoutError:
             reason = f"poll timed out after {elapsed_text(time.perf_counter() - started, timeout)}"
         except Exception as exc:
@@ -239,6 +241,7 @@ class Watcher:
         self.metrics.record(
             snapshot, self.alerts.trackers.values(), events, [s.value for s in SOURCES]
         )
+        await self.publisher.publish(snapshot, self.alerts.trackers.values())
         return events
 
     def _log_search_errors(self) -> None:

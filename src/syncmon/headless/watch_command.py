@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -15,9 +16,11 @@ from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, format_duration, parse_duration
 from syncmon.engine import Engine
 from syncmon.exit_codes import ExitCode
+from syncmon.feed.client import TOKEN_VARIABLE
 from syncmon.headless.receivers import display_url
+from syncmon.headless.serve import token_problem
 from syncmon.headless.watch import DEFAULT_INTERVAL, Watcher, WatchOptions
-from syncmon.redaction import RedactingFormatter, describe_error, redact
+from syncmon.redaction import RedactingFormatter, describe_error, redact, register_secret
 
 log = logging.getLogger("syncmon.watch")
 
@@ -47,6 +50,11 @@ def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOpti
     port = args.metrics_port
     if port is not None and not 0 <= port <= 65535:
         raise ValueError(f"--metrics-port: {port} is not a TCP port")
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    register_secret(token)
+    problem = token_problem(args.metrics_host, token) if port is not None else None
+    if problem:  # SPEC §16: never serve the state beyond loopback to anyone who asks
+        raise ValueError(problem)
     return WatchOptions(
         interval=settings.interval or DEFAULT_INTERVAL,
         resend=resend,
@@ -56,6 +64,7 @@ def options_from_args(settings: Settings, args: argparse.Namespace) -> WatchOpti
         webhooks=tuple(args.webhook),
         metrics_host=args.metrics_host,
         metrics_port=port,
+        token=token,
     )
 
 

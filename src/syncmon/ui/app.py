@@ -45,6 +45,7 @@ from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.ports import ConflictsPort, DashboardEngine
 from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
+from syncmon.ui.remote_feed import FeedChanged, RemoteFeed, apply_feed
 from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
@@ -89,10 +90,12 @@ class SyncmonApp(App[int]):
         alertmanagers: Iterable[str] = (),
         clock: Clock = _now,
         interval: timedelta | None = None,
+        feed: RemoteFeed | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.engine: DashboardEngine | None = engine
+        self.feed = feed  # `--from`: watchers feed the state instead of the engine's polls
         self.conflicts: ConflictsPort | None = conflicts
         self.clock = clock
         self.operator = operator_name(settings)
@@ -101,8 +104,9 @@ class SyncmonApp(App[int]):
         assert isinstance(every, timedelta)  # validated into one by the config model
         self.schedule = PollSchedule(every, at=at, health_apart=True)
         self.model = DashboardModel()
-        self.alerts = LiveAlerts(settings.rules, self.engine)
-        self.acks = AckBook(settings.rules, alertmanagers)
+        rules = () if feed is not None else settings.rules  # --from: the watcher's, when told
+        self.alerts = LiveAlerts(rules, self.engine)
+        self.acks = AckBook(rules, alertmanagers)
         self.silences = SilenceKeeper(list(alertmanagers))
         self._charts = ChartsMemo()
         self._armed: dict[str, Timer] = {}
@@ -111,6 +115,12 @@ class SyncmonApp(App[int]):
 
     # --- lifecycle -----------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.feed is not None:
+            self.conflicts = self.conflicts or ConflictsService.from_settings(self.settings)
+            self.push_screen(DashboardScreen(self.feed.label, "no database (--from)"))
+            self.publish()
+            self.follow_feed()
+            return
         if self.engine is None:
             self.engine = Engine(self.settings)
             self.alerts.finder = self.engine
@@ -149,7 +159,7 @@ class SyncmonApp(App[int]):
             self.alerts.trackers,
             self.acks,
             self.settings.config.targets,
-            self.settings.rules,
+            tuple(t.rule for t in self.alerts.trackers.values()),  # --from: the watcher's
             self.clock(),
         )
         self.view = build_view(inputs, self._charts)
@@ -193,8 +203,25 @@ class SyncmonApp(App[int]):
         text = sanitize(redact(message), single_line=True, limit=300)
         self.notify(text, severity=severity, markup=False)
 
+    # --- the watchers' feed (--from) -----------------------------------------------------
+    @work(exclusive=True, group="feed")
+    async def follow_feed(self) -> None:
+        assert self.feed is not None
+        await self.feed.run(self.post_message)
+
+    def on_feed_changed(self, message: FeedChanged) -> None:
+        notice = apply_feed(self, message)
+        if notice:
+            self._notify_plain(notice)
+        if not self._counting and message.state is not None:  # the count, each evaluation
+            self._counting = True
+            self.count_conflicts()
+        self.publish()
+
     # --- polling -------------------------------------------------------------------------
     def _start_poll(self) -> None:
+        if self.feed is not None:  # the watchers poll; a viewer never does
+            return
         plan = self.schedule.begin_poll(self.clock())
         if plan is None:
             return
@@ -234,6 +261,8 @@ class SyncmonApp(App[int]):
         self.publish()
 
     def _start_health(self) -> None:
+        if self.feed is not None:
+            return
         if self.schedule.begin_health(self.clock()):
             self.poll_health()
             self._waiting()
@@ -354,6 +383,9 @@ class SyncmonApp(App[int]):
 
     def _change_view(self, window: timedelta | None, user: uuid.UUID | None) -> None:
         """Window or user changed: old numbers no longer apply, poll again now."""
+        if self.feed is not None:
+            self._notify_plain("--from: the window and user are the watcher's", "warning")
+            return
         self.schedule.change_view(window=window, user=user)
         self.model.reset()
         self.publish()

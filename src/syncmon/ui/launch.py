@@ -40,6 +40,9 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     from syncmon.ui.app import create_app
     from syncmon.ui.conflicts_service import ConflictsService
 
+    if getattr(args, "from_", None):
+        return _run_from(settings, args, at is not None)
+
     try:
         engine = Engine(settings)
         conflicts = ConflictsService.from_settings(settings)
@@ -53,6 +56,30 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         at=at,
         alertmanagers=getattr(args, "alertmanager", None) or (),
     )
+    return run_app(app)
+
+
+def _run_from(settings: Settings, args: argparse.Namespace, at: bool) -> int:
+    """`tui --from`: the watchers' state; conflicts still from the API (README, Team setup)."""
+    from syncmon.feed.client import parse_urls, watch_token
+    from syncmon.net import ClientSetupError
+    from syncmon.ui.app import create_app
+    from syncmon.ui.conflicts_service import ConflictsService
+    from syncmon.ui.remote_feed import RemoteFeed
+
+    if at:
+        print("--at reads the database as of a moment: use it without --from", file=sys.stderr)
+        return ExitCode.UNKNOWN
+    try:
+        urls = parse_urls(args.from_)
+        conflicts = ConflictsService.from_settings(settings)
+    except ValueError as exc:
+        print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
+        return ExitCode.UNKNOWN
+    except ClientSetupError as exc:
+        print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
+        return ExitCode.UNKNOWN
+    app = create_app(settings, conflicts=conflicts, feed=RemoteFeed(urls, watch_token()))
     return run_app(app)
 
 
