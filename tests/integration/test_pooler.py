@@ -236,3 +236,14 @@ async def test_doctor_warns_when_pooler_none_is_configured_behind_a_pooler(
     )
     assert code == 1
     assert "sources.database.pooler is none, but a pooler answers" in out
+
+
+async def test_doctor_through_a_full_session_pool_says_the_mode_is_unknown(
+    pg_server: PgServer, seed_db: str
+) -> None:
+    """One server connection in session mode: doctor's second client cannot get in."""
+    with PgBouncer(pg_server.admin_dsn, mode="session", pool_size=1) as full:
+        code, out, err = await syncmon("doctor", "--dsn", full.dsn_for(database_name(seed_db)))
+    assert "a pooler answers (its process id is not the backend's)" in out, out + err
+    assert "nothing is left on the server connection" in out
+    assert code in (0, 1)

@@ -7,6 +7,7 @@ and the session's settings are read again after it, through the same client conn
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import Enum
 
@@ -14,7 +15,7 @@ import asyncpg
 
 from syncmon.config.models import PoolerMode
 from syncmon.headless.doctor_advice import Level, Section
-from syncmon.sources.connections import Guard, Route, close_quietly, connect, in_transaction
+from syncmon.sources.connections import Guard, Route, connect, in_transaction
 
 _SETTINGS = (
     "SELECT current_setting('transaction_read_only') AS read_only, "
@@ -30,6 +31,7 @@ class PoolMode(Enum):
     DIRECT = "direct connection"
     TRANSACTION = "pooler in transaction mode"
     SESSION = "pooler in session mode"
+    UNKNOWN = "pooler, mode unknown"  # a second client could not get in (a full session pool?)
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,20 @@ async def probe(
     if pid == conn.get_server_pid():
         mode = PoolMode.DIRECT
     else:
-        other = await connect(
-            dsn, timeout=connect_timeout, cached=False, application_name="syncmon-doctor"
-        )
+        # A session pool logs a client in without a server and makes its first query wait
+        # (query_wait_timeout, 2 min): bound the whole second client, not just the login.
+        other: asyncpg.Connection | None = None
         try:
-            other_pid = int((await _settings(other))["pid"])
+            async with asyncio.timeout(connect_timeout):
+                other = await connect(
+                    dsn, timeout=connect_timeout, cached=False, application_name="syncmon-doctor"
+                )
+                other_pid = int((await _settings(other))["pid"])
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return PoolerFacts(PoolMode.UNKNOWN, pid, inside, before, after)
         finally:
-            await close_quietly(other)
+            if other is not None:
+                other.terminate()
         mode = PoolMode.TRANSACTION if other_pid == pid else PoolMode.SESSION
     return PoolerFacts(mode, pid, inside, before, after)
 
@@ -96,11 +105,19 @@ def pooler_section(facts: PoolerFacts, guard: Guard, configured: PoolerMode) -> 
             f"pooler in transaction mode (two clients were served by backend "
             f"{facts.backend_pid}): statements are unnamed, each in its own transaction",
         )
-    else:
+    elif facts.mode is PoolMode.SESSION:
         section.add(
             Level.OK,
             "pooler in session mode (or transaction mode with a spare server connection): "
             "statements are unnamed, each in its own transaction",
+        )
+    else:
+        section.add(
+            Level.INFO,
+            "a pooler answers (its process id is not the backend's), but a second client "
+            "could not connect to tell its mode (a full session pool?): statements are "
+            "unnamed, each in its own transaction; a session pool "
+            "needs sources.database.connections server connections per syncmon process",
         )
     route = Route.DIRECT if facts.mode is PoolMode.DIRECT else Route.POOLED
     if configured is PoolerMode.NONE and route is Route.POOLED:
