@@ -13,6 +13,7 @@ later — can show it. Outputs still pass their final text through `redact` (or
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -109,13 +110,31 @@ def redact(text: str) -> str:
 
 def redact_json(value: Any) -> Any:
     """`redact` over every string (keys included) of a JSON-shaped value: applied before
-    `json.dumps`, so a secret is found even where JSON would escape one of its characters."""
+    `json.dumps`, so a secret is found even where JSON would escape one of its characters.
+    One compact dump (C-fast) first tells whether any string could need it at all."""
+    try:
+        probe = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return _redact_tree(value)
+    return _redact_tree(value) if _may_hold_secret(probe) else value
+
+
+def _may_hold_secret(text: str) -> bool:
+    if "@" in text or "Bearer" in text or "password" in text.lower():
+        return True
+    return any(
+        secret in text or json.dumps(secret, ensure_ascii=False)[1:-1] in text
+        for secret in _longest_first
+    )
+
+
+def _redact_tree(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {redact(k) if isinstance(k, str) else k: redact_json(v) for k, v in value.items()}
+        return {redact(k) if isinstance(k, str) else k: _redact_tree(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_json(v) for v in value]
+        return [_redact_tree(v) for v in value]
     return value
 
 

@@ -199,3 +199,35 @@ async def test_a_gzip_bomb_on_a_health_endpoint_is_cut_not_read() -> None:
     result = await poll_one(streamed(gzip_bomb(64), "gzip"))
     assert result.status is EndpointStatus.UP  # 2xx, body over the cap: not understood
     assert "not read in full" in (result.error or "")
+
+
+GOOD_ID = "0b6f1c1e-0000-4000-8000-000000000001"
+USER_ID = "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "kind", "said"),
+    [
+        (
+            encoded(gzip.compress(b'{"status": "resolved", "resolution_id": "r1"}'), "gzip"),
+            "resolved",
+            None,
+        ),
+        (encoded(b"\x1b\x10", "br"), "failed", "may be resolved"),
+    ],
+)
+async def test_a_resolve_answer_is_read_as_sent_and_an_unreadable_200_is_not_called_resolved(
+    behaviour: Behaviour, kind: str, said: str | None
+) -> None:
+    from syncmon.core.conflicts import Conflict, Resolution
+
+    conflict = Conflict(GOOD_ID, USER_ID, "transaction", "t1", None, 3, {"a": 1}, {"a": 2}, None)
+    async with EndpointServer({f"{CONFLICTS_PATH}/{GOOD_ID}/resolve": behaviour}) as server:
+        client = ConflictsClient(server.url, timeout=5.0)
+        try:
+            outcome = await client.resolve(conflict, Resolution.KEEP_LOCAL, resolved_by="alice")
+        finally:
+            await client.close()
+    assert outcome.kind == kind
+    if said is not None:
+        assert said in outcome.message and "which syncmon does not decode" in outcome.message

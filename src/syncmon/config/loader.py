@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import errno
-import os
 import re
-import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -17,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from syncmon.config.files import read_config_file
 from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
 from syncmon.config.series_checks import per_endpoint_problems
 from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml, text_position
@@ -94,42 +92,7 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str] | None = N
 
 def load_config(path: str | FsPath, env: Mapping[str, str] | None = None) -> Config:
     """Load and validate a config file; raises ConfigInvalid (or OSError if unreadable)."""
-    return load_config_bytes(read_config_file(path), str(path), env)
-
-
-def read_config_file(path: str | FsPath) -> bytes:
-    """The bytes of a config (or rule test) file, at most one more than MAX_CONFIG_BYTES.
-
-    Only a regular file is read: a FIFO would block `validate` forever waiting for a writer,
-    a device such as /dev/zero never ends. Opened without blocking, then checked on the open
-    descriptor, so nothing can be swapped in between. Raises OSError.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    try:
-        kind = _file_kind(os.fstat(fd).st_mode)
-    except OSError:
-        os.close(fd)
-        raise
-    if kind is not None:
-        os.close(fd)
-        reason = f"it is {kind}, not a regular file; give the path of a YAML file"
-        raise OSError(errno.EINVAL, reason, str(path))
-    with open(fd, "rb") as file:
-        return file.read(MAX_CONFIG_BYTES + 1)  # a huge file must not fill the memory
-
-
-def _file_kind(mode: int) -> str | None:
-    """What a non-regular file is, in words; None for a regular file."""
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    if stat.S_ISREG(mode):
-        return None
-    return next((word for test, word in kinds if test(mode)), "not a regular file")
+    return load_config_bytes(read_config_file(path, MAX_CONFIG_BYTES + 1), str(path), env)
 
 
 def load_config_bytes(data: bytes, filename: str, env: Mapping[str, str] | None = None) -> Config:

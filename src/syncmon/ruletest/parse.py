@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from syncmon.config.files import read_config_file
 from syncmon.config.loader import (
     MAX_CONFIG_BYTES,
     Config,
     ConfigInvalid,
     load_config,
-    read_config_file,
     validation_problems,
 )
 from syncmon.config.yaml_source import LoadedYaml, Path, Problem, load_yaml
@@ -40,7 +40,7 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
     """Parse and check one test file and its rule files; raises ConfigInvalid (all problems)."""
     filename = str(path)
     try:
-        data = read_config_file(path)
+        data = read_config_file(path, MAX_CONFIG_BYTES + 1)
         if len(data) > MAX_CONFIG_BYTES:
             raise ConfigInvalid([Problem(filename, 1, 1, "the file is larger than 1 MiB")])
         text = data.decode("utf-8")
