@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -532,8 +534,9 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 async def test_serve_only_prints_url_and_dsn_and_stops_clean_on_sigint(tmp_path: Path) -> None:
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    # A short TMPDIR of its own: PostgreSQL's socket path must stay under 108 bytes, which
+    # pytest's numbered directories (pytest-of-root/pytest-136/test_…/tmp/…) pass in time.
+    tmp = Path(tempfile.mkdtemp(prefix="smd-", dir="/tmp"))
     env = {**os.environ, "TMPDIR": str(tmp)}
     stderr_path = tmp_path / "stderr"
     # Plain Popen: asyncio's child watchers can lose the exit status to other reapers.
@@ -575,6 +578,8 @@ async def test_serve_only_prints_url_and_dsn_and_stops_clean_on_sigint(tmp_path:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    await asyncio.sleep(0.2)
-    assert _processes_mentioning(str(tmp)) == []
-    assert list(tmp.iterdir()) == []
+    try:
+        await wait_until(lambda: _processes_mentioning(str(tmp)) == [], timeout=10)
+        assert list(tmp.iterdir()) == []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
