@@ -52,7 +52,7 @@ from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
-from syncmon.ui.views import DashboardView
+from syncmon.ui.views import DashboardView, ListKind
 
 Clock = Callable[[], datetime]
 
@@ -105,6 +105,7 @@ class SyncmonApp(App[int]):
         self.acks = AckBook(settings.rules, alertmanagers)
         self.silences = SilenceKeeper(list(alertmanagers))
         self._charts = ChartsMemo()
+        self.filters: dict[ListKind, str] = {}  # `/`, per list
         self._armed: dict[str, Timer] = {}
         self._overdue_due: datetime | None = None
         self._counting = False
@@ -151,6 +152,7 @@ class SyncmonApp(App[int]):
             self.settings.config.targets,
             self.settings.rules,
             self.clock(),
+            dict(self.filters),
         )
         self.view = build_view(inputs, self._charts)
         due = self.schedule.overdue_at()
@@ -224,6 +226,8 @@ class SyncmonApp(App[int]):
             self.model.apply_crash(message.error, now)
         elif message.snapshot is not None and self.schedule.current(message.generation):
             self.model.apply(message.snapshot, now)
+            if message.alerts_snapshot is not None:  # tiles show what the rules saw
+                self.model.apply_endpoints(message.alerts_snapshot.endpoints)
         if message.alerts_snapshot is not None:
             self.alerts.update(message.alerts_snapshot, message.since)
             ended = self.acks.resolved(self.alerts.trackers, firing_before)
@@ -247,10 +251,12 @@ class SyncmonApp(App[int]):
             self.post_message(HealthPolled(None, describe_error(exc)))
 
     def on_health_polled(self, message: HealthPolled) -> None:
+        """The tiles wait for the next poll, which evaluates the endpoint rules on these
+        results: a tile and its rule never disagree. The first results start one at once."""
         if message.error is not None:
             self.model.apply_health_error(message.error)
-        else:
-            self.model.apply_endpoints(message.endpoints, self.clock())
+        elif message.endpoints is not None and self.model.endpoints is None:
+            self._start_poll()
         self._arm("health", self.schedule.end_health(), self._start_health)
         self.publish()
 
@@ -379,6 +385,14 @@ class SyncmonApp(App[int]):
                 self.count_conflicts()
 
         self.push_screen(ConflictsScreen(self.conflicts, self.clock), back)
+
+    def set_filter(self, kind: ListKind, text: str) -> None:
+        """`/` typed into (or cleared from) one list's filter: narrow it now, no poll."""
+        if text.strip():
+            self.filters[kind] = text.strip()
+        else:
+            self.filters.pop(kind, None)
+        self.publish()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
