@@ -146,7 +146,7 @@ def test_keep_remote_confirmation_lists_discarded_fields_at_80x24(snap_compare) 
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmResolutionScreen))
         await pilot.pause()
         text = screen_text(pilot.app)
-        assert "discards 2 field(s) of local" in text
+        assert "discards 2 fields of local" in text
         assert 'category: "Groceries"  (kept: "Dining")' in text
         assert "pending: false  (kept: true)" in text
 

@@ -14,7 +14,7 @@ from syncmon.core.durations import format_duration
 from syncmon.core.episodes import since_age, since_clock, since_text
 from syncmon.core.metrics import TABLE_SOURCES, MetricValue, Unit, format_value
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.core.text import sanitize
+from syncmon.core.text import plural, sanitize
 from syncmon.engine import Snapshot
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import redact
@@ -113,7 +113,8 @@ def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) 
     for source in sorted(needed & snapshot.unconfigured):
         users = sum(1 for a in alerts if source in a.rule.sources)
         reasons.append(
-            f"{users} rule(s) need {source.value}, but there is {snapshot.failed[source]}"
+            f"{plural(users, 'rule')} need{'s' if users == 1 else ''} {source.value}, "
+            f"but there is {snapshot.failed[source]}"
         )
     unreadable = [
         redact(snapshot.failed[s])
@@ -123,7 +124,7 @@ def _unknown(settings: Settings, snapshot: Snapshot, alerts: list[AlertReport]) 
     reasons.extend(dict.fromkeys(unreadable))
     errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
     if errors and not reasons:
-        reasons.append(f"{len(errors)} rule(s) could not be evaluated")
+        reasons.append(f"{plural(len(errors), 'rule')} could not be evaluated")
     if alerts and all(a.verdict.state is AlertState.NODATA for a in alerts):
         reasons.append("every rule is nodata: too few samples to say anything")
     return reasons

@@ -49,6 +49,7 @@ from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.quit_draft import QuitDraftScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
@@ -66,7 +67,7 @@ class SyncmonApp(App[int]):
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_anywhere", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
     # Textual types these as `ClassVar[...] | None`, which no annotation here can repeat
@@ -269,6 +270,9 @@ class SyncmonApp(App[int]):
         self._counting = False
         result = message.result
         self.model.apply_conflicts(len(result.conflicts), result.error, self.clock())
+        for screen in self.screen_stack:  # the list is live too: the same answer, every poll
+            if isinstance(screen, ConflictsScreen):
+                screen.show(result)
         self.publish()
 
     # --- acknowledgements (the decisions are AckBook's; here, the workers) ----------------
@@ -384,7 +388,8 @@ class SyncmonApp(App[int]):
                 self._counting = True
                 self.count_conflicts()
 
-        self.push_screen(ConflictsScreen(self.conflicts, self.clock), back)
+        at_time = self.schedule.at is not None
+        self.push_screen(ConflictsScreen(self.conflicts, self.clock, at_time=at_time), back)
 
     def set_filter(self, kind: ListKind, text: str) -> None:
         """`/` typed into (or cleared from) one list's filter: narrow it now, no poll."""
@@ -394,12 +399,25 @@ class SyncmonApp(App[int]):
             self.filters.pop(kind, None)
         self.publish()
 
+    def action_quit_anywhere(self) -> None:
+        """`ctrl+c` quits from anywhere, asking first only over an unsent merge draft."""
+        if getattr(self.screen, "has_unsent_draft", False):
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.exit()
+
+            self.push_screen(QuitDraftScreen(), answered)
+            return
+        self.exit()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its help panel) would stand beside ours: one "Keys", ours
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         if isinstance(screen, DashboardScreen):
             for title, help_text, action in (
                 ("Refresh now", "poll every source now (r)", self.action_refresh_now),

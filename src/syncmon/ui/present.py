@@ -21,7 +21,15 @@ from syncmon.ui.acks import Ack, AckBook
 from syncmon.ui.chart_data import ChartData, build_charts, rule_thresholds
 from syncmon.ui.model import DashboardModel, StaleMark, metric_source
 from syncmon.ui.schedule import PollSchedule
-from syncmon.ui.text import age, clean, coarse_age, minute_clock, short_time, window_label
+from syncmon.ui.text import (
+    age,
+    clean,
+    coarse_age,
+    matches,
+    minute_clock,
+    short_time,
+    window_label,
+)
 from syncmon.ui.views import (
     AckView,
     AlertRowView,
@@ -75,12 +83,6 @@ class Inputs:
 
 
 Item = TypeVar("Item")
-
-
-def matches(text: str, *fields: str) -> bool:
-    """`/` matching: every word of `text` in some field, case-insensitive."""
-    haystack = " ".join(fields).casefold()
-    return all(word in haystack for word in text.casefold().split())
 
 
 def narrow(

@@ -91,3 +91,9 @@ def minute_clock(moment: datetime, now: datetime) -> str:
     if local.date() == today.date():
         return local.strftime("%H:%M")
     return local.strftime("%m-%d %H:%M")
+
+
+def matches(text: str, *fields: str) -> bool:
+    """`/` matching: every word of `text` in some field, case-insensitive."""
+    haystack = " ".join(fields).casefold()
+    return all(word in haystack for word in text.casefold().split())
