@@ -206,11 +206,16 @@ def _down_for(
     return age(now - since)
 
 
+def _why(tile: TileView) -> str:
+    why = tile.error or tile.code
+    return f"down for {tile.down_for} · {why}" if tile.down_for else why
+
+
 def endpoints_summary(health: HealthView) -> EndpointsSummary:
     return EndpointsSummary(
         tuple((tile.name, tile.status) for tile in health.tiles),
         tuple(
-            (tile.name, tile.status, tile.error or tile.code)
+            (tile.name, tile.status, _why(tile))
             for tile in health.tiles
             if tile.status is not EndpointStatus.UP
         ),

@@ -32,8 +32,9 @@ class Tone(Enum):
 
 
 def badge(word: str, tone: Tone, *, pad: bool = False) -> Text:
-    """`word` on its tone's background (with a space each side when `pad`)."""
-    return Text(f" {word} " if pad else word, style=tone.value)
+    """`word` on its tone's background (with a space each side when `pad`). The style is a
+    span, not the text's base style, so what is appended after it stays plain."""
+    return Text.assemble((f" {word} " if pad else word, tone.value))
 
 
 ALERT_TONES = {

@@ -41,22 +41,29 @@ def join(parts: list[Text]) -> Text:
     return Text(GAP).join(part for part in parts if part)
 
 
-def mode_parts(mode: ModeView, detail: int) -> list[Text]:
-    """The mode at `detail` 0 (most) to 2 (least): only the window is ever dropped."""
+# Each level shortens one more thing: the window's label, `--at`, the user id, then the
+# window goes. A filter in force is shortened at most, never dropped.
+LEVELS = 5
+
+
+def mode_parts(mode: ModeView, level: int) -> list[Text]:
+    """The mode at `level` 0 (all of it) to LEVELS - 1 (the shortest)."""
     parts = []
     if mode.at is not None:
-        text = badge("AT-TIME" if detail == 0 else "AT", Tone.MODE, pad=True)
-        when = clock(mode.at) if detail == 0 else mode.at.astimezone().strftime("%m-%d %H:%M %z")
-        text.append(f" {'as of ' if detail == 0 else ''}{when}", style="bold")
+        long_at = level < 2
+        text = badge("AT-TIME" if long_at else "AT", Tone.MODE, pad=True)
+        when = clock(mode.at) if long_at else mode.at.astimezone().strftime("%m-%d %H:%M %z")
+        text.append(f" {'as of ' if long_at else ''}{when}", style="bold")
         parts.append(text)
     if mode.paused:
         parts.append(badge("PAUSED", Tone.WARN, pad=True))
-    if detail < 2:
-        window = Text("window " if detail == 0 else "w ", style="dim")
+    if level < 4:
+        window = Text.assemble(("window " if level == 0 else "w ", "dim"))
         parts.append(window.append(mode.window, style="bold"))
     if mode.user:
-        user = Text("user " if detail == 0 else "u ", style="dim")
-        parts.append(user.append(mode.user if detail == 0 else mode.user[:8] + "…", style="bold"))
+        long_user = level < 3
+        user = Text.assemble(("user " if long_user else "u ", "dim"))
+        parts.append(user.append(mode.user if long_user else mode.user[:8] + "…", style="bold"))
     for shown in mode.filters:
         parts.append(Text.assemble(("/ ", "bold"), (shown, "bold")))
     return parts
@@ -64,7 +71,7 @@ def mode_parts(mode: ModeView, detail: int) -> list[Text]:
 
 def mode_texts(mode: ModeView) -> list[Text]:
     """The mode line from the most to the least detailed."""
-    return [join(mode_parts(mode, detail)) for detail in range(3)]
+    return [join(mode_parts(mode, level)) for level in range(LEVELS)]
 
 
 def fit_mode(sources: Text, mode: ModeView, width: int) -> Text:

@@ -23,7 +23,7 @@ NAME_MIN = 12
 
 
 def endpoints_text(summary: EndpointsSummary) -> Text:
-    text = Text("endpoints ", style="dim")
+    text = Text.assemble(("endpoints ", "dim"))
     if summary.unavailable:
         text.append(summary.unavailable, style="magenta")
         return text
@@ -93,7 +93,7 @@ class AttentionList(Widget):
 
     def render(self) -> Text:
         if not self.rows:
-            return Text("alerts    none firing or pending", style="green")
+            return Text("alerts    none firing or pending")
         width = self.size.width
         return Text("\n").join(attention_line(row, width) for row in self.rows)
 
