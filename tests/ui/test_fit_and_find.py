@@ -170,6 +170,7 @@ async def test_slash_filters_the_alerts_as_you_type_and_escape_clears(
         await pilot.press("backspace", "enter")  # enter keeps the filter, back to the list
         await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "alerts-list")
         assert listed(app) == ["Plaid API Errors"] and "/ alerts: pl" in header(app)
+        assert app.screen.query_one("#body", VerticalScroll).scroll_y == 0  # not scrolled away
         assert app.view.counts.firing == 2  # the header counts every alert, not what is listed
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(listed(app)) == 3, what="cleared")

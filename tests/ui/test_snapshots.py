@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from textual.widgets import TextArea
 
 from syncmon.core.metrics import Source
 from syncmon.ui.app import SyncmonApp, create_app
@@ -98,7 +99,7 @@ def test_main_screen_acked_stale_and_conflicts(snap_compare, width: int, height:
 def test_at_time_header_fits_80_columns(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await first_poll(pilot)
-        header = screen_text(pilot.app).splitlines()[1]
+        header = "\n".join(screen_text(pilot.app).splitlines()[:2])
         assert "AT" in header and "refreshed" in header  # both fit, nothing overflows
         assert "not available (--at)" in screen_text(pilot.app)
 
@@ -158,7 +159,32 @@ def test_merge_editor_shows_the_three_versions_beside_it_at_120(snap_compare) ->
         await open_detail(pilot)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MergeEditorScreen))
+        pilot.app.screen.query_one(TextArea).cursor_blink = False  # a blink is not a change
         await pilot.pause()
         assert "started from local" in screen_text(pilot.app)
 
     assert snap_compare(fixed_app(), terminal_size=(120, 30), run_before=run_before)
+
+
+def test_main_screen_under_no_color_at_80x24(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR: states read as words on their own grey backgrounds, FIRING in bold."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = fixed_app()
+
+    async def run_before(pilot) -> None:
+        await acked_stale_and_open(pilot)
+        assert pilot.app.no_color
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_filter_in_force_at_80x24(snap_compare) -> None:
+    """`/` typed on the alerts list: narrowed as typed, said in the header and the panel."""
+
+    async def run_before(pilot) -> None:
+        await first_poll(pilot)
+        await pilot.press("slash", *"plaid", "enter")
+        await wait_for_workers(pilot)
+        assert "/ alerts: plaid" in first_screen(pilot.app, 3)
+
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=run_before)

@@ -168,7 +168,8 @@ class DashboardScreen(Screen[None]):
         for box in self.query("#filter"):
             box.remove()
         target = FOCUS_FOR.get(kind or views.ListKind.ALERTS, "#alerts-list")
-        self.query_one(target).focus()
+        # back where the reader was: the list had the focus when `/` was pressed
+        self.set_focus(self.query_one(target), scroll_visible=False)
 
     def action_clear_filter(self) -> None:
         """`escape`: while typing, clear and close; on a filtered list, clear its filter."""
