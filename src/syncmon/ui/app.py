@@ -35,6 +35,7 @@ from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
 from syncmon.ui.messages import (
     ConflictsLoaded,
+    FilterChanged,
     HealthPolled,
     PollFinished,
     SilencesExpired,
@@ -391,12 +392,12 @@ class SyncmonApp(App[int]):
         at_time = self.schedule.at is not None
         self.push_screen(ConflictsScreen(self.conflicts, self.clock, at_time=at_time), back)
 
-    def set_filter(self, kind: ListKind, text: str) -> None:
-        """`/` typed into (or cleared from) one list's filter: narrow it now, no poll."""
-        if text.strip():
-            self.filters[kind] = text.strip()
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        """`/` narrows a list now, from the data on screen: no poll."""
+        if message.text:
+            self.filters[message.kind] = message.text
         else:
-            self.filters.pop(kind, None)
+            self.filters.pop(message.kind, None)
         self.publish()
 
     def action_quit_anywhere(self) -> None:

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from syncmon.ui import views
+from syncmon.ui.messages import FilterChanged
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.panels.charts import ChartsPanel
 from syncmon.ui.panels.conflicts import ConflictsPanel
@@ -74,6 +75,7 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self._sources = sources_text(api, database)
         self._filtering: views.ListKind | None = None  # the list the open `/` box narrows
+        self.filters: dict[views.ListKind, str] = {}  # as typed, per list
 
     def compose(self) -> ComposeResult:
         cls = DashboardScreen
@@ -137,21 +139,17 @@ class DashboardScreen(Screen[None]):
             self._close_filter()
         self._filtering = kind
         box = Input(
-            self._app_filters().get(kind, ""),
+            self.filters.get(kind, ""),
             placeholder=f"filter {kind.value}: type to narrow, enter keeps, escape clears",
             id="filter",
         )
         self.mount(box)
         box.focus()
 
-    def _app_filters(self) -> dict[views.ListKind, str]:
-        filters: dict[views.ListKind, str] = getattr(self.app, "filters", {})
-        return filters
-
     def _set_filter(self, kind: views.ListKind, text: str) -> None:
-        setter = getattr(self.app, "set_filter", None)
-        if setter is not None:
-            setter(kind, text)
+        """The app owns the filters (they go into the view); the screen says what changed."""
+        self.filters[kind] = text.strip()
+        self.post_message(FilterChanged(kind, text.strip()))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter" and self._filtering is not None:
