@@ -205,8 +205,7 @@ class AlertsTable(ViewPanel):
         yield self._filter
 
     def on_resize(self, event: events.Resize) -> None:
-        if plan_columns(self.size.width, self.alerts.rows) != self._columns:
-            self.redraw()
+        self.redraw()  # rows are padded to the width: the selected one reverses all of it
 
     def watch_alerts(self) -> None:
         self.redraw()
@@ -235,9 +234,12 @@ class AlertsTable(ViewPanel):
             items[0].rule = None
             empty = "no alert matches the filter" if view.filter else "no rules in the config"
             items[0].line.text = Text(f" {empty}", style="italic")
+        room = max(0, listing.size.width - 1)  # a reversed bar across the row, not its text
         for item, row in zip(items, view.rows, strict=False):
             item.rule = row.rule
-            item.line.text = row_text(cells(row, columns), columns)
+            line = row_text(cells(row, columns), columns)
+            line.pad_right(room - line.cell_len)
+            item.line.text = line
         keys = [row.rule for row in view.rows]
         if selected in keys:
             listing.index = keys.index(selected)
