@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from syncmon import __version__
+from syncmon.core.text import plural
 from syncmon.exit_codes import ExitCode
 from syncmon.pipes import guard_stdout
 from syncmon.redaction import install_excepthook, redact
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test",
         help="prove alert rules on synthetic rows, as promtool test rules does; exit 0, 1 or 3",
-        description="Run rule test files (SPEC §13) on an embedded PostgreSQL of their own; "
+        description="Run rule test files on an embedded PostgreSQL of their own; "
         "never on a database named by --dsn or SYNCMON_DATABASE_URL. Exit 0 all passed, "
         "1 a case failed, 3 a file is invalid.",
     )
@@ -362,12 +363,13 @@ def _validate(args: argparse.Namespace) -> int:
     except ConfigInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"{path}: {plural(len(exc.problems), 'problem')}", file=sys.stderr)
         return ExitCode.UNKNOWN
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
         return ExitCode.UNKNOWN
-    print(f"{path}: valid ({len(config.rules)} rules, {len(config.targets)} targets)")
+    rules, targets = len(config.rules), len(config.targets)
+    print(f"{path}: valid ({plural(rules, 'rule')}, {plural(targets, 'target')})")
     return 0
 
 

@@ -138,7 +138,7 @@ async def test_a_rule_over_an_unconfigured_source_is_unknown_naming_the_setting(
     )
     code, line = await check_nagios("--config", str(config), "--dsn", seed_db)
     assert code == 3
-    assert line.startswith("SYNCMON UNKNOWN - 1 rule(s) need health endpoints")
+    assert line.startswith("SYNCMON UNKNOWN - 1 rule needs health endpoints")
     assert "SYNCMON_API_URL" in line and "1 error" in line
     assert "ok" not in line.split("|")[0].split(";")[-1]
 

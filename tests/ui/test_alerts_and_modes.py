@@ -164,7 +164,7 @@ async def test_failed_source_keeps_its_data_marked_stale(backend: DemoBackend) -
         text = screen_text(app)
         line = next(x for x in text.splitlines() if "sync_success_rate" in x)
         assert "stale" in line and "✓ ok" not in line  # never looks fresh
-        assert "STALE: 3 source(s)" in text.splitlines()[1]  # the header says so too
+        assert "STALE: 3 sources" in text.splitlines()[1]  # the header says so too
         badge = next(x for x in text.splitlines() if " STALE " in x)
         assert "sync_performance_metrics" in badge or "database" in badge  # and why
 

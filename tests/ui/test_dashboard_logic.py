@@ -92,12 +92,38 @@ def test_since_and_state_never_give_way(width: int) -> None:
 
 
 def test_less_important_columns_give_way_first() -> None:
-    wide = [c.key for c in plan_columns(116)]
+    wide = [c.key for c in plan_columns(120)]
     assert wide == ["state", "sev", "alert", "value", "threshold", "since", "ack"]
     narrow = [c.key for c in plan_columns(76)]
     assert narrow == ["state", "alert", "value", "since"]
     since = next(c for c in plan_columns(76) if c.key == "since")
     assert since.width >= len("1h05m (03:02)")  # the clock time still fits at 80 columns
+    state = next(c for c in plan_columns(76) if c.key == "state")
+    assert state.width == len("FIRING blind")  # the longest state word, never cut
+
+
+def test_an_empty_column_yields_before_any_name_is_cut() -> None:
+    """No one acknowledged anything: the "acknowledged" column gives its width to names."""
+    names = ("High Sync Failure Rate", "Health Endpoint Down: plaid")
+    rows = [row(rule=name, ack=None) for name in names]
+    for width in (100, 110, 116):
+        columns = plan_columns(width, rows)
+        keys = [c.key for c in columns]
+        assert "ack" not in keys, (width, keys)
+        name = next(c for c in columns if c.key == "alert")
+        assert name.width >= max(len(n) for n in names), (width, keys)
+    with_ack = [row(rule=names[0], ack=AckView("alice")), row(rule=names[1], ack=None)]
+    assert "ack" in [c.key for c in plan_columns(140, with_ack)]
+
+
+def test_the_name_yields_before_since_and_state() -> None:
+    long = "A very long alert name that cannot fit in sixty columns at all"
+    for width in range(40, 80, 3):
+        columns = plan_columns(width, [row(rule=long)])
+        keys = [c.key for c in columns]
+        assert keys[0] == "state" and "since" in keys, (width, keys)
+        name = next(c for c in columns if c.key == "alert")
+        assert name.width < len(long)
 
 
 def row(**fields: object) -> AlertRowView:

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from syncmon.core.alerts import AlertState
+from syncmon.core.timefmt import minute_clock
 from syncmon.demo.backend import DemoBackend
 from syncmon.sinks.alertmanager import alert_labels, format_time
 from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.screens.unack import UnackScreen
-from syncmon.core.timefmt import minute_clock
 from tests.integration.watch_support import (
     NEEDS_ALERTMANAGER,
     Alertmanager,

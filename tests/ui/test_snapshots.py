@@ -99,7 +99,7 @@ def test_main_screen_acked_stale_and_conflicts(snap_compare, width: int, height:
 def test_at_time_header_fits_80_columns(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await first_poll(pilot)
-        header = screen_text(pilot.app).splitlines()[1]
+        header = "\n".join(screen_text(pilot.app).splitlines()[:2])
         assert "AT" in header and "refreshed" in header  # both fit, nothing overflows
         assert "not available (--at)" in screen_text(pilot.app)
 
@@ -147,7 +147,7 @@ def test_keep_remote_confirmation_lists_discarded_fields_at_80x24(snap_compare) 
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmResolutionScreen))
         await pilot.pause()
         text = screen_text(pilot.app)
-        assert "discards 2 field(s) of local" in text
+        assert "discards 2 fields of local" in text
         assert 'category: "Groceries"  (kept: "Dining")' in text
         assert "pending: false  (kept: true)" in text
 
@@ -167,3 +167,27 @@ def test_merge_editor_shows_the_three_versions_beside_it_at_120(snap_compare) ->
         assert "started from local" in screen_text(pilot.app)
 
     assert snap_compare(fixed_app(), terminal_size=(120, 30), run_before=run_before)
+
+
+def test_main_screen_under_no_color_at_80x24(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR: states read as words on their own grey backgrounds, FIRING in bold."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = fixed_app()
+
+    async def run_before(pilot) -> None:
+        await acked_stale_and_open(pilot)
+        assert pilot.app.no_color
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_filter_in_force_at_80x24(snap_compare) -> None:
+    """`/` typed on the alerts list: narrowed as typed, said in the header and the panel."""
+
+    async def run_before(pilot) -> None:
+        await first_poll(pilot)
+        await pilot.press("slash", *"plaid", "enter")
+        await wait_for_workers(pilot)
+        assert "/ alerts: plaid" in first_screen(pilot.app, 3)
+
+    assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=run_before)

@@ -132,7 +132,7 @@ class Strict(BaseModel):
 
 
 class RuleModel(Strict):
-    """One alert rule (SPEC §3)."""
+    """One alert rule."""
 
     name: StrictStr = Field(min_length=1, description="Unique name; also Alertmanager's alertname")
     condition: Annotated[
@@ -312,7 +312,7 @@ class SourcesModel(Strict):
 
 
 class DashboardModel(Strict):
-    """Dashboard preferences (a syncmon extension of SPEC §5)."""
+    """Dashboard preferences."""
 
     resolved_by: StrictStr | None = Field(
         None, min_length=1, description="name sent with manual resolutions"
@@ -322,7 +322,7 @@ class DashboardModel(Strict):
 
 
 class EvaluationModel(Strict):
-    """How alerts are evaluated (SPEC §4.1)."""
+    """How alerts are evaluated."""
 
     lookback: LookbackDuration = Field(
         "24h",
@@ -332,7 +332,7 @@ class EvaluationModel(Strict):
 
 
 class ConfigModel(Strict):
-    """syncmon's alerts.yaml: rules, targets and sources (SPEC §3, §5)."""
+    """syncmon's alerts.yaml: rules, targets and sources."""
 
     alerts: list[RuleModel] = Field(default_factory=list)
     """The alert rules"""

@@ -26,3 +26,8 @@ def sanitize(text: str, *, single_line: bool = False, limit: int | None = None) 
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[: max(0, limit - 1)] + "…"
     return cleaned
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 rule`, `2 rules`: counts a user reads are never "1 rules" or "rule(s)"."""
+    return f"{count} {word if count == 1 else many or word + 's'}"

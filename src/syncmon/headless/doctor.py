@@ -17,6 +17,7 @@ from typing import TextIO
 import asyncpg
 
 from syncmon.config.settings import Settings
+from syncmon.core.text import plural
 from syncmon.headless.doctor_advice import TABLE_NAMES, Level, Section, examine
 from syncmon.headless.doctor_catalog import Catalog, read_catalog
 from syncmon.headless.doctor_pooler import PoolerFacts, pooler_section, probe
@@ -83,7 +84,7 @@ def render(masked_dsn: str, sections: list[Section]) -> str:
         lines.append("")
     if counts[Level.WARN] or counts[Level.ADVICE]:
         lines.append(
-            f"{counts[Level.WARN]} warning(s), {counts[Level.ADVICE]} advice: "
+            f"{plural(counts[Level.WARN], 'warning')}, {counts[Level.ADVICE]} advice: "
             "see WARN and ADVICE above (exit 1)"
         )
     else:

@@ -21,7 +21,7 @@ from syncmon.core.metrics import (
     format_value,
 )
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.core.text import sanitize
+from syncmon.core.text import plural, sanitize
 from syncmon.core.timefmt import iso_local
 from syncmon.exit_codes import ExitCode
 from syncmon.redaction import redact, redact_json
@@ -194,12 +194,15 @@ def unknown_reasons(
     needed = {source for a in alerts for source in a.rule.sources}
     for source in sorted(needed & unconfigured):
         users = len({a.rule.name for a in alerts if source in a.rule.sources})  # rules
-        reasons.append(f"{users} rule(s) need {source.value}, but there is {failed[source]}")
+        reasons.append(
+            f"{plural(users, 'rule')} need{'s' if users == 1 else ''} {source.value}, "
+            f"but there is {failed[source]}"
+        )
     unreadable = [redact(failed[s]) for s in TABLE_SOURCES if s in failed and s not in unconfigured]
     reasons.extend(dict.fromkeys(unreadable))
     errors = [a for a in alerts if a.verdict.state is AlertState.ERROR]
     if errors and not reasons:
-        reasons.append(f"{len(errors)} rule(s) could not be evaluated")
+        reasons.append(f"{plural(len(errors), 'rule')} could not be evaluated")
     if alerts and all(a.verdict.state is AlertState.NODATA for a in alerts):
         reasons.append("every rule is nodata: too few samples to say anything")
     return reasons

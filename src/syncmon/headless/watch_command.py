@@ -14,6 +14,7 @@ from typing import TextIO
 from syncmon.config.checks import api_url_problem
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.text import plural
 from syncmon.engine import Engine
 from syncmon.exit_codes import ExitCode
 from syncmon.feed.client import TOKEN_VARIABLE
@@ -88,8 +89,8 @@ async def _main(settings: Settings, options: WatchOptions) -> int:
         loop.add_signal_handler(signum, stop.set)
     watcher = Watcher(Engine(settings), options)
     log.info(
-        "watching %d rule(s) every %s; database %s; API %s; receivers: %s",
-        len(settings.rules),
+        "watching %s every %s; database %s; API %s; receivers: %s",
+        plural(len(settings.rules), "rule"),
         format_duration(options.interval),
         settings.database_label,
         redact(settings.api_url or "not configured"),

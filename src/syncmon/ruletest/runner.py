@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from syncmon.config.loader import ConfigInvalid
+from syncmon.core.text import plural
 from syncmon.exit_codes import ExitCode
 from syncmon.ruletest.cases import RuleTestFile
 from syncmon.ruletest.cluster import CaseDatabases, embedded_server
@@ -86,7 +87,7 @@ def run_tests(
     if problems:
         for problem in problems:
             print(problem, file=err)
-        print(f"{len(problems)} problem(s): nothing was run", file=err)
+        print(f"{plural(len(problems), 'problem')}: nothing was run", file=err)
         if output_format == "json":
             print(render_json([], time.perf_counter() - started, problems), file=out)
         return ExitCode.UNKNOWN

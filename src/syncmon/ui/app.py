@@ -35,6 +35,7 @@ from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
 from syncmon.ui.messages import (
     ConflictsLoaded,
+    FilterChanged,
     HealthPolled,
     PollFinished,
     SilencesExpired,
@@ -50,10 +51,11 @@ from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.quit_draft import QuitDraftScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
-from syncmon.ui.views import DashboardView
+from syncmon.ui.views import DashboardView, ListKind
 
 Clock = Callable[[], datetime]
 
@@ -67,7 +69,7 @@ class SyncmonApp(App[int]):
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_anywhere", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
     # Textual types these as `ClassVar[...] | None`, which no annotation here can repeat
@@ -109,6 +111,7 @@ class SyncmonApp(App[int]):
         self.acks = AckBook(rules, alertmanagers)
         self.silences = SilenceKeeper(list(alertmanagers))
         self._charts = ChartsMemo()
+        self.filters: dict[ListKind, str] = {}  # `/`, per list
         self._armed: dict[str, Timer] = {}
         self._overdue_due: datetime | None = None
         self._counting = False
@@ -161,6 +164,7 @@ class SyncmonApp(App[int]):
             self.settings.config.targets,
             tuple(t.rule for t in self.alerts.trackers.values()),  # --from: the watcher's
             self.clock(),
+            dict(self.filters),
         )
         self.view = build_view(inputs, self._charts)
         due = self.schedule.overdue_at()
@@ -251,6 +255,8 @@ class SyncmonApp(App[int]):
             self.model.apply_crash(message.error, now)
         elif message.snapshot is not None and self.schedule.current(message.generation):
             self.model.apply(message.snapshot, now)
+            if message.alerts_snapshot is not None:  # tiles show what the rules saw
+                self.model.apply_endpoints(message.alerts_snapshot.endpoints)
         if message.alerts_snapshot is not None:
             self.alerts.update(message.alerts_snapshot, message.since)
             ended = self.acks.resolved(self.alerts.trackers, firing_before)
@@ -276,10 +282,12 @@ class SyncmonApp(App[int]):
             self.post_message(HealthPolled(None, describe_error(exc)))
 
     def on_health_polled(self, message: HealthPolled) -> None:
+        """The tiles wait for the next poll, which evaluates the endpoint rules on these
+        results: a tile and its rule never disagree. The first results start one at once."""
         if message.error is not None:
             self.model.apply_health_error(message.error)
-        else:
-            self.model.apply_endpoints(message.endpoints, self.clock())
+        elif message.endpoints is not None and self.model.endpoints is None:
+            self._start_poll()
         self._arm("health", self.schedule.end_health(), self._start_health)
         self.publish()
 
@@ -292,6 +300,9 @@ class SyncmonApp(App[int]):
         self._counting = False
         result = message.result
         self.model.apply_conflicts(len(result.conflicts), result.error, self.clock())
+        for screen in self.screen_stack:  # the list is live too: the same answer, every poll
+            if isinstance(screen, ConflictsScreen):
+                screen.show(result)
         self.publish()
 
     # --- acknowledgements (the decisions are AckBook's; here, the workers) ----------------
@@ -410,14 +421,36 @@ class SyncmonApp(App[int]):
                 self._counting = True
                 self.count_conflicts()
 
-        self.push_screen(ConflictsScreen(self.conflicts, self.clock), back)
+        at_time = self.schedule.at is not None
+        self.push_screen(ConflictsScreen(self.conflicts, self.clock, at_time=at_time), back)
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        """`/` narrows a list now, from the data on screen: no poll."""
+        if message.text:
+            self.filters[message.kind] = message.text
+        else:
+            self.filters.pop(message.kind, None)
+        self.publish()
+
+    def action_quit_anywhere(self) -> None:
+        """`ctrl+c` quits from anywhere, asking first only over an unsent merge draft."""
+        if getattr(self.screen, "has_unsent_draft", False):
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.exit()
+
+            self.push_screen(QuitDraftScreen(), answered)
+            return
+        self.exit()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its help panel) would stand beside ours: one "Keys", ours
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         if isinstance(screen, DashboardScreen):
             for title, help_text, action in (
                 ("Refresh now", "poll every source now (r)", self.action_refresh_now),

@@ -12,6 +12,7 @@ from syncmon.engine import Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
+from syncmon.ui.views import ListKind
 
 
 @dataclass
@@ -63,3 +64,11 @@ class SilencesExpired(Message):
 
     results: list[tuple[SilenceRef, str | None]]
     quiet: bool = False  # expired because the alert resolved: no notice unless it failed
+
+
+@dataclass
+class FilterChanged(Message):
+    """`/` typed into (or cleared from) one list's filter on the dashboard."""
+
+    kind: ListKind
+    text: str

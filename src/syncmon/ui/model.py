@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from syncmon.core.metrics import MetricValue, Source, UnknownMetricError, lookup_metric
+from syncmon.core.metrics import (
+    EndpointStatus,
+    MetricValue,
+    Source,
+    UnknownMetricError,
+    lookup_metric,
+)
 from syncmon.engine import ChartSeries, Snapshot
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.text import clean
@@ -47,6 +53,7 @@ class DashboardModel:
     conflicts_stale: StaleMark | None = None
     conflicts_good_at: datetime | None = None
     alerts_stale: bool = False  # the last poll crashed: alert states are from before
+    down_since: dict[str, datetime] = field(default_factory=dict)  # endpoint → first seen down
 
     def reset(self) -> None:
         """Forget data that belongs to another window or user filter."""
@@ -80,19 +87,25 @@ class DashboardModel:
             if snapshot.chart is not None:
                 self.chart = snapshot.chart
         if snapshot.endpoints is not None or Source.ENDPOINTS not in failed:
-            self.endpoints = snapshot.endpoints
+            self._set_endpoints(snapshot.endpoints)
         self.alerts_stale = False
         self.evaluated_at = snapshot.evaluated_at
         self.metrics_window = snapshot.display_window
         self.received_at = received_at
 
-    def apply_endpoints(self, endpoints: list[EndpointResult] | None, at: datetime) -> None:
-        """A health poll of its own finished: endpoint results are data, even when down."""
-        if endpoints is None:
-            return
+    def apply_endpoints(self, endpoints: list[EndpointResult] | None) -> None:
+        """The endpoints the rules were evaluated on (when they differ from the display
+        snapshot's, under a user filter): tiles and the endpoint rules come from one poll."""
+        if endpoints is not None:
+            self._set_endpoints(endpoints)
+
+    def _set_endpoints(self, endpoints: list[EndpointResult] | None) -> None:
         self.endpoints = endpoints
-        self.stale.pop(Source.ENDPOINTS, None)
-        self.good_at[Source.ENDPOINTS] = at
+        for result in endpoints or ():
+            if result.status is EndpointStatus.DOWN:
+                self.down_since.setdefault(result.name, result.polled_at)
+            else:
+                self.down_since.pop(result.name, None)
 
     def apply_health_error(self, reason: str) -> None:
         """The health poll itself failed (a bug guard): the tiles stay, marked stale."""

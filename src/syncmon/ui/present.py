@@ -8,9 +8,10 @@ data did not change, and nothing is redrawn.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.conditions import Comparison, Condition, comparisons
@@ -21,7 +22,7 @@ from syncmon.ui.acks import Ack, AckBook
 from syncmon.ui.chart_data import ChartData, build_charts, rule_thresholds
 from syncmon.ui.model import DashboardModel, StaleMark, metric_source
 from syncmon.ui.schedule import PollSchedule
-from syncmon.ui.text import clean, coarse_age, short_time, window_label
+from syncmon.ui.text import age, clean, coarse_age, matches, short_time, window_label
 from syncmon.ui.views import (
     AckView,
     AlertRowView,
@@ -34,6 +35,8 @@ from syncmon.ui.views import (
     FailuresView,
     FreshnessView,
     HealthView,
+    ListFilter,
+    ListKind,
     MetricRowView,
     MetricsView,
     ModeView,
@@ -69,6 +72,20 @@ class Inputs:
     targets: Mapping[str, Condition]
     rules: tuple[AlertRule, ...]
     now: datetime
+    filters: Mapping[ListKind, str] = field(default_factory=dict)  # `/`, per list
+
+
+Item = TypeVar("Item")
+
+
+def narrow(
+    items: Sequence[Item], text: str | None, fields: Callable[[Item], tuple[str, ...]]
+) -> tuple[tuple[Item, ...], ListFilter | None]:
+    """What a `/` filter leaves of `items`, and the "(n of m)" to show beside it."""
+    if not text:
+        return tuple(items), None
+    kept = tuple(item for item in items if matches(text, *fields(item)))
+    return kept, ListFilter(clean(text, limit=40), len(kept), len(items))
 
 
 def stale_view(what: str, mark: StaleMark, now: datetime) -> StaleView:
@@ -83,25 +100,39 @@ def build_view(inputs: Inputs, charts: ChartsMemo | None = None) -> DashboardVie
     conflicts_stale = (
         stale_view("conflicts API", model.conflicts_stale, now) if model.conflicts_stale else None
     )
+    filters = inputs.filters
     alerts = alerts_view(inputs)
-    health = health_view(model, stale.get(Source.ENDPOINTS))
+    rows, alerts_filter = narrow(
+        alerts.rows, filters.get(ListKind.ALERTS), lambda r: (r.rule, r.severity, r.state)
+    )
+    health = health_view(model, stale.get(Source.ENDPOINTS), now)
+    tiles, tiles_filter = narrow(
+        health.tiles, filters.get(ListKind.ENDPOINTS), lambda t: (t.name, t.status, t.error or "")
+    )
+    errors, errors_filter = narrow(
+        model.top_errors, filters.get(ListKind.FAILURES), lambda e: (e[0],)
+    )
     return DashboardView(
         counts=CountsView(alerts.firing_unacked, alerts.firing_acked),
-        mode=mode_view(inputs.schedule),
+        mode=mode_view(inputs.schedule, filters),
         freshness=freshness_view(inputs.schedule, len(stale), now),
-        health=health,
+        health=replace(health, tiles=tiles, filter=tiles_filter),
         endpoints=endpoints_summary(health),
-        alerts=alerts,
+        alerts=replace(alerts, rows=rows, filter=alerts_filter),
         stale=tuple(stale.values()) + ((conflicts_stale,) if conflicts_stale else ()),
         metrics=metrics_view(model, inputs.targets, stale),
         failures=FailuresView(
             _window(model),
-            tuple(model.top_errors),
+            errors,
             stale.get(Source.PERFORMANCE),
             model.unavailable.get(Source.PERFORMANCE),
+            errors_filter,
         ),
-        conflicts=ConflictsView(model.conflicts_open, conflicts_stale),
+        conflicts=ConflictsView(
+            model.conflicts_open, conflicts_stale, current_only=inputs.schedule.at is not None
+        ),
         charts=(charts or ChartsMemo())(model, inputs.rules, stale.get(Source.PERFORMANCE)),
+        attention=tuple(row for row in alerts.rows if row.needs_attention),
     )
 
 
@@ -110,9 +141,12 @@ def _window(model: DashboardModel) -> str:
 
 
 # --- header ---------------------------------------------------------------------------------
-def mode_view(schedule: PollSchedule) -> ModeView:
+def mode_view(schedule: PollSchedule, filters: Mapping[ListKind, str]) -> ModeView:
     user = clean(str(schedule.user), limit=36) if schedule.user else None
-    return ModeView(window_label(schedule.window), schedule.at, schedule.paused, user)
+    shown = tuple(
+        f"{kind.value}: {clean(text, limit=20)}" for kind, text in filters.items() if text
+    )
+    return ModeView(window_label(schedule.window), schedule.at, schedule.paused, user, shown)
 
 
 def freshness_view(schedule: PollSchedule, stale_sources: int, now: datetime) -> FreshnessView:
@@ -134,7 +168,7 @@ def freshness_view(schedule: PollSchedule, stale_sources: int, now: datetime) ->
 
 
 # --- health ---------------------------------------------------------------------------------
-def health_view(model: DashboardModel, stale: StaleView | None) -> HealthView:
+def health_view(model: DashboardModel, stale: StaleView | None, now: datetime) -> HealthView:
     unavailable = model.unavailable.get(Source.ENDPOINTS)
     if unavailable is not None or model.endpoints is None:
         return HealthView((), stale, unavailable, waiting=unavailable is None and stale is None)
@@ -150,16 +184,31 @@ def health_view(model: DashboardModel, stale: StaleView | None) -> HealthView:
                 clean(result.error, limit=120) if result.error else None,
                 missing or None,
                 stale is not None,
+                _down_for(model, result.name, result.status, now),
             )
         )
     return HealthView(tuple(tiles), stale, None, waiting=False)
+
+
+def _down_for(
+    model: DashboardModel, name: str, status: EndpointStatus, now: datetime
+) -> str | None:
+    since = model.down_since.get(name)
+    if status is not EndpointStatus.DOWN or since is None:
+        return None
+    return age(now - since)
+
+
+def _why(tile: TileView) -> str:
+    why = tile.error or tile.code
+    return f"down for {tile.down_for} · {why}" if tile.down_for else why
 
 
 def endpoints_summary(health: HealthView) -> EndpointsSummary:
     return EndpointsSummary(
         tuple((tile.name, tile.status) for tile in health.tiles),
         tuple(
-            (tile.name, tile.status, tile.error or tile.code)
+            (tile.name, tile.status, _why(tile))
             for tile in health.tiles
             if tile.status is not EndpointStatus.UP
         ),

@@ -82,3 +82,9 @@ def coarse_age(delta: timedelta) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
+
+
+def matches(text: str, *fields: str) -> bool:
+    """`/` matching: every word of `text` in some field, case-insensitive."""
+    haystack = " ".join(fields).casefold()
+    return all(word in haystack for word in text.casefold().split())

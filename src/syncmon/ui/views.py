@@ -12,10 +12,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import EndpointStatus
 from syncmon.ui.chart_data import ChartData
+
+
+class ListKind(StrEnum):
+    """The lists `/` can filter: the focused one."""
+
+    ALERTS = "alerts"
+    ENDPOINTS = "endpoints"
+    FAILURES = "failures"
+    CONFLICTS = "conflicts"
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A `/` filter in force on one list, and what it leaves of it."""
+
+    text: str
+    shown: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return f"filter: {self.text} ({self.shown} of {self.total})"
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,7 @@ class AlertsView:
     firing_unacked: int = 0  # computed once; the header, status block and table share it
     firing_acked: int = 0
     not_reevaluated: bool = False  # the last poll crashed: states are from before
+    filter: ListFilter | None = None  # `rows` are what it leaves; the counts are of all
 
 
 @dataclass(frozen=True)
@@ -89,6 +113,7 @@ class ModeView:
     at: datetime | None = None
     paused: bool = False
     user: str | None = None
+    filters: tuple[str, ...] = ()  # `/` filters in force ("alerts: disk"), always shown
 
 
 @dataclass(frozen=True)
@@ -110,6 +135,7 @@ class TileView:
     error: str | None = None
     missing_headers: str | None = None
     stale: bool = False
+    down_for: str | None = None  # "4m12s" since this dashboard first saw it down
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,7 @@ class HealthView:
     stale: StaleView | None = None
     unavailable: str | None = None  # not configured, or --at
     waiting: bool = True
+    filter: ListFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -154,12 +181,14 @@ class FailuresView:
     errors: tuple[tuple[str, int], ...] = ()
     stale: StaleView | None = None
     unavailable: str | None = None
+    filter: ListFilter | None = None
 
 
 @dataclass(frozen=True)
 class ConflictsView:
     open: int | None = None
     stale: StaleView | None = None
+    current_only: bool = False  # under --at: the API has no history, these are today's
 
 
 @dataclass(frozen=True)
@@ -181,7 +210,4 @@ class DashboardView:
     failures: FailuresView = field(default_factory=FailuresView)
     conflicts: ConflictsView = field(default_factory=ConflictsView)
     charts: ChartsView = field(default_factory=ChartsView)
-
-    @property
-    def attention(self) -> tuple[AlertRowView, ...]:
-        return tuple(row for row in self.alerts.rows if row.needs_attention)
+    attention: tuple[AlertRowView, ...] = ()  # of every alert, whatever `/` leaves listed

@@ -1,34 +1,31 @@
 """Every rule with its state, firing first; the selected row is what `a` acknowledges.
 
-Columns give way by importance when the table is narrow — severity, then threshold, then
-who acknowledged, then the clock time of "since", then the value — but the "since" age
-itself and the state never do (SPEC §8.1).
+Columns give way by importance when the table is narrow: a column with nothing in it
+first (no one acknowledged anything: no "acknowledged" column), then severity, threshold,
+who acknowledged and the clock time of "since", so that the alert name keeps its length;
+only then is the name cut, and after it the value. The "since" age and the state never
+give way, and the state column is as wide as its longest word ("FIRING blind").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.widgets import ListItem, ListView
 
-from syncmon.core.alerts import AlertState
-from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
+from syncmon.ui.panels.badges import STATE_WIDTH, alert_word
+from syncmon.ui.panels.text_line import TextLine, ViewPanel, filter_line, retitle
 from syncmon.ui.views import AckView, AlertRowView, AlertsView
 
-STATE_STYLE = {
-    AlertState.FIRING: "bold white on red",
-    AlertState.ERROR: "bold red",
-    AlertState.PENDING: "bold yellow",
-    AlertState.NODATA: "dim",
-    AlertState.RESOLVED: "green",
-    AlertState.INACTIVE: "green",
-}
 PADDING = 2  # two spaces between columns
-NAME_MIN, NAME_MAX = 12, 32
+NAME_MIN, NAME_MAX = 12, 40
 
 
 @dataclass(frozen=True)
@@ -39,33 +36,55 @@ class Column:
 
 
 _STATE, _SEV, _VALUE, _THRESHOLD, _ACK = (
-    Column("state", "state", 8),
+    Column("state", "state", STATE_WIDTH),
     Column("sev", "sev", 4),
     Column("value", "value", 11),
     Column("threshold", "threshold", 9),
     Column("ack", "acknowledged", 28),
 )
 _SINCE_LONG, _SINCE_SHORT = Column("since", "since", 13), Column("since", "since", 6)
-# From the most to the least complete; each drops the least important column left.
-_PLANS = (
-    (_STATE, _SEV, None, _VALUE, _THRESHOLD, _SINCE_LONG, _ACK),
-    (_STATE, None, _VALUE, _THRESHOLD, _SINCE_LONG, _ACK),
-    (_STATE, None, _VALUE, _SINCE_LONG, _ACK),
-    (_STATE, None, _VALUE, _SINCE_LONG),
-    (_STATE, None, _VALUE, _SINCE_SHORT),
-    (_STATE, None, _SINCE_SHORT),
+_FULL = (_STATE, _SEV, None, _VALUE, _THRESHOLD, _SINCE_LONG, _ACK)  # None: the name
+# What gives way, in order, while the name does not fit at its length: (column, replacement).
+_YIELDS: tuple[tuple[Column, Column | None], ...] = (
+    (_SEV, None),
+    (_THRESHOLD, None),
+    (_ACK, None),
+    (_SINCE_LONG, _SINCE_SHORT),
 )
 
 
-def plan_columns(width: int) -> tuple[Column, ...]:
-    """The columns that fit `width` cells, the alert name (None above) taking what is left."""
-    for plan in _PLANS:
-        used = sum(c.width + PADDING for c in plan if c is not None) + PADDING + 1
-        room = width - used
-        if room >= NAME_MIN or plan is _PLANS[-1]:
-            name = Column("alert", "alert", max(NAME_MIN, min(NAME_MAX, room)))
-            return tuple(c if c is not None else name for c in plan)
-    raise AssertionError("unreachable")
+def _empty(column: Column, rows: Sequence[AlertRowView]) -> bool:
+    if not rows:  # nothing to show yet: lay out every column
+        return False
+    if column is _ACK:
+        return not any(row.ack for row in rows)
+    if column is _THRESHOLD:
+        return not any(row.threshold for row in rows)
+    return False
+
+
+def _used(plan: Sequence[Column | None]) -> int:
+    return sum(c.width + PADDING for c in plan if c is not None) + PADDING + 1
+
+
+def plan_columns(width: int, rows: Sequence[AlertRowView] = ()) -> tuple[Column, ...]:
+    """The columns that fit `width` cells for `rows`, the alert name taking what is left."""
+    natural = min(NAME_MAX, max([len("alert"), *(len(row.rule) for row in rows)]))
+    plan: list[Column | None] = [c for c in _FULL if c is None or not _empty(c, rows)]
+    for column, replacement in _YIELDS:
+        if width - _used(plan) >= natural:
+            break
+        if column in plan:
+            index = plan.index(column)
+            if replacement is None:
+                del plan[index]
+            else:
+                plan[index] = replacement
+    if width - _used(plan) < NAME_MIN and _VALUE in plan:  # the name before the value
+        plan.remove(_VALUE)
+    room = width - _used(plan)
+    name = Column("alert", "alert", max(NAME_MIN, min(natural, room)))
+    return tuple(c if c is not None else name for c in plan)
 
 
 def fit_name(name: str, width: int) -> str:
@@ -82,33 +101,25 @@ def since_text(row: AlertRowView, long: bool) -> Text:
         return Text("")
     text = Text(row.since_age + ("*" if row.since_seen else ""))
     if long and row.since_clock:
-        text.append(f" ({row.since_clock})", style="dim")
+        text.append(f" ({row.since_clock})")
     return text
 
 
 def ack_text(ack: AckView) -> Text:
-    text = Text(f"by {ack.by}", style="yellow")
+    text = Text(f"by {ack.by}")
     if ack.until:
-        text.append(f" until {ack.until}", style="yellow")
+        text.append(f" until {ack.until}")
     elif ack.pending:
-        text.append(" (sending…)", style="dim")
+        text.append(" (sending…)", style="italic")
     else:
-        text.append(" (local)", style="dim")
+        text.append(" (local)", style="italic")
     return text
 
 
 def state_cell(row: AlertRowView) -> Text:
-    if not row.evaluated:  # never evaluated: not "ok", we simply do not know
-        return Text("unknown", style="dim")
-    if row.ack is not None and row.firing:
-        return Text("ACKED", style="bold yellow")
-    word = "ok" if row.state is AlertState.INACTIVE else row.state.value.upper()
-    if row.state is AlertState.FIRING:
-        word = " FIRING "
-    text = Text(word, style=STATE_STYLE.get(row.state, ""))
-    if row.blind:
-        text.append(" blind", style="bold red")
-    return text
+    return alert_word(
+        row.state, acked=row.ack is not None, blind=row.blind, evaluated=row.evaluated
+    )
 
 
 def cells(row: AlertRowView, columns: tuple[Column, ...]) -> list[Text]:
@@ -119,14 +130,19 @@ def cells(row: AlertRowView, columns: tuple[Column, ...]) -> list[Text]:
         elif column.key == "sev":
             out.append(Text(row.severity[:4], style="bold" if row.severity == "critical" else ""))
         elif column.key == "alert":
-            out.append(Text(fit_name(row.rule, column.width)))
+            out.append(
+                Text(
+                    fit_name(row.rule, column.width),
+                    style="bold" if row.firing and not row.ack else "",
+                )
+            )
         elif column.key == "value":
             value = Text(row.value)
             if row.samples is not None:
-                value.append(f" n={row.samples}", style="dim")
+                value.append(f" n={row.samples}")
             out.append(value)
         elif column.key == "threshold":
-            out.append(Text(row.threshold, style="dim"))
+            out.append(Text(row.threshold))
         elif column.key == "since":
             out.append(since_text(row, column is _SINCE_LONG))
         else:
@@ -135,19 +151,22 @@ def cells(row: AlertRowView, columns: tuple[Column, ...]) -> list[Text]:
 
 
 def row_text(cells_: list[Text], columns: tuple[Column, ...]) -> Text:
-    """Cells padded (or cut with an ellipsis) to their column's width, two spaces apart."""
+    """Cells padded (or cut with an ellipsis) to their column's width, two spaces apart.
+    The state badge is padded with plain spaces, so its background ends with the word."""
     out = Text(" ")
     for index, (cell, column) in enumerate(zip(cells_, columns, strict=True)):
         cell = cell.copy()
-        cell.truncate(column.width, overflow="ellipsis", pad=index < len(columns) - 1)
+        cell.truncate(column.width, overflow="ellipsis")
+        last = index == len(columns) - 1
         out.append_text(cell)
-        out.append("  ")
+        if not last:
+            out.append(" " * (column.width - cell.cell_len + PADDING))
     out.rstrip()
     return out
 
 
 def heading_text(columns: tuple[Column, ...]) -> Text:
-    labels = [Text(c.label, style="dim") for c in columns]
+    labels = [Text(c.label, style="bold") for c in columns]
     return row_text(labels, columns)
 
 
@@ -160,6 +179,27 @@ class AlertItem(ListItem):
         self.rule: str | None = None
 
 
+class AlertsList(ListView):
+    """The rows, moved through with the arrows, home/end, or j/k and g/G."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "down", show=False),
+        Binding("k", "cursor_up", "up", show=False),
+        Binding("g", "first", "first", show=False),
+        Binding("G", "last", "last", show=False),
+        Binding("home", "first", "first", show=False),
+        Binding("end", "last", "last", show=False),
+    ]
+
+    def action_first(self) -> None:
+        if self.children:
+            self.index = 0
+
+    def action_last(self) -> None:
+        if self.children:
+            self.index = len(self.children) - 1
+
+
 class AlertsTable(ViewPanel):
     """Every rule's row, the selected one (↑/↓) being what `a` acts on."""
 
@@ -170,15 +210,16 @@ class AlertsTable(ViewPanel):
         super().__init__(id=id)
         self._columns: tuple[Column, ...] = ()
         self._heading = TextLine(id="alerts-heading")
-        self._list = ListView(id="alerts-list")
+        self._list = AlertsList(id="alerts-list")
+        self._filter = TextLine(id="alerts-filter", classes="filter-line")
 
     def compose(self) -> ComposeResult:
         yield self._heading
         yield self._list
+        yield self._filter
 
     def on_resize(self, event: events.Resize) -> None:
-        if plan_columns(self.size.width) != self._columns:
-            self.redraw()
+        self.redraw()  # rows are padded to the width: the selected one reverses all of it
 
     def watch_alerts(self) -> None:
         self.redraw()
@@ -189,13 +230,13 @@ class AlertsTable(ViewPanel):
 
     def draw(self) -> None:
         view = self.alerts
-        self._columns = columns = plan_columns(self.size.width)
+        self._columns = columns = plan_columns(self.size.width, view.rows)
         self._heading.text = heading_text(columns)
         listing = self._list
         items = list(listing.query_children(AlertItem))
         wanted = max(1, len(view.rows))
+        selected = self.selected_rule()
         if len(items) != wanted:
-            selected = self.selected_rule()
             for item in items[wanted:]:
                 item.remove()
             items = items[:wanted]
@@ -203,30 +244,33 @@ class AlertsTable(ViewPanel):
             if fresh:
                 listing.extend(fresh)
             items += fresh
-        else:
-            selected = self.selected_rule()
         if not view.rows:
             items[0].rule = None
-            items[0].line.text = Text(" no rules (alerts.yaml has no alerts)", style="dim")
+            empty = "no alert matches the filter" if view.filter else "no rules in the config"
+            items[0].line.text = Text(f" {empty}", style="italic")
+        room = max(0, listing.size.width - 1)  # a reversed bar across the row, not its text
         for item, row in zip(items, view.rows, strict=False):
             item.rule = row.rule
-            item.line.text = row_text(cells(row, columns), columns)
+            line = row_text(cells(row, columns), columns)
+            line.pad_right(room - line.cell_len)
+            item.line.text = line
         keys = [row.rule for row in view.rows]
         if selected in keys:
             listing.index = keys.index(selected)
-        elif listing.index is None and keys:
+        elif keys and (listing.index is None or listing.index >= len(keys)):
             listing.index = 0
+        filter_line(self._filter, view.filter)
         retitle(self, subtitle(view), subtitle=True)
 
 
 def subtitle(view: AlertsView) -> Text:
     text = Text()
     if view.firing_unacked:
-        text.append(f"{view.firing_unacked} firing", style="bold red")
+        text.append(f"{view.firing_unacked} firing", style="bold")
     if view.firing_acked:
-        text.append(f" {view.firing_acked} acked", style="yellow")
+        text.append(f" {view.firing_acked} acked")
     if view.not_reevaluated:
-        text.append(" not re-evaluated: the last poll failed ", style="bold yellow")
+        text.append(" not re-evaluated: the last poll failed ", style="bold")
     if any(row.since_seen for row in view.rows):
-        text.append(" *since first seen here", style="dim")
+        text.append(" *since first seen here")
     return text

@@ -13,9 +13,11 @@ from syncmon.ui.views import ConflictsView
 
 def count_text(view: ConflictsView) -> Text:
     if view.open is None:
-        text = Text("open: ?", style="dim")
+        text = Text.assemble(("open: ?", "italic"))
     else:
-        text = Text(f"{view.open} open", style="bold yellow" if view.open else "green")
+        text = Text.assemble((f"{view.open} open", "bold" if view.open else ""))
+    if view.current_only:  # beside numbers from the past, say these are not
+        text.append("  now, not at --at (the API has no history)", style="bold")
     text.append("  c: open the list", style="dim")
     return text
 

@@ -13,30 +13,27 @@ from textual.containers import Horizontal
 from textual.reactive import var
 
 from syncmon.core.metrics import EndpointStatus
+from syncmon.ui.panels.badges import endpoint_word
 from syncmon.ui.panels.stale import StaleBadge
-from syncmon.ui.panels.text_line import TextLine, ViewPanel, retitle
+from syncmon.ui.panels.text_line import TextLine, ViewPanel, filter_line, retitle
 from syncmon.ui.views import HealthView, TileView
-
-STATUS_STYLE = {
-    EndpointStatus.UP: "bold green",
-    EndpointStatus.DEGRADED: "bold yellow",
-    EndpointStatus.DOWN: "bold red",
-}
 
 
 def status_text(tile: TileView) -> Text:
-    return Text.assemble(
-        (tile.status.upper(), STATUS_STYLE.get(tile.status, "bold")), f" {tile.latency}"
-    )
+    text = endpoint_word(tile.status)
+    if tile.down_for is not None:  # how long, not only that it is down
+        text.append(f" for {tile.down_for}", style="bold")
+    text.append(f" {tile.latency}")
+    return text
 
 
 def detail_text(tile: TileView) -> Text:
     text = Text(tile.code)
     if tile.error:
         text.append("\n")
-        text.append(tile.error, style="red" if tile.status is EndpointStatus.DOWN else "yellow")
+        text.append(tile.error)
     if tile.missing_headers:
-        text.append(f"\nno {tile.missing_headers}", style="dim")
+        text.append(f"\nno {tile.missing_headers}", style="italic")
     return text
 
 
@@ -67,7 +64,9 @@ class EndpointTile(ViewPanel):
         self._detail.text = detail_text(tile)
 
 
-class HealthPanel(ViewPanel):
+class HealthPanel(ViewPanel, can_focus=True):
+    """The endpoint tiles; focused with `tab`, `/` filters them."""
+
     health: var[HealthView] = var(HealthView, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -75,11 +74,13 @@ class HealthPanel(ViewPanel):
         self._stale = StaleBadge(id="health-stale")
         self._note = TextLine(Text("health: waiting for the first poll…", style="dim"))
         self._tiles = Horizontal(id="tiles")
+        self._filter = TextLine(id="health-filter", classes="filter-line")
 
     def compose(self) -> ComposeResult:
         yield self._stale
         yield self._note
         yield self._tiles
+        yield self._filter
 
     def watch_health(self) -> None:
         self.redraw()
@@ -92,7 +93,10 @@ class HealthPanel(ViewPanel):
             note.text = Text(f"health: {health.unavailable}", style="bold magenta")
         elif health.waiting:
             note.text = Text("health: waiting for the first poll…", style="dim")
+        elif health.filter is not None:
+            note.text = Text("health: no endpoint matches the filter", style="italic")
         note.display = not health.tiles
+        filter_line(self._filter, health.filter)
         tiles = list(self._tiles.query_children(EndpointTile))
         if len(tiles) != len(health.tiles):
             self._tiles.remove_children()

@@ -11,16 +11,17 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from syncmon.ui.panels.badges import Tone, badge
 from syncmon.ui.views import StaleView
 
 
 def stale_text(mark: StaleView, *, compact: bool = False) -> Text:
-    text = Text(" STALE ", style="bold reverse yellow")
+    text = badge("STALE", Tone.WARN, pad=True)
     if mark.age:
-        text.append(f" {mark.age}", style="bold yellow")
+        text.append(f" {mark.age}", style="bold")
     text.append(" ")
     if not compact and not mark.reason.startswith(mark.what):  # errors often name it
-        text.append(f"{mark.what}: ", style="yellow")
+        text.append(f"{mark.what}: ")
     text.append(mark.reason)
     return text
 

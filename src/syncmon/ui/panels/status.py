@@ -12,24 +12,18 @@ from textual.app import ComposeResult
 from textual.reactive import reactive, var
 from textual.widget import Widget
 
-from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import EndpointStatus
+from syncmon.ui.panels.badges import STATE_WIDTH, alert_word, endpoint_word
 from syncmon.ui.panels.conflicts import count_text
-from syncmon.ui.panels.health import STATUS_STYLE
 from syncmon.ui.panels.stale import StaleBadge
 from syncmon.ui.panels.text_line import TextLine, ViewPanel
 from syncmon.ui.views import AlertRowView, ConflictsView, EndpointsSummary, StaleView
 
 NAME_MIN = 12
-WORDS = {
-    AlertState.FIRING: ("FIRING", "bold reverse red"),
-    AlertState.PENDING: ("PENDING", "bold yellow"),
-    AlertState.ERROR: ("ERROR", "bold red"),
-}
 
 
 def endpoints_text(summary: EndpointsSummary) -> Text:
-    text = Text("endpoints ", style="dim")
+    text = Text.assemble(("endpoints ", "dim"))
     if summary.unavailable:
         text.append(summary.unavailable, style="magenta")
         return text
@@ -40,14 +34,14 @@ def endpoints_text(summary: EndpointsSummary) -> Text:
         if index:
             text.append(" · ", style="dim")
         text.append(f"{name} ")
-        text.append(status.upper(), style="dim" if summary.stale else STATUS_STYLE.get(status, ""))
+        text.append_text(endpoint_word(status, stale=summary.stale))
     return text
 
 
 def reasons_text(summary: EndpointsSummary) -> Text:
     lines = []
     for name, status, why in summary.reasons:
-        style = "red" if status is EndpointStatus.DOWN else "yellow"
+        style = "bold" if status is EndpointStatus.DOWN else ""
         lines.append(Text.assemble((f"{name}: ", "bold"), (why, style)))
     return Text("\n").join(lines)
 
@@ -55,10 +49,7 @@ def reasons_text(summary: EndpointsSummary) -> Text:
 def attention_line(row: AlertRowView, width: int) -> Text:
     """One alert on one line; what gives way first when narrow: the threshold, who acked
     (then their name), the clock time of since, the value. The since age never does."""
-    if row.ack is not None and row.firing:
-        word, style = "ACKED", "bold yellow"
-    else:
-        word, style = WORDS.get(row.state, (row.state.value.upper(), "bold"))
+    word = alert_word(row.state, acked=row.ack is not None, blind=row.blind)
     since_short = (row.since_age or "") + ("*" if row.since_seen else "")
     since_long = since_short + (f" ({row.since_clock})" if row.since_clock else "")
     ack_long = ack_short = ""
@@ -76,20 +67,20 @@ def attention_line(row: AlertRowView, width: int) -> Text:
         (row.value, "", since_short),
         ("", "", since_short),
     )
-    head = 8  # the state word, padded
+    head = STATE_WIDTH + 1  # the state word, padded
     for value, ack_text, since in plans:
         used = head + sum(len(p) + 2 for p in (value, ack_text, since) if p)
         if width - used >= NAME_MIN:
             break
     name_room = max(NAME_MIN, width - used)
     name = row.rule if len(row.rule) <= name_room else row.rule[: name_room - 1] + "…"
-    text = Text(word.ljust(7), style=style)
-    text.append(" ")
+    text = word
+    text.append(" " * (head - word.cell_len))
     text.append(name.ljust(name_room), style="bold" if row.firing and not row.ack else "")
-    for part, part_style in ((value, ""), (ack_text, "yellow"), (since, "")):
+    for part in (value, ack_text, since):
         if part:
             text.append("  ")
-            text.append(part, style=part_style)
+            text.append(part)
     return text
 
 
@@ -102,7 +93,7 @@ class AttentionList(Widget):
 
     def render(self) -> Text:
         if not self.rows:
-            return Text("alerts    none firing or pending", style="green")
+            return Text("alerts    none firing or pending")
         width = self.size.width
         return Text("\n").join(attention_line(row, width) for row in self.rows)
 

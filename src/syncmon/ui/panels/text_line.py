@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from syncmon.ui.views import ListFilter
+
 
 class TextLine(Widget):
     DEFAULT_CSS = """
@@ -42,6 +44,12 @@ def retitle(widget: Widget, title: str | Text | None, *, subtitle: bool = False)
         widget.border_subtitle = title
     else:
         widget.border_title = title
+
+
+def filter_line(line: TextLine, view: ListFilter | None) -> None:
+    """ "filter: TEXT (n of m)", shown while a `/` filter is in force on this list."""
+    line.display = view is not None
+    line.text = Text(f" {view.label} · escape clears", style="bold") if view else Text("")
 
 
 class ViewPanel(Vertical):

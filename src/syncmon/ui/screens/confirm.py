@@ -19,13 +19,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from syncmon.core.conflicts import Discarded
+from syncmon.core.text import plural
 from syncmon.ui.text import clean, json_text, safe
 
 
 def discarded_text(side: str, fields: list[Discarded]) -> Text:
     if not fields:
         return Text(f"nothing is discarded: {side} has no field that differs", style="green")
-    text = Text(f"discards {len(fields)} field(s) of {side}:", style="bold yellow")
+    text = Text(f"discards {plural(len(fields), 'field')} of {side}:", style="bold")
     for field in fields:
         text.append("\n  ")
         text.append(clean(field.key, limit=40), style="bold")

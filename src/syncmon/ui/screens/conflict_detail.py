@@ -7,7 +7,6 @@ confirmation, never while another one is in flight.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -26,7 +25,7 @@ from syncmon.core.conflicts import (
     discarded_fields,
 )
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen, discarded_text
-from syncmon.ui.screens.merge import MergeEditorScreen
+from syncmon.ui.screens.merge import MergeEditorScreen, pristine
 from syncmon.ui.text import clean, json_text, safe
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class ConflictDetailScreen(Screen[None]):
         self.service = service
         self.note = ""
         self.choice: Resolution | None = None
-        self.merged_text = json.dumps(conflict.local, indent=2, ensure_ascii=False, sort_keys=True)
+        self.merged_text = pristine(conflict)
         self.draft_from = "local"  # what the merge editor says it started from
         self.merged: dict[str, Any] | None = None
         self.sending = False

@@ -1,6 +1,8 @@
 """`?`: every key, in one place, for someone who has not used syncmon since the last incident.
 
-The list scrolls (↑ ↓, page up/down) so it fits at 80×24 whatever its length.
+The list scrolls (↑ ↓, page up/down, end) to its last line at 80×24 whatever its length:
+the title is the dialog's border title, so the scrolling part is the dialog's only child
+and can take all its height.
 """
 
 from __future__ import annotations
@@ -29,11 +31,17 @@ KEYS = (
     ("u", "filter by user id (empty clears)"),
     ("c", "open conflicts"),
     ("a", "acknowledge the selected firing alert; on an acked one: un-acknowledge"),
-    ("↑ ↓ / tab", "select an alert / move between panels"),
+    ("Lists", ""),
+    ("↑ ↓  j k", "select (the highlighted row is what a acts on)"),
+    ("home end  g G", "first / last"),
+    ("tab", "next panel: alerts, endpoints, failures"),
+    ("/", "filter the focused list (alerts, endpoints, failures, conflicts) as you type;"),
+    ("", "enter keeps the filter, escape clears it"),
     ("page up/down", "scroll the panels"),
     ("Conflicts", ""),
+    ("r", "in the list: reload now (it also refreshes on every poll)"),
     ("enter", "show local / remote / base side by side"),
-    ("l / r", "keep local / keep remote (the dialog lists what is discarded)"),
+    ("l / r", "in a conflict: keep local / keep remote (the dialog lists what is lost)"),
     ("m", "merge: edit the JSON"),
     ("Merge editor", ""),
     ("ctrl+s", "use this document (validated, then confirm)"),
@@ -54,7 +62,9 @@ def keys_table() -> Table:
     table.add_column(no_wrap=True)
     table.add_column()
     for key, what in KEYS:
-        if not what:
+        if not key:  # the line goes on
+            table.add_row("", Text(what))
+        elif not what:
             table.add_row(Text(key, style="bold underline"), "")
         else:
             table.add_row(Text(key, style="bold"), Text(what))
@@ -69,11 +79,11 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-dialog", classes="dialog"):
-            yield Static(Text("syncmon keys  (↑ ↓ scroll · escape closes)", style="bold"))
-            with VerticalScroll(id="help-keys"):
-                yield Static(keys_table())
-                yield Static(Text(LEGEND, style="dim"), id="help-legend")
+        dialog = Vertical(id="help-dialog", classes="dialog")
+        dialog.border_title = "syncmon keys  (↑ ↓ scroll · escape closes)"
+        with dialog, VerticalScroll(id="help-keys"):
+            yield Static(keys_table())
+            yield Static(Text(LEGEND, style="dim"), id="help-legend")
 
     def on_mount(self) -> None:
         self.query_one("#help-keys", VerticalScroll).focus()

@@ -36,6 +36,11 @@ def parse_merged(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
+def pristine(conflict: Conflict) -> str:
+    """The editor's first text: the local version, as the conflict screen starts it."""
+    return json.dumps(conflict.local, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 def pretty(document: dict[str, Any] | None) -> str:
     if document is None:
         return "(none)"
@@ -88,6 +93,11 @@ class MergeEditorScreen(Screen[tuple[str, dict[str, Any] | None]]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+
+    @property
+    def has_unsent_draft(self) -> bool:
+        """Edited away from the version it started from, and not sent (`ctrl+c` asks)."""
+        return self.query_one(TextArea).text != pristine(self.conflict)
 
     def on_resize(self, event: events.Resize) -> None:
         self._show_sides()
