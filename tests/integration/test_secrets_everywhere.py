@@ -75,13 +75,15 @@ async def test_check_masks_secrets_in_every_format(
     assert code == 2, err  # the rule fires: its name, labels and annotations are all output
     assert_masked(out + err)
     if output == "json":
-        (alert,) = json.loads(out)["alerts"]
+        # one alert per endpoint (SPEC §15): redis is the one down
+        alerts = json.loads(out)["alerts"]
+        (alert,) = [a for a in alerts if a["state"] == "firing"]
         assert alert["annotations"] == {
             "runbook_url": f"https://grafana.example/d/sync?auth={MASK}",
             "description": f"call the API with {MASK}",
         }
-        assert alert["labels"] == {"route": MASK}
-        assert alert["name"] == f"Endpoint down (grafana {MASK})"
+        assert alert["labels"] == {"route": MASK, "endpoint": "redis"}
+        assert alert["name"].startswith(f"Endpoint down (grafana {MASK})")
     else:
         assert f"Endpoint down (grafana {MASK})" in out
 
@@ -177,8 +179,11 @@ async def test_the_dashboard_shows_masked_rule_texts(redis_down: EndpointServer)
     )
     app = create_app(settings)
     async with app.run_test(size=(160, 50)) as pilot:
-        (tracker,) = app.alerts.trackers.values()
-        await wait_for(pilot, lambda: tracker.firing, what="the endpoint rule firing")
+        await wait_for(
+            pilot,
+            lambda: any(t.firing for t in app.alerts.trackers.values()),
+            what="the redis endpoint's alert firing",
+        )
         await pilot.pause()
         shown = screen_text(app)
     assert "Endpoint down (grafana ***)" in shown
