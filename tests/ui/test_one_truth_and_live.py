@@ -33,6 +33,9 @@ def live_app(backend: DemoBackend, rules: str = ENDPOINT_RULE_ONLY) -> SyncmonAp
     return create_app(settings, interval=timedelta(seconds=1))
 
 
+SYNC_ALERT = "Endpoint Down (sync)"
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_an_endpoint_tile_and_its_rule_never_disagree(
     backend: DemoBackend, size: tuple[int, int]
@@ -46,21 +49,27 @@ async def test_an_endpoint_tile_and_its_rule_never_disagree(
     def recording() -> None:
         publish()
         view = app.view
-        row = next((r for r in view.alerts.rows if r.rule == "Endpoint Down"), None)
+        # one alert per endpoint (SPEC §15): sync's tile against sync's alert
+        row = next((r for r in view.alerts.rows if r.rule == SYNC_ALERT), None)
         if view.health.tiles and row is not None and row.evaluated:
-            down = any(t.status is EndpointStatus.DOWN for t in view.health.tiles)
+            down = any(
+                t.name == "sync" and t.status is EndpointStatus.DOWN for t in view.health.tiles
+            )
             seen.append((down, row.state))
+
+    def sync_state() -> AlertState:
+        tracker = app.alerts.trackers.get(SYNC_ALERT)
+        return tracker.state if tracker is not None else AlertState.INACTIVE
 
     app.publish = recording  # type: ignore[method-assign]
     async with app.run_test(size=size) as pilot:
-        tracker = app.alerts.trackers["Endpoint Down"]
         for _ in range(2):
             backend.set_endpoint("sync", "down")
-            await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
+            await wait_for(pilot, lambda: sync_state() is AlertState.FIRING, what="firing")
             after = app.polls + 2
             await wait_for(pilot, lambda: app.polls >= after, what="two more polls")  # noqa: B023
             backend.set_endpoint("sync", "up")
-            await wait_for(pilot, lambda: tracker.state is not AlertState.FIRING, what="ok")
+            await wait_for(pilot, lambda: sync_state() is not AlertState.FIRING, what="ok")
         await wait_for_workers(pilot)
     assert any(down for down, _ in seen) and any(not down for down, _ in seen)
     disagree = [(down, state) for down, state in seen if down != (state is AlertState.FIRING)]
