@@ -183,6 +183,10 @@ class _Window:
         return {v.name: v for v in values}
 
 
+SlidingWindow = _Window
+"""Public name for the timeline's walk (core/timeline.py), which slides the same sums."""
+
+
 def _p95(histogram: dict[int, int]) -> float | None:
     """The continuous 95th percentile's bin (its geometric middle), as percentile_cont ranks."""
     total = sum(histogram.values())

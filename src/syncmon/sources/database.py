@@ -163,6 +163,20 @@ class MetricsDatabase:
         result.seconds = time.perf_counter() - started
         return result
 
+    async def read(
+        self,
+        source: Source,
+        statement: Callable[[tzinfo], sql.Statement],
+        *,
+        timeout: float | None = None,
+    ) -> Sequence[Row] | str:
+        """One more read-only statement on `source`'s connection (the detail screen's "what
+        changed"), under the same server-side timeouts; the reason instead of rows."""
+        try:
+            return await self._run(source, statement, timeout)
+        except TableFailure as exc:
+            return str(exc)
+
     # -- one table ---------------------------------------------------------------------------
 
     async def _poll_table(self, source: Source, query: MetricsQuery) -> TableReading | str:

@@ -294,3 +294,41 @@ def history_health(shape: HistoryShape) -> Statement:
         "GROUP BY k, metric_type"
     )
     return stmt
+
+
+@dataclass(frozen=True)
+class ChangesShape:
+    """An episode `[since, hi)` and the equal stretch before it `[lo, since)`, local time."""
+
+    lo: datetime
+    since: datetime
+    hi: datetime
+    limit: int = 12
+
+
+def changes_performance(shape: ChangesShape) -> Statement:
+    """What changed at since (the detail screen): per `error_message` of failed operations
+    and per `operation_type` (all and failed), the rows before and during the episode.
+    Each list is its `limit` largest during the episode; one scan of both stretches."""
+    stmt = Statement()
+    lo, hi = stmt.bind(shape.lo, "timestamp"), stmt.bind(shape.hi, "timestamp")
+    since = stmt.bind(shape.since, "timestamp")
+    limit = stmt.bind(shape.limit, "int")
+    rows = (
+        f"SELECT timestamp >= {since} AS during, success, operation_type, "
+        "CASE WHEN NOT success THEN left(coalesce(error_message, ''), 500) END AS message "
+        f"FROM sync_performance_metrics WHERE timestamp >= {lo} AND timestamp < {hi}"
+    )
+    counts = """count(*) FILTER (WHERE NOT during) AS before,
+            count(*) FILTER (WHERE during) AS during_n"""
+    failed = """count(*) FILTER (WHERE NOT during AND NOT success) AS failed_before,
+            count(*) FILTER (WHERE during AND NOT success) AS failed_during"""
+    stmt.sql = f"""WITH r AS MATERIALIZED ({rows})
+(SELECT 'message' AS kind, message AS key, {counts}, {failed}
+   FROM r WHERE NOT success GROUP BY message
+   ORDER BY during_n DESC, before DESC, message LIMIT {limit})
+UNION ALL
+(SELECT 'operation', operation_type, {counts}, {failed}
+   FROM r GROUP BY operation_type
+   ORDER BY during_n DESC, before DESC, operation_type LIMIT {limit})"""
+    return stmt
