@@ -35,7 +35,7 @@ class History:
 
 def history_ops() -> list[Op]:
     """One operation every 2 s for 2 hours. A baseline of one `timeout` in 50 (2 %, under the
-    rule's 5 %); from 100 to 90 minutes ago an earlier incident (ECONNRESET, every other
+    rule's 5 %); from 110 to 100 minutes ago an earlier incident (ECONNRESET, every other
     one); from 40 minutes ago the incident under way: every other one fails with a message
     never seen before, and `plaid_link` operations appear. Stamps at x.5 s."""
     ops = []

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, ListView
 
 from syncmon.ui import views
 from syncmon.ui.panels.alerts import AlertsTable
@@ -37,6 +37,7 @@ class DashboardScreen(Screen[None]):
         Binding("u", "app.filter_user", "user"),
         Binding("c", "app.conflicts", "conflicts"),
         Binding("a", "app.acknowledge", "ack"),
+        Binding("t", "app.timeline", "timeline", show=False),  # in help: the footer is full at 80
         Binding("pagedown", "scroll_body(1)", "scroll", show=False, priority=True),
         Binding("pageup", "scroll_body(-1)", "scroll", show=False, priority=True),
     ]
@@ -128,6 +129,11 @@ class DashboardScreen(Screen[None]):
 
     def compute_charts(self) -> views.ChartsView:
         return self.view.charts
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        """`enter` on an alert opens its detail screen."""
+        if event.list_view.id == "alerts-list":
+            self.app.call_later(self.app.run_action, "alert_detail")
 
     def action_scroll_body(self, direction: int) -> None:
         """Page the panels without a mouse, whichever panel has focus."""

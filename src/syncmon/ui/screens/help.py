@@ -41,6 +41,11 @@ KEYS = (
     ("escape", "back to the conflict; your draft is kept"),
     ("Dialogs", ""),
     ("enter / escape", "confirm / cancel"),
+    ("Alert detail, timeline, acknowledge", ""),
+    ("enter", "on an alert: its detail (what changed at since); on an episode: its detail"),
+    ("t", "timeline: every rule's episodes of the last 24 h (12 h either side of --at)"),
+    ("a", "acknowledge: a dialog with duration (until resolved, 1 h, 4 h, typed) and comment"),
+    ("r", "on the detail or timeline: read the history again"),
 )
 LEGEND = (
     "Stale data is marked STALE with its age and the reason. Since: age (clock time); "
