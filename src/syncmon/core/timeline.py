@@ -19,7 +19,7 @@ from syncmon.core.alerts import Verdict, observe
 from syncmon.core.conditions import comparisons
 from syncmon.core.episodes import episode_id
 from syncmon.core.history import SlidingWindow, StepHistory, grid_step, window_seconds
-from syncmon.core.metrics import Unit
+from syncmon.core.metrics import Source, Unit
 from syncmon.core.rules import AlertRule
 
 _LOW_IS_BAD = ("<", "<=")
@@ -57,21 +57,63 @@ class Episode:
         return (self.end or now) - self.start
 
 
-def walk(rule: AlertRule, history: StepHistory, start: datetime, end: datetime) -> list[Point]:
-    """The rule at every grid point in [start, end] the history covers (oldest first)."""
-    step, window, bucket = grid_step(rule), window_seconds(rule), history.bucket
+def walk(
+    rule: AlertRule,
+    history: StepHistory,
+    start: datetime,
+    end: datetime,
+    step: int | None = None,
+) -> list[Point]:
+    """The rule at every grid point in [start, end] the history covers (oldest first).
+    `step`: a coarser grid (a multiple of the history's bucket) for a long chart."""
+    return walk_many([rule], history, start, end, step)[rule.name]
+
+
+def walk_many(
+    rules: list[AlertRule],
+    history: StepHistory,
+    start: datetime,
+    end: datetime,
+    step: int | None = None,
+) -> dict[str, list[Point]]:
+    """`walk` for several rules: rules with the same grid, window and tables share one
+    sliding sum and one computation of the metrics per point (the costly part)."""
+    groups: dict[tuple[int, int, frozenset[Source]], list[AlertRule]] = {}
+    for rule in rules:
+        tables = frozenset(s for s in rule.sources if s.has_history)
+        key = (step or grid_step(rule), window_seconds(rule), tables)
+        groups.setdefault(key, []).append(rule)
+    found: dict[str, list[Point]] = {}
+    for (grid, window, tables), members in groups.items():
+        found.update(_walk_group(members, history, start, end, grid, window, tables))
+    return found
+
+
+def _walk_group(
+    rules: list[AlertRule],
+    history: StepHistory,
+    start: datetime,
+    end: datetime,
+    step: int,
+    window: int,
+    tables: frozenset[Source],
+) -> dict[str, list[Point]]:
+    bucket = history.bucket
     first = math.ceil(start.timestamp() / step) * step
     last = math.floor(end.timestamp() / step) * step
     first = max(first, math.ceil((history.first * bucket + window) / step) * step)
     last = min(last, math.floor(history.end * bucket / step) * step)
-    sliding = SlidingWindow(history, {s for s in rule.sources if s.has_history})
-    points: list[Point] = []
+    sliding = SlidingWindow(history, set(tables))
+    points: dict[str, list[Point]] = {rule.name: [] for rule in rules}
     for point in range(last, first - 1, -step):  # the sums slide backwards, as since's do
         sliding.move_to((point - window) // bucket, point // bucket)
-        observation = observe(rule, sliding.metrics(window))
+        metrics = sliding.metrics(window)
         at = datetime.fromtimestamp(point, UTC)
-        points.append(Point(at, observation.verdict, observation.value))
-    points.reverse()
+        for rule in rules:
+            observation = observe(rule, metrics)
+            points[rule.name].append(Point(at, observation.verdict, observation.value))
+    for found in points.values():
+        found.reverse()
     return points
 
 

@@ -15,16 +15,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from syncmon.core.history import bucket_seconds, health_types, needs_histogram, window_seconds
+from syncmon.core.history import (
+    bucket_seconds,
+    grid_step,
+    health_types,
+    needs_histogram,
+    window_seconds,
+)
 from syncmon.core.metrics import Source
 from syncmon.core.rules import AlertRule
-from syncmon.core.timeline import Episode, Point, episodes, walk
+from syncmon.core.timeline import Episode, Point, episodes, walk, walk_many
 from syncmon.sources import sql
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import HistoryQuery, Interval
 from syncmon.sources.tables import Row
 
 CHANGES_LIMIT = 12
+CHART_POINTS = 240
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,10 @@ def _local(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _history_query(rules: list[AlertRule], start: datetime, end: datetime) -> HistoryQuery:
-    bucket = bucket_seconds(rules)
+def _history_query(
+    rules: list[AlertRule], start: datetime, end: datetime, step: int | None = None
+) -> HistoryQuery:
+    bucket = bucket_seconds(rules) if step is None else math.gcd(step, bucket_seconds(rules))
     widest = max(window_seconds(r) for r in rules)
     lo = math.floor((start.timestamp() - widest) / bucket) * bucket
     hi = math.floor(end.timestamp() / bucket) * bucket
@@ -107,12 +116,16 @@ async def read_timeline(
     if not rules:
         return timeline
     result = await database.fetch_history(_history_query(rules, start, end), timeout=timeout)
+    readable: list[AlertRule] = []
     for rule in rules:
         failures = [result.failed[s] for s in sorted(rule.sources) if s in result.failed]
         if failures:
             timeline.failed[rule.name] = "; ".join(failures)
-            continue
-        timeline.episodes += episodes(rule, walk(rule, result.history, start, end))
+        else:
+            readable.append(rule)
+    points = walk_many(readable, result.history, start, end)
+    for rule in readable:
+        timeline.episodes += episodes(rule, points[rule.name])
     timeline.episodes.sort(key=lambda e: e.start, reverse=True)
     return timeline
 
@@ -176,7 +189,8 @@ async def read_episode(
     """The rule's points over the episode and the equal stretch before it, and what changed.
     The two reads run at once (different tables' connections where they can)."""
     start, mid = stretches(rule, since, end, lookback)
-    query = _history_query([rule], start, end)
+    step = chart_step(rule, end - start)
+    query = _history_query([rule], start, end, step)
     history, changes = await asyncio.gather(
         database.fetch_history(query, timeout=timeout),
         read_changes(database, start, mid, end, timeout=timeout),
@@ -184,4 +198,15 @@ async def read_episode(
     failures = [history.failed[s] for s in sorted(rule.sources) if s in history.failed]
     if failures:
         return EpisodeContext((), changes, "; ".join(failures))
-    return EpisodeContext(tuple(walk(rule, history.history, start, end)), changes)
+    return EpisodeContext(tuple(walk(rule, history.history, start, end, step)), changes)
+
+
+def chart_step(rule: AlertRule, span: timedelta) -> int:
+    """A grid for the chart of `span`: the rule's own up to `CHART_POINTS` points, else a
+    multiple of it (or of the window, for long spans, so buckets stay wide: one a point)."""
+    step, window = grid_step(rule), window_seconds(rule)
+    wanted = span.total_seconds() / CHART_POINTS
+    if wanted <= step:
+        return step
+    unit = window if wanted > window and window % step == 0 else step
+    return math.ceil(wanted / unit) * unit
