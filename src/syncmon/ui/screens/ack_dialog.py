@@ -51,6 +51,17 @@ class AckTarget:
     shared: bool  # an Alertmanager silence, seen by every dashboard
 
 
+class Choice(RadioButton):
+    """A radio button whose mark is a glyph, on or blank, not only a colour: the choice
+    reads the same under NO_COLOR and in a 16-colour terminal."""
+
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "●" if self.value else " "
+        super().watch_value()
+
+
 def parse_ack_duration(text: str) -> timedelta:
     """A typed duration (`90m`, `2h`); ValueError saying what is wrong."""
     value = parse_duration(text.strip())
@@ -79,7 +90,7 @@ class AckDialog(ModalScreen[AckRequest | None]):
                 yield Static(Text("for how long", style="bold"))
                 with RadioSet(id="ack-duration"):
                     for index, (label, _) in enumerate(CHOICES):
-                        yield RadioButton(label, value=index == 0)
+                        yield Choice(label, value=index == 0)
                 yield Input(placeholder="typed duration, e.g. 90m or 2h", id="ack-typed")
                 yield Input(placeholder="comment (optional): what you are doing", id="ack-comment")
                 yield Static("", id="ack-error", classes="error")
