@@ -22,6 +22,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 
+async def _async(function: Callable[..., object], *args: object) -> object:
+    return function(*args)
+
+
 async def median_seconds(runs: int, call: Callable[[], Awaitable[object]]) -> float:
     times = []
     for _ in range(runs):
@@ -36,8 +40,10 @@ async def main(runs: int) -> None:
 
     from syncmon.config.loader import load_config
     from syncmon.config.settings import Settings, packaged_config
+    from syncmon.core.timeline import walk_many
     from syncmon.demo.backend import DemoBackend
     from syncmon.engine import Engine
+    from syncmon.sources.past import _history_query
     from syncmon.ui.app import create_app
     from syncmon.ui.panels.alerts import AlertsTable
     from syncmon.ui.screens.alert_detail import AlertDetailScreen
@@ -63,6 +69,20 @@ async def main(runs: int) -> None:
                 runs, lambda: engine.timeline(now - timedelta(hours=24), now)
             )
             print(f"Engine.timeline (24 h, shipped rules): {seconds * 1000:.0f} ms")
+            assert engine.database is not None
+            rules = [r for r in settings.rules if r.has_history]
+            query = _history_query(rules, now - timedelta(hours=24), now)
+            fetched = await engine.database.fetch_history(query, timeout=30)
+            seconds = await median_seconds(
+                runs,
+                lambda: engine.database.fetch_history(query, timeout=30),  # type: ignore[union-attr]
+            )
+            print(f"  of which the statement (per-bucket sums, 24 h): {seconds * 1000:.0f} ms")
+            seconds = await median_seconds(
+                runs,
+                lambda: _async(walk_many, rules, fetched.history, now - timedelta(hours=24), now),
+            )
+            print(f"  of which the walk ({len(rules)} rules, 30 s grid): {seconds * 1000:.0f} ms")
             rule = next(r for r in settings.rules if r.has_history)
             for span in (timedelta(minutes=40), timedelta(hours=12)):
                 seconds = await median_seconds(

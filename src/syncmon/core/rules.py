@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from syncmon.core.conditions import Condition, comparisons
 from syncmon.core.metrics import MetricDef, Source
@@ -34,14 +35,14 @@ class AlertRule:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property  # asked at every point of every history walk: computed once
     def metrics(self) -> list[MetricDef]:
         seen: dict[str, MetricDef] = {}
         for comparison in comparisons(self.condition):
             seen.setdefault(comparison.metric.name, comparison.metric)
         return list(seen.values())
 
-    @property
+    @cached_property
     def sources(self) -> set[Source]:
         return {metric.source for metric in self.metrics}
 

@@ -54,7 +54,8 @@ class AlertDetailScreen(Screen[None]):
         super().__init__()
         self.rule = rule
         self.episode = episode  # None: the live alert
-        self._loaded_for: object = ...
+        self._loaded_for: tuple[object, ...] | None = None  # the episode last read
+        self._drawn: dict[str, object] = {}  # what each part was drawn from
         self.context: EpisodeContext | None = None
 
     @property
@@ -93,29 +94,34 @@ class AlertDetailScreen(Screen[None]):
         live = self.episode is None or self.episode.id == tracker.episode_id
         row = next((r for r in app.view.alerts.rows if r.rule == self.rule.name), None)
         ack = app.acks.ack_for(self.rule)
+        shown_ack = ack_view(ack, app.clock()) if ack is not None and live else None
+        delivery = app.deliveries.last.get(self.rule.name) if live else None
         episode_id = self.episode.id if self.episode else tracker.episode_id
-        table = facts(
-            self.rule,
-            row,
-            episode_id,
-            moment,
-            ack_view(ack, app.clock()) if ack is not None and live else None,
-            app.deliveries.last.get(self.rule.name) if live else None,
-            app.acks.shared,
-            current=live,
-        )
-        self.query_one("#alert-detail-facts", Static).update(table)
+        parts = (row, episode_id, moment, shown_ack, delivery, app.acks.shared, live)
+        if self._changed("facts", parts):  # the view is published often; redraw on change
+            table = facts(self.rule, *parts[:-1], current=live)
+            self.query_one("#alert-detail-facts", Static).update(table)
         what = "live"
         if self.episode is not None:
             what = "a past episode"
         elif app.schedule.at is not None:
             what = f"at {clock(app.schedule.at)}"
         title = Text.assemble(("alert detail", "bold"), f" · {self.rule.name} · {what}")
-        self.query_one("#alert-detail-title", Static).update(title)
+        if self._changed("title", title.plain):
+            self.query_one("#alert-detail-title", Static).update(title)
+        if not self.rule.has_history:
+            self._show_endpoint(moment)  # this dashboard's own polls: follow them
+            return
         key = (episode_id, moment.since)
         if key != self._loaded_for:
             self._loaded_for = key
             self.reread()
+
+    def _changed(self, part: str, value: object) -> bool:
+        if self._drawn.get(part, ...) == value:
+            return False
+        self._drawn[part] = value
+        return True
 
     # --- the chart and what changed, through the engine ---------------------------------------
     def reread(self) -> None:
@@ -134,7 +140,9 @@ class AlertDetailScreen(Screen[None]):
     def _show_endpoint(self, moment: Moment) -> None:
         app = self.syncmon
         since = moment.since.at if moment.since else None
-        self._changes(endpoint_changes(app.endpoint_log, since, app.schedule.at is not None))
+        text = endpoint_changes(app.endpoint_log, since, app.schedule.at is not None)
+        if self._changed("endpoints", text):
+            self._changes(text)
         self.query_one(SeriesChart).display = False
 
     @work(exclusive=True, group="alert-detail")
@@ -166,6 +174,7 @@ class AlertDetailScreen(Screen[None]):
 
     def action_reread(self) -> None:
         self._changes(Text("reading…", style="dim"))
+        self._drawn.pop("endpoints", None)
         self.reread()
 
     def action_acknowledge(self) -> None:
