@@ -331,3 +331,27 @@ def test_typed_durations_are_checked() -> None:
     for bad in ("", "soon", "0s", "8d"):
         with pytest.raises(ValueError):
             parse_ack_duration(bad)
+
+
+def _reversed(app: SyncmonApp, rule: str) -> bool:
+    """Whether the alerts list's row of `rule` is drawn in reverse video (its name cell)."""
+    region = app.screen.query_one("#alerts-list").region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    for strip in strips:  # the list's rows only (the status block also names alerts)
+        if rule in strip.text:
+            cells = [seg for seg in strip if rule[:8] in seg.text]
+            return bool(cells) and all(seg.style is not None and seg.style.reverse for seg in cells)
+    raise AssertionError(f"no row for {rule}")
+
+
+@SIZES
+async def test_the_selected_row_is_reverse_video_focused_or_not(size, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = history_app()
+    async with app.run_test(size=size) as pilot:
+        await polled(pilot)
+        await select(pilot, RULE)
+        assert _reversed(app, RULE) and not _reversed(app, "Plaid API Errors")
+        app.screen.set_focus(None)  # the list without focus: still reverse, never only dim
+        await pilot.pause()
+        assert _reversed(app, RULE) and not _reversed(app, "Plaid API Errors")

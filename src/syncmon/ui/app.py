@@ -53,6 +53,7 @@ from syncmon.ui.screens.alert_detail import AlertDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
+from syncmon.ui.screens.quit_guard import QuitDialog, unsent_drafts
 from syncmon.ui.screens.timeline import TimelineScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
@@ -71,7 +72,7 @@ class SyncmonApp(App[int]):
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_asking", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
     # Textual types these as `ClassVar[...] | None`, which no annotation here can repeat
@@ -412,6 +413,14 @@ class SyncmonApp(App[int]):
                 self.count_conflicts()
 
         self.push_screen(ConflictsScreen(self.conflicts, self.clock), back)
+
+    def action_quit_asking(self) -> None:
+        """`ctrl+c`: quit, unless a merge draft was never sent (then ask; twice quits)."""
+        drafts = unsent_drafts(self.screen_stack)
+        if not drafts or isinstance(self.screen, QuitDialog):
+            self.exit()
+            return
+        self.push_screen(QuitDialog(drafts), lambda yes: self.exit() if yes else None)
 
     def action_alert_detail(self) -> None:
         """`enter` on an alert: its detail screen (the same evaluation the list shows)."""
