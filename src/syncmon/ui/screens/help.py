@@ -19,7 +19,7 @@ KEYS = (
     ("Everywhere", ""),
     ("escape", "go back / cancel (every screen and dialog)"),
     ("q", "go back; on the dashboard: quit"),
-    ("ctrl+c", "quit, from anywhere"),
+    ("ctrl+c", "quit, from anywhere (asks first over an unsent merge draft)"),
     ("?", "this help"),
     ("ctrl+p", "command palette"),
     ("Dashboard", ""),
@@ -31,6 +31,11 @@ KEYS = (
     ("a", "acknowledge the selected firing alert; on an acked one: un-acknowledge"),
     ("↑ ↓ / tab", "select an alert / move between panels"),
     ("page up/down", "scroll the panels"),
+    ("Alert detail, timeline, acknowledge", ""),
+    ("enter", "on an alert: its detail (what changed at since); on an episode: its detail"),
+    ("t", "timeline: every rule's episodes of the last 24 h (12 h either side of --at)"),
+    ("a", "acknowledge (list or detail): until resolved, 1 h, 4 h or typed; a comment"),
+    ("r", "on the detail or timeline: read the history again"),
     ("Conflicts", ""),
     ("enter", "show local / remote / base side by side"),
     ("l / r", "keep local / keep remote (the dialog lists what is discarded)"),
@@ -41,11 +46,6 @@ KEYS = (
     ("escape", "back to the conflict; your draft is kept"),
     ("Dialogs", ""),
     ("enter / escape", "confirm / cancel"),
-    ("Alert detail, timeline, acknowledge", ""),
-    ("enter", "on an alert: its detail (what changed at since); on an episode: its detail"),
-    ("t", "timeline: every rule's episodes of the last 24 h (12 h either side of --at)"),
-    ("a", "acknowledge: a dialog with duration (until resolved, 1 h, 4 h, typed) and comment"),
-    ("r", "on the detail or timeline: read the history again"),
 )
 LEGEND = (
     "Stale data is marked STALE with its age and the reason. Since: age (clock time); "
