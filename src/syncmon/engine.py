@@ -37,6 +37,7 @@ from syncmon.core.rules import ENDPOINT_LABEL, AlertRule, LabelSet
 from syncmon.history_search import search_since
 from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
 from syncmon.sources.health import EndpointResult, HealthPoller
+from syncmon.sources.past import EpisodeContext, Timeline, read_episode, read_timeline
 from syncmon.sources.queries import Interval, MetricsQuery, Series
 
 DEFAULT_WINDOW = timedelta(minutes=5)
@@ -306,6 +307,27 @@ class Engine:
             at.astimezone(UTC),
             self.settings.lookback,
             timeout=self.database_deadline if timeout is None else timeout,
+        )
+
+    async def timeline(self, start: datetime, end: datetime) -> Timeline:
+        """Every database rule's episodes in [start, end] (the dashboard's `t`, SPEC §17)."""
+        if self.database is None:
+            return Timeline(start, end, failed={r.name: NO_DATABASE for r in self.rules})
+        return await read_timeline(
+            self.database, list(self.rules), start, end, timeout=self.database_deadline
+        )
+
+    async def episode(self, rule: AlertRule, since: datetime, end: datetime) -> EpisodeContext:
+        """One episode's chart and what changed at its since (the detail screen)."""
+        if self.database is None:
+            return EpisodeContext(error=NO_DATABASE)
+        return await read_episode(
+            self.database,
+            rule,
+            since,
+            end,
+            self.settings.lookback,
+            timeout=self.database_deadline,
         )
 
     async def _poll_health(self, live: bool) -> list[EndpointResult] | None:

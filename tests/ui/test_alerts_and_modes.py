@@ -16,6 +16,7 @@ from syncmon.demo.backend import DemoBackend
 from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.messages import HealthPolled, PollFinished
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.views import CountsView
@@ -54,7 +55,9 @@ async def test_a_without_alertmanager_acks_locally_and_says_so(backend: DemoBack
         await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
         await wait_for(pilot, lambda: app.view.counts.firing == 1, what="counted")
         assert app.screen.query_one(AlertsTable).selected_rule() == key
-        await pilot.press("a")
+        await pilot.press("a")  # the dialog names the alert; enter acks until it resolves
+        await wait_for(pilot, lambda: isinstance(app.screen, AckDialog), what="the dialog")
+        await pilot.press("enter")
         ack = app.acks.ack_for(tracker.rule)
         assert ack is not None and not ack.shared and ack.by == "tester"
         await wait_for_text(pilot, "by tester (local)")
@@ -75,6 +78,8 @@ async def test_a_without_alertmanager_acks_locally_and_says_so(backend: DemoBack
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.view.counts == CountsView(firing=1, acked=0))
         await pilot.press("a")  # and it can be acknowledged again
+        await wait_for(pilot, lambda: isinstance(app.screen, AckDialog), what="the dialog")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.view.counts == CountsView(firing=0, acked=1))
 
         backend.set_endpoint("sync", "up")

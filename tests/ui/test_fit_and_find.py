@@ -17,7 +17,7 @@ from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
-from syncmon.ui.screens.quit_draft import QuitDraftScreen
+from syncmon.ui.screens.quit_guard import QuitDialog
 from syncmon.ui.views import ListKind
 from tests.ui.fixed_data import FROZEN
 from tests.ui.helpers import screen_text, wait_for, wait_for_text, wait_for_workers
@@ -289,13 +289,13 @@ async def test_ctrl_c_in_the_merge_editor_asks_before_losing_the_draft(
         await pilot.press("x")
         assert editor.has_unsent_draft
         await pilot.press("ctrl+c")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitDraftScreen), what="asked")
-        assert "has not been sent" in screen_text(app)
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="asked")
+        assert "unsent merge draft" in screen_text(app)
         await pilot.press("escape")  # keep editing: nothing lost
         await wait_for(pilot, lambda: app.screen is editor, what="back to the draft")
         assert not app._exit and editor.has_unsent_draft
         await pilot.press("ctrl+c")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitDraftScreen), what="asked")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="asked")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app._exit, what="quit")
 

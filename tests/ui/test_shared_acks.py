@@ -17,6 +17,7 @@ from syncmon.core.timefmt import minute_clock
 from syncmon.demo.backend import DemoBackend
 from syncmon.sinks.alertmanager import alert_labels, format_time
 from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.unack import UnackScreen
 from tests.integration.watch_support import (
     NEEDS_ALERTMANAGER,
@@ -77,6 +78,8 @@ async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_ba
     alice, pa, bob, pb = two
     assert alice.screen.query_one("AlertsTable").selected_rule() == RULE
     await pa.press("a")
+    await wait_for(pa, lambda: isinstance(alice.screen, AckDialog), what="the dialog")
+    await pa.press("enter")
     # Alertmanager holds one silence for exactly the alert's labels, made by alice
     made = await wait_for_value(pa, lambda: active_now(alertmanager), what="the silence")
     assert len(made) == 1
@@ -132,6 +135,8 @@ async def test_the_silence_syncmon_made_ends_when_the_alert_resolves(
 ) -> None:
     alice, pa, _, _ = two
     await pa.press("a")
+    await wait_for(pa, lambda: isinstance(alice.screen, AckDialog), what="the dialog")
+    await pa.press("enter")
     await wait_for_value(pa, lambda: active_now(alertmanager), what="the silence")
     backend.set_endpoint("sync", "up")
     tracker = alice.alerts.trackers[RULE]

@@ -16,6 +16,7 @@ from textual.widgets import TextArea
 
 from syncmon.core.metrics import Source
 from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
@@ -63,7 +64,9 @@ async def acked_stale_and_open(pilot) -> None:
     await pilot.press("r")
     await wait_for(pilot, lambda: app.polls >= 2, what="the failing poll")
     await wait_for_workers(pilot)
-    await pilot.press("a")  # the selected row: Endpoint Down
+    await pilot.press("a")  # the selected row: Endpoint Down; enter: until it resolves
+    await wait_for(pilot, lambda: isinstance(app.screen, AckDialog), what="the dialog")
+    await pilot.press("enter")
     await wait_for(pilot, lambda: app.view.counts.acked == 1, what="the ack")
     await wait_for_workers(pilot)
 

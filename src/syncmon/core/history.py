@@ -216,6 +216,10 @@ class _Window:
         return {v.name: v for v in values}
 
 
+SlidingWindow = _Window
+"""Public name for the timeline's walk (core/timeline.py), which slides the same sums."""
+
+
 _EDGE_SLACK = 1e-9  # bins are found with float logarithms: widen their edges a hair
 
 

@@ -190,6 +190,21 @@ class MetricsDatabase:
         result.seconds = time.perf_counter() - started
         return result
 
+    async def read(
+        self,
+        source: Source,
+        span: tuple[datetime, datetime],
+        statement: Callable[[WriterClock], sql.Statement],
+        *,
+        timeout: float | None = None,
+    ) -> Sequence[Row] | str:
+        """One more read-only statement on `source` (the detail screen's "what changed")
+        over `span`, in the same guarded transaction; the reason instead of rows."""
+        try:
+            return await self._run(source, span, statement, timeout)
+        except TableFailure as exc:
+            return str(exc)
+
     # -- one table ---------------------------------------------------------------------------
 
     async def _poll_table(

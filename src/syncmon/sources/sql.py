@@ -407,3 +407,45 @@ FROM (SELECT (SELECT max(timestamp) FROM {table}
              statement_timestamp() AS db_now) AS ahead
 LEFT JOIN main ON true"""
     return stmt
+
+
+@dataclass(frozen=True)
+class ChangesShape:
+    """An episode `[since, hi)` and the equal stretch before it `[lo, since)`: UTC bounds
+    (naive), read through the writers' clock like every other statement."""
+
+    lo: datetime
+    since: datetime
+    hi: datetime
+    limit: int = 12
+    schema: str = "public"
+    clock: WriterClock | None = None
+
+
+def changes_performance(shape: ChangesShape) -> Statement:
+    """What changed at since (the detail screen): per `error_message` of failed operations
+    and per `operation_type` (all and failed), the rows before and during the episode.
+    Each list is its `limit` largest during the episode; one scan of both stretches."""
+    stmt = Statement()
+    where, instant = _scan(stmt, shape.lo, shape.hi, shape.clock)
+    since = stmt.bind(shape.since, "timestamp")
+    limit = stmt.bind(shape.limit, "int")
+    table = qualified(shape.schema, "sync_performance_metrics")
+    rows = (
+        f"SELECT {instant} >= {since} AS during, success, operation_type, "
+        "CASE WHEN NOT success THEN left(coalesce(error_message, ''), 500) END AS message "
+        f"FROM {table} WHERE {where}"
+    )
+    counts = """count(*) FILTER (WHERE NOT during) AS before,
+            count(*) FILTER (WHERE during) AS during_n"""
+    failed = """count(*) FILTER (WHERE NOT during AND NOT success) AS failed_before,
+            count(*) FILTER (WHERE during AND NOT success) AS failed_during"""
+    stmt.sql = f"""WITH r AS MATERIALIZED ({rows})
+(SELECT 'message' AS kind, message AS key, {counts}, {failed}
+   FROM r WHERE NOT success GROUP BY message
+   ORDER BY during_n DESC, before DESC, message LIMIT {limit})
+UNION ALL
+(SELECT 'operation', operation_type, {counts}, {failed}
+   FROM r GROUP BY operation_type
+   ORDER BY during_n DESC, before DESC, operation_type LIMIT {limit})"""
+    return stmt

@@ -45,6 +45,8 @@ class LocalAck:
     at: datetime
     pending: bool = False  # a silence was asked for and not yet read back
     reason: str | None = None  # why this ack is local only
+    until: datetime | None = None  # a timed ack ends then, or when its alert resolves
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,31 @@ class AckBook:
         local = self.local.get(rule.key)
         if local is None:
             return None
-        return Ack(local.by, None, False, local.pending, local.reason)
+        return Ack(local.by, local.until, False, local.pending, local.reason)
 
     # --- changes ---------------------------------------------------------------------------
-    def acknowledge(self, rule: AlertRule, by: str, at: datetime) -> LocalAck:
-        """Record an ack here; pending when a silence will be asked for."""
-        ack = LocalAck(by, at, pending=self.shared, reason=None if self.shared else NO_ALERTMANAGER)
+    def acknowledge(
+        self,
+        rule: AlertRule,
+        by: str,
+        at: datetime,
+        *,
+        until: datetime | None = None,
+        comment: str = "",
+    ) -> LocalAck:
+        """Record an ack here; pending when a silence will be asked for. A timed ack
+        (`until`) ends then, or when the alert resolves, whichever comes first."""
+        reason = None if self.shared else NO_ALERTMANAGER
+        ack = LocalAck(by, at, self.shared, reason, until, comment)
         self.local[rule.key] = ack
         self.rules[rule.key] = rule  # the alert, with its labels, for read_silences
         return ack
+
+    def expire_local(self, now: datetime) -> None:
+        """Timed local acks whose time is up end (silences end in Alertmanager itself)."""
+        for name, ack in list(self.local.items()):
+            if ack.until is not None and ack.until <= now:
+                del self.local[name]
 
     def silence_failed(self, rule: AlertRule, reason: str) -> None:
         """Alertmanager refused or could not be reached: the ack stays, local, and says why."""

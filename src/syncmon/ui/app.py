@@ -33,6 +33,8 @@ from syncmon.evaluation import LiveAlerts
 from syncmon.redaction import describe_error, redact
 from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
+from syncmon.ui.deliveries import DeliveryLog
+from syncmon.ui.endpoint_log import EndpointLog
 from syncmon.ui.messages import (
     ConflictsLoaded,
     FilterChanged,
@@ -48,10 +50,13 @@ from syncmon.ui.ports import ConflictsPort, DashboardEngine
 from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
 from syncmon.ui.remote_feed import FeedChanged, RemoteFeed, apply_feed
 from syncmon.ui.schedule import PollPlan, PollSchedule
+from syncmon.ui.screens.ack_dialog import AckDialog, AckRequest, AckTarget
+from syncmon.ui.screens.alert_detail import AlertDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
-from syncmon.ui.screens.quit_draft import QuitDraftScreen
+from syncmon.ui.screens.quit_guard import QuitDialog, unsent_drafts
+from syncmon.ui.screens.timeline import TimelineScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.silences import SilenceKeeper
@@ -69,7 +74,7 @@ class SyncmonApp(App[int]):
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit_anywhere", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_asking", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
     # Textual types these as `ClassVar[...] | None`, which no annotation here can repeat
@@ -110,6 +115,8 @@ class SyncmonApp(App[int]):
         self.alerts = LiveAlerts(rules, self.engine)
         self.acks = AckBook(rules, alertmanagers)
         self.silences = SilenceKeeper(list(alertmanagers))
+        self.deliveries = DeliveryLog()  # the detail screen's "last delivery"
+        self.endpoint_log = EndpointLog()  # an endpoint rule's "what changed"
         self._charts = ChartsMemo()
         self.filters: dict[ListKind, str] = {}  # `/`, per list
         self._armed: dict[str, Timer] = {}
@@ -166,6 +173,7 @@ class SyncmonApp(App[int]):
             self.clock(),
             dict(self.filters),
         )
+        self.acks.expire_local(inputs.now)
         self.view = build_view(inputs, self._charts)
         due = self.schedule.overdue_at()
         if due != self._overdue_due:  # one timer, at the moment the numbers go stale
@@ -288,6 +296,8 @@ class SyncmonApp(App[int]):
             self.model.apply_health_error(message.error)
         elif message.endpoints is not None and self.model.endpoints is None:
             self._start_poll()
+        if message.endpoints is not None:
+            self.endpoint_log.record(message.endpoints, self.clock())
         self._arm("health", self.schedule.end_health(), self._start_health)
         self.publish()
 
@@ -318,9 +328,11 @@ class SyncmonApp(App[int]):
         self._tell(self.acks.apply_reads(message.reads))
         self.publish()
 
-    def action_acknowledge(self) -> None:
+    def action_acknowledge(self, rule_name: str | None = None) -> None:
+        """`a`: the alert named (detail screen) or selected (list): the ack dialog, or the
+        offer to un-acknowledge an acked one."""
         screen = self.dashboard
-        selected = screen.query_one(AlertsTable).selected_rule() if screen else None
+        selected = rule_name or (screen.query_one(AlertsTable).selected_rule() if screen else None)
         target = ack_target(selected, self.alerts.trackers, self.acks)
         if target is None:
             self._notify_plain(
@@ -332,9 +344,23 @@ class SyncmonApp(App[int]):
         if undo:
             self._offer_unack(rule)
             return
-        self.acks.acknowledge(rule, self.operator, self.clock())
+        row = next((r for r in self.view.alerts.rows if r.rule == rule.key), None)
+        since = f"{row.since_age} ago ({row.since_clock})" if row and row.since_age else None
+        dialog = AckDialog(AckTarget(rule.key, row.value if row else "—", since, self.acks.shared))
+        self.push_screen(dialog, lambda request: self._acknowledge(rule, request))
+
+    def _acknowledge(self, rule: AlertRule, request: AckRequest | None) -> None:
+        """The dialog answered: escape acks nothing; else the ack, timed or until resolved."""
+        tracker = self.alerts.trackers.get(rule.key)
+        if request is None or tracker is None or not tracker.firing:
+            if request is not None:
+                self._notify_plain(f"{rule.key} is no longer firing: nothing acknowledged")
+            return
+        now = self.clock()
+        until = now + request.duration if request.duration else None
+        self.acks.acknowledge(rule, self.operator, now, until=until, comment=request.comment)
         if self.acks.shared:
-            self.make_silences(rule)
+            self.make_silences(rule, until, request.comment)
         else:
             self._notify_plain(f"acknowledged {rule.key} as {self.operator} (local to this app)")
         self.publish()
@@ -346,6 +372,7 @@ class SyncmonApp(App[int]):
         def answered(yes: bool | None) -> None:
             if yes:
                 refs = self.acks.unacknowledge(rule)
+                self.deliveries.expiring(rule.key, refs)
                 if refs:
                     self.expire_silences(refs, quiet=False)
                 self._notify_plain(f"un-acknowledged {rule.key}")
@@ -354,11 +381,17 @@ class SyncmonApp(App[int]):
         self.push_screen(UnackScreen(rule.key, ack_view(ack, self.clock())), answered)
 
     @work(group="silence-writes")
-    async def make_silences(self, rule: AlertRule) -> None:
-        made = await self.silences.create_all(rule, self.operator, self.clock())
+    async def make_silences(
+        self, rule: AlertRule, until: datetime | None = None, comment: str = ""
+    ) -> None:
+        now = self.clock()
+        made = await self.silences.create_all(
+            rule, self.operator, now, until=until, comment=comment
+        )
         self.post_message(SilencesMade(rule, made))
 
     def on_silences_made(self, message: SilencesMade) -> None:
+        self.deliveries.made(message.rule.key, message.made, self.clock())
         tracker = self.alerts.trackers.get(message.rule.key)
         firing = tracker is not None and tracker.firing
         expire, notices = self.acks.apply_made(message.rule, message.made, firing)
@@ -373,6 +406,7 @@ class SyncmonApp(App[int]):
         self.post_message(SilencesExpired(await self.silences.expire_all(refs), quiet))
 
     def on_silences_expired(self, message: SilencesExpired) -> None:
+        self.deliveries.expired(message.results, self.clock())
         self._tell(self.acks.apply_expired(message.results, message.quiet))
         self.read_silences()
         self.publish()
@@ -432,17 +466,26 @@ class SyncmonApp(App[int]):
             self.filters.pop(message.kind, None)
         self.publish()
 
-    def action_quit_anywhere(self) -> None:
-        """`ctrl+c` quits from anywhere, asking first only over an unsent merge draft."""
-        if getattr(self.screen, "has_unsent_draft", False):
-
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.exit()
-
-            self.push_screen(QuitDraftScreen(), answered)
+    def action_quit_asking(self) -> None:
+        """`ctrl+c`: quit, unless a merge draft was never sent (then ask; twice quits)."""
+        drafts = unsent_drafts(self.screen_stack)
+        if not drafts or isinstance(self.screen, QuitDialog):
+            self.exit()
             return
-        self.exit()
+        self.push_screen(QuitDialog(drafts), lambda yes: self.exit() if yes else None)
+
+    def action_alert_detail(self) -> None:
+        """`enter` on an alert: its detail screen (the same evaluation the list shows)."""
+        screen = self.dashboard
+        name = screen.query_one(AlertsTable).selected_rule() if screen else None
+        tracker = self.alerts.trackers.get(name or "")
+        if tracker is not None:
+            self.push_screen(AlertDetailScreen(tracker.rule))
+
+    def action_timeline(self) -> None:
+        """`t`: every rule's episodes of the last 24 h (or the 24 h before --at)."""
+        if not isinstance(self.screen, TimelineScreen):
+            self.push_screen(TimelineScreen())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from syncmon.core.conflicts import Conflict, Resolution, ResolveOutcome
+from syncmon.core.rules import AlertRule
 from syncmon.engine import PollRequest, Snapshot
 from syncmon.evaluation import SinceFinder
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
+from syncmon.sources.past import EpisodeContext, Timeline
 
 
 class DashboardEngine(SinceFinder, Protocol):
     async def poll(self, request: PollRequest | None = None) -> Snapshot: ...
 
     async def poll_health(self) -> list[EndpointResult] | None: ...
+
+    async def timeline(self, start: datetime, end: datetime) -> Timeline: ...
+
+    async def episode(self, rule: AlertRule, since: datetime, end: datetime) -> EpisodeContext: ...
 
     async def close(self) -> None: ...
 

@@ -43,13 +43,25 @@ class SilenceKeeper:
         except Exception as exc:
             return SilenceRead(url, None, describe_error(exc))
 
-    async def create(self, url: str, rule: AlertRule, by: str, now: datetime) -> SilenceMade:
+    async def create(
+        self,
+        url: str,
+        rule: AlertRule,
+        by: str,
+        now: datetime,
+        *,
+        until: datetime | None = None,
+        comment: str = "",
+    ) -> SilenceMade:
+        """A silence until `until` (a timed ack) or the ceiling; the engineer's comment
+        follows the marker that tells syncmon's own silences apart."""
+        text = f"{ACK_COMMENT} {by}" + (f": {comment}" if comment else "")
         try:
             silence_id = await self._client(url).create_silence(
                 alert_labels(rule),
-                ends_at=now + SILENCE_CEILING,
+                ends_at=until if until is not None else now + SILENCE_CEILING,
                 created_by=by,
-                comment=f"{ACK_COMMENT} {by}",
+                comment=text,
             )
         except Exception as exc:
             return SilenceMade(url, None, describe_error(exc))
@@ -70,8 +82,17 @@ class SilenceKeeper:
     async def read_all(self) -> list[SilenceRead]:
         return list(await asyncio.gather(*(self.read(url) for url in self.urls)))
 
-    async def create_all(self, rule: AlertRule, by: str, now: datetime) -> list[SilenceMade]:
-        return list(await asyncio.gather(*(self.create(url, rule, by, now) for url in self.urls)))
+    async def create_all(
+        self,
+        rule: AlertRule,
+        by: str,
+        now: datetime,
+        *,
+        until: datetime | None = None,
+        comment: str = "",
+    ) -> list[SilenceMade]:
+        made = (self.create(u, rule, by, now, until=until, comment=comment) for u in self.urls)
+        return list(await asyncio.gather(*made))
 
     async def expire_all(self, refs: list[SilenceRef]) -> list[tuple[SilenceRef, str | None]]:
         return [(ref, await self.expire(*ref)) for ref in refs]

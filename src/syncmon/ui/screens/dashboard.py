@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, ListView
 
 from syncmon.ui import views
 from syncmon.ui.messages import FilterChanged
@@ -53,6 +53,7 @@ class DashboardScreen(Screen[None]):
         Binding("a", "app.acknowledge", "ack"),
         Binding("slash", "open_filter", "filter", key_display="/"),
         Binding("escape", "clear_filter", "clear filter", show=False),
+        Binding("t", "app.timeline", "timeline", show=False),  # in help: the footer is full at 80
         Binding("pagedown", "scroll_body(1)", "scroll", show=False, priority=True),
         Binding("pageup", "scroll_body(-1)", "scroll", show=False, priority=True),
     ]
@@ -212,6 +213,11 @@ class DashboardScreen(Screen[None]):
 
     def compute_charts(self) -> views.ChartsView:
         return self.view.charts
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        """`enter` on an alert opens its detail screen."""
+        if event.list_view.id == "alerts-list":
+            self.app.call_later(self.app.run_action, "alert_detail")
 
     def action_scroll_body(self, direction: int) -> None:
         """Page the panels without a mouse, whichever panel has focus."""
