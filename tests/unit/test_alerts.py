@@ -141,7 +141,24 @@ def test_check_without_for_fires_even_when_since_is_the_next_grid_point() -> Non
     r = rule()
     verdict = check_verdict(r, TRUE, T0, Since(T0 + 20 * S))
     assert verdict.state is AlertState.FIRING
-    assert verdict.since == Since(T0 + 20 * S)
+    # the first step: since is this check, never after it; the id is the grid point's
+    assert verdict.since == Since(T0, grid=T0 + 20 * S)
+    assert verdict.since is not None and verdict.since.at == T0
+    assert verdict.episode == episode_id(r, T0 + 20 * S) != episode_id(r, T0)
+
+
+def test_check_in_an_episodes_first_step_is_pending_since_the_check() -> None:
+    r = rule(for_=20 * S)
+    for evaluated_at in (T0 + 2 * S, T0 + 15 * S):  # two checks within one grid step
+        verdict = check_verdict(r, TRUE, evaluated_at, Since(T0 + 20 * S))
+        assert verdict.state is AlertState.PENDING
+        assert verdict.since == Since(evaluated_at, grid=T0 + 20 * S)
+        assert verdict.episode == episode_id(r, T0 + 20 * S)
+        assert "true for 0ms of 20s" in verdict.note
+    # bounded and seen carry over; a since at or before the evaluation is kept as found
+    clamped = check_verdict(r, TRUE, T0, Since(T0 + 20 * S, bounded=True)).since
+    assert clamped == Since(T0, bounded=True, grid=T0 + 20 * S)
+    assert check_verdict(r, TRUE, T0, Since(T0)).since == Since(T0)
 
 
 def test_check_states_without_a_run_carry_no_since_or_id() -> None:
@@ -376,3 +393,35 @@ def test_restored_after_starting_blind_but_not_for_a_run_seen_live() -> None:
     new = AlertTracker(rule())
     starting = new.update(TRUE, T0, Since(T0 + 20 * S))
     assert [(e.kind, e.restored) for e in starting] == [(EventKind.FIRING, False)]
+
+
+def test_a_first_step_since_is_the_evaluation_and_the_id_the_grid_points() -> None:
+    """SPEC §15: a since never lies after the evaluation; §4.1: the id is the same for two
+    processes that first saw the episode at different moments within its first step."""
+    r = rule(for_=20 * S)
+    grid = T0 + 30 * S
+    early, late = AlertTracker(r), AlertTracker(r)
+    [one] = early.update(TRUE, T0 + 5 * S, Since(grid))
+    [two] = late.update(TRUE, T0 + 25 * S, Since(grid))
+    assert (one.kind, one.since, one.restored) == (
+        EventKind.PENDING,
+        Since(T0 + 5 * S, grid=grid),
+        False,
+    )
+    assert two.since == Since(T0 + 25 * S, grid=grid)
+    assert early.since == T0 + 5 * S and late.since == T0 + 25 * S
+    assert one.episode == two.episode == early.episode_id == episode_id(r, grid)
+    # a process that starts after the grid point held finds it, and agrees on the id
+    restarted = AlertTracker(r)
+    restarted.update(TRUE, grid + 10 * S, Since(grid))
+    assert restarted.episode_id == one.episode
+    # `for` counts from the reported since: 20 s after the evaluation that first saw it
+    assert early.update(TRUE, T0 + 24 * S) == []
+    [firing] = early.update(TRUE, T0 + 25 * S)
+    assert (firing.kind, firing.since, firing.episode) == (
+        EventKind.FIRING,
+        Since(T0 + 5 * S, grid=grid),
+        one.episode,
+    )
+    [resolved] = early.update(FALSE, T0 + 60 * S)
+    assert (resolved.kind, resolved.episode) == (EventKind.RESOLVED, one.episode)

@@ -1,6 +1,6 @@
-"""What `syncmon test` accepts as an expectation matches what the README documents (issue 16):
-a first-step since up to one grid step after `at` (database rules), never after `at` for a rule
-over endpoints; an `at` past the end of the case's series is an error at its position."""
+"""What `syncmon test` accepts as an expectation matches what the README documents: a since is
+never after `at` (SPEC §15: not even in an episode's first step, for any rule); an `at` past
+the end of the case's series is an error at its position."""
 
 from __future__ import annotations
 
@@ -29,25 +29,26 @@ tests:
 """
 
 
-def test_a_first_step_since_within_the_rules_step_after_at_is_accepted(tmp_path: Path) -> None:
-    # High Sync Failure Rate has no `for`: its grid is 30 s, so since can be at + 30s
+def test_a_since_at_at_is_accepted(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        CASE.format(at="5m", pending="", firing="{name: High Sync Failure Rate, since: 5m30s}"),
+        CASE.format(at="5m", pending="", firing="{name: High Sync Failure Rate, since: 5m}"),
     )
     [case] = load_test_file(path).cases
     [expectation] = case.expectations
     assert [(a.name, a.since) for a in expectation.firing] == [
-        ("High Sync Failure Rate", timedelta(minutes=5, seconds=30))
+        ("High Sync Failure Rate", timedelta(minutes=5))
     ]
 
 
-def test_a_since_more_than_a_step_after_at_cannot_be_true(tmp_path: Path) -> None:
+def test_a_database_rules_since_after_at_cannot_be_true(tmp_path: Path) -> None:
+    # High Sync Failure Rate's grid is 30 s: within one step after `at` is no longer accepted
+    # (a first-step since is the evaluation that saw it, README "Since when")
     found = problems(
         tmp_path,
-        CASE.format(at="5m", pending="", firing="{name: High Sync Failure Rate, since: 5m31s}"),
+        CASE.format(at="5m", pending="", firing="{name: High Sync Failure Rate, since: 5m1s}"),
     )
-    assert found == ["13:56: since: later than `at` + 30s (the rule's step), so it cannot be true"]
+    assert found == ["13:56: since: later than `at`, so it cannot be true"]
 
 
 def test_an_endpoint_rules_since_is_never_after_at(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from syncmon.core.conditions import Number, comparisons, evaluate
@@ -170,7 +170,8 @@ def check_verdict(
             return _verdict(rule, AlertState.FIRING, now, Since(evaluated_at, seen=True), notes)
         notes.insert(0, f"holds now, but its history is unreadable ({reason}): pending or firing?")
         return _verdict(rule, AlertState.ERROR, now, None, notes)
-    held = max(timedelta(0), evaluated_at - since.at)
+    since = since.at_most(evaluated_at)
+    held = evaluated_at - since.at
     if held >= rule.for_ or since.bounded:  # held the whole lookback, and for <= lookback
         return _verdict(rule, AlertState.FIRING, now, since, notes)
     notes.insert(0, f"condition true for {format_duration(held)} of {format_duration(rule.for_)}")
@@ -184,7 +185,7 @@ def _verdict(
     since: Since | None,
     notes: list[str],
 ) -> CheckVerdict:
-    episode = episode_id(rule, since.at) if since is not None else None
+    episode = episode_id(rule, since.identity) if since is not None else None
     return CheckVerdict(state, obs, since, "; ".join(notes), episode)
 
 
@@ -301,8 +302,8 @@ class AlertTracker:
                 return []
             self._enter(AlertState.FIRING, now)
             return [self._event(EventKind.FIRING, now, obs)]
-        self.since_info = found if isinstance(found, Since) else Since(now, seen=True)
-        self.episode_id = episode_id(self.rule, self.since_info.at)
+        self.since_info = found.at_most(now) if isinstance(found, Since) else Since(now, seen=True)
+        self.episode_id = episode_id(self.rule, self.since_info.identity)
         # Reported late: the run began before this process could read the rule's sources.
         restored = first_readable and not self.since_info.seen and self.since_info.at < now
         if self._held_long_enough(now):

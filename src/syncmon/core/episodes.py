@@ -19,11 +19,28 @@ class Since:
 
     `bounded`: it held for the whole lookback, so it started at `at` or earlier.
     `seen`: first seen by this process (endpoint rules have no history), not found.
+    `grid`: the grid point the history search found when it lay after the evaluation (an
+    episode's first step) and `at` was clamped to the evaluation time: the episode id
+    still comes from it, so processes that evaluated at different moments agree (§4.1).
     """
 
     at: datetime
     bounded: bool = False
     seen: bool = False
+    grid: datetime | None = None
+
+    @property
+    def identity(self) -> datetime:
+        """The moment the episode id is computed from: the same in every process."""
+        return self.grid or self.at
+
+    def at_most(self, evaluated_at: datetime) -> Since:
+        """This since, never after `evaluated_at` (SPEC §15: a since never lies after the
+        evaluation). A later one is the next grid point of an episode's first step: report
+        the evaluation that first saw it hold, keep the grid point for the id."""
+        if self.at <= evaluated_at:
+            return self
+        return Since(evaluated_at, self.bounded, self.seen, grid=self.identity)
 
 
 def episode_id(rule: AlertRule, since: datetime) -> str:

@@ -382,6 +382,7 @@ class SinceSearch:
 
     def _since(self, *, bounded: bool) -> Since:
         # No grid point held yet: the condition started within the last step, and the next
-        # grid point is the first every process will agree on.
+        # grid point is the first every process will agree on. It lies after the evaluation:
+        # consumers report the evaluation time and keep it for the episode id (at_most).
         start = self.last_true if self.last_true is not None else self.first_point + self.step
         return Since(datetime.fromtimestamp(start, UTC), bounded=bounded)

@@ -300,8 +300,8 @@ class AlertmanagerReceiver(Receiver):
             self._wake.set()
 
     def payload(self, now: datetime) -> list[dict[str, Any]]:
-        # startsAt is the episode's since; in an episode's first grid step that lies up to
-        # a step ahead (core/history.py), and Alertmanager rejects a start after the end.
+        # startsAt is the episode's since, never after its evaluation (SPEC §15); the min
+        # still guards it, as Alertmanager rejects a start after the end.
         alerts = [
             build_alert(
                 a.rule,

@@ -22,8 +22,6 @@ from syncmon.config.loader import (
 )
 from syncmon.config.yaml_source import LoadedYaml, Path, Problem, load_yaml
 from syncmon.core.durations import format_duration
-from syncmon.core.history import grid_step
-from syncmon.core.rules import AlertRule
 from syncmon.ruletest.case_values import CaseSeries, CaseValues
 from syncmon.ruletest.cases import Case, Expectation, ExpectedAlert, RuleTestFile
 from syncmon.ruletest.file_model import (
@@ -65,7 +63,6 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
             raise ConfigInvalid(reader.problems) from None
     config = reader.rule_files(model.rule_files, FsPath(filename).parent)
     names = [rule.name for rule in config.rules] if config else None
-    reader.lateness = {rule.name: since_lateness(rule) for rule in config.rules} if config else {}
     cases = [
         reader.case(i, case, model.evaluation_interval, names)
         for i, case in enumerate(model.tests)
@@ -76,13 +73,6 @@ def load_test_file(path: str | FsPath) -> RuleTestFile:
     return RuleTestFile(
         filename, config, model.evaluation_interval, tuple(c for c in cases if c is not None)
     )
-
-
-def since_lateness(rule: AlertRule) -> timedelta:
-    """How far after an evaluation a since can lie: a step of the rule's grid for a rule over
-    the database (in an episode's first step, since is the next grid point, README "Since
-    when"); none for a rule over endpoints, whose since is the evaluation that saw it."""
-    return timedelta(seconds=grid_step(rule)) if rule.has_history else timedelta(0)
 
 
 class _Salvaged(NamedTuple):
@@ -118,7 +108,6 @@ class _Reader:
         self.loaded = loaded
         self.filename = filename
         self.problems: list[Problem] = list(loaded.problems)
-        self.lateness: dict[str, timedelta] = {}  # rule name -> since_lateness
 
     def problem(self, path: Path, message: str, offset: int | None = None) -> None:
         """A problem at `path`'s value, or at the term `offset` characters into it."""
@@ -259,12 +248,9 @@ class _Reader:
         def alerts(key: str, given: list[ExpectedAlertModel]) -> tuple[ExpectedAlert, ...]:
             for k, alert in enumerate(given):
                 self.rule_name((*path, key, k, "name"), alert.name, rules)
-                late = self.lateness.get(alert.name, timedelta(0))
-                if alert.since is not None and alert.since > model.at + late:
-                    reach = f"`at` + {format_duration(late)} (the rule's step)" if late else "`at`"
+                if alert.since is not None and alert.since > model.at:  # SPEC §15
                     self.problem(
-                        (*path, key, k, "since"),
-                        f"since: later than {reach}, so it cannot be true",
+                        (*path, key, k, "since"), "since: later than `at`, so it cannot be true"
                     )
             return tuple(ExpectedAlert(a.name, a.since) for a in given)
 

@@ -64,7 +64,8 @@ def build_alert(
     generator_url: str | None = None,
 ) -> dict[str, Any]:
     """One entry of a POST /api/v2/alerts body (SPEC §7): the value and the episode's id are
-    annotations only; `startsAt` is the episode's since, the same from every watcher."""
+    annotations only; `startsAt` is the episode's since, the same from every watcher but in
+    an episode's first grid step (the evaluation that first saw it, README "Since when")."""
     annotations = {k: str(v) for k, v in rule.annotations.items()}
     annotations["value"] = value
     if episode:
