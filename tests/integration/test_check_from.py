@@ -106,23 +106,39 @@ async def test_endpoint_for_is_decided_from_the_watchers_history(tmp_path) -> No
             api.url,
         )
         try:
-            await wait_until(lambda: _in_state(port, "Endpoint Down", "pending"), timeout=20)
+            # one alert per endpoint (SPEC §15): sync's, among the four
+            await wait_until(lambda: _in_state(port, SYNC, "pending"), timeout=20)
             pending = await check_from(url, "--format", "json")
-            await wait_until(lambda: _in_state(port, "Endpoint Down", "firing"), timeout=20)
+            await wait_until(lambda: _in_state(port, SYNC, "firing"), timeout=20)
             firing = await check_from(url, "--format", "json")
         finally:
             stop(process)
-    before, after = json.loads(pending[1]), json.loads(firing[1])
-    assert before["alerts"][0]["state"] == "pending"  # the watcher has seen it for < 4s
+    before = _named(json.loads(pending[1]), SYNC)
+    after = _named(json.loads(firing[1]), SYNC)
+    assert before is not None and after is not None
+    assert before["state"] == "pending"  # the watcher has seen it for < 4s
     assert pending[0] == 0
-    assert after["alerts"][0]["state"] == "firing"  # and then for 4s: for is met, it pages
+    assert after["state"] == "firing"  # and then for 4s: for is met, it pages
     assert firing[0] == 2
-    assert after["alerts"][0]["since_seen"] is True
-    assert after["alerts"][0]["since"] == before["alerts"][0]["since"]  # one episode
+    assert after["since_seen"] is True
+    assert after["since"] == before["since"]  # one episode
+    assert after["labels"]["endpoint"] == "sync"
+
+
+SYNC = "Endpoint Down (sync)"
+
+
+def _named(report: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """An alert by its key, `Endpoint Down (sync)`: the rule's name and its endpoint."""
+    for a in (report or {}).get("alerts", []):
+        endpoint = a["labels"].get("endpoint")
+        if (f"{a['name']} ({endpoint})" if endpoint else a["name"]) == key:
+            return dict(a)
+    return None
 
 
 async def _in_state(port: int, name: str, wanted: str) -> bool:
-    return (alert(await state(port), name) or {}).get("state") == wanted
+    return (_named(await state(port), name) or {}).get("state") == wanted
 
 
 async def test_fails_over_in_order_to_the_next_watcher(seed_db: str, tmp_path) -> None:

@@ -26,6 +26,7 @@ async def test_a_four_hour_ack_with_a_comment_is_the_silence(
     backend.set_endpoint("sync", "down")
     app = dashboard(backend, alertmanager, "alice")
     async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: RULE in app.alerts.trackers, what="the sync alert")
         tracker = app.alerts.trackers[RULE]
         await wait_for(pilot, lambda: tracker.state is AlertState.FIRING, what="firing")
         await pilot.press("enter")  # the detail, then `a` from there

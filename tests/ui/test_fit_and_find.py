@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from syncmon.core.metrics import Source
 from syncmon.ui.app import SyncmonApp
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
@@ -110,6 +111,8 @@ async def test_an_empty_acknowledged_column_gives_its_width_to_names(
         assert "ack" not in keys, keys  # nobody acknowledged anything
         assert "High Sync Failure Rate" in screen_text(app)  # the longest name, whole
         await pilot.press("a")  # the selected row: the first, firing
+        await wait_for(pilot, lambda: isinstance(app.screen, AckDialog), what="the dialog")
+        await pilot.press("enter")  # until it resolves
         await wait_for(pilot, lambda: app.view.counts.acked == 1, what="the ack")
         await wait_for_workers(pilot)
         if size[0] >= 120:

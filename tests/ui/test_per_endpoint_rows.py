@@ -8,6 +8,7 @@ import pytest
 from syncmon.demo.backend import DemoBackend
 from syncmon.ui.app import create_app
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.views import CountsView
 from tests.ui.conftest import TOKEN
 from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
@@ -33,6 +34,8 @@ async def test_two_down_endpoints_are_two_rows_acked_apart(backend: DemoBackend)
         assert selected in (SYNC, REDIS)
         other = REDIS if selected == SYNC else SYNC
         await pilot.press("a")  # acknowledges the selected alert only
+        await wait_for(pilot, lambda: isinstance(app.screen, AckDialog), what="the dialog")
+        await pilot.press("enter")  # until it resolves
         await wait_for(pilot, lambda: app.view.counts == CountsView(firing=1, acked=1))
         assert app.acks.ack_for(app.alerts.trackers[selected].rule) is not None
         assert app.acks.ack_for(app.alerts.trackers[other].rule) is None

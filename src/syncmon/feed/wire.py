@@ -101,7 +101,8 @@ def _alert_json(tracker: AlertTracker, sets: list[SilenceSet]) -> dict[str, Any]
         "for_seconds": rule.for_.total_seconds(),
         "keep_firing_for_seconds": rule.keep_firing_for.total_seconds(),
         "min_samples": rule.min_samples,
-        "labels": dict(rule.labels),
+        "labels": dict(rule.all_labels),  # `endpoint` too: one alert per endpoint
+        "series": [[name, value] for name, value in rule.series],  # which alert of the rule
         "annotations": dict(rule.annotations),
         "state": tracker.state.value,
         "state_since": _time(tracker.state_since),
@@ -380,10 +381,22 @@ def _observation(o: Any) -> Observation | None:
     )
 
 
+def _series(value: Any) -> tuple[tuple[str, str], ...]:
+    """An alert's label set within its rule: `[["endpoint", "sync"]]`."""
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        for pair in value
+    ):
+        raise StateInvalid("series: expected a list of [name, value] pairs")
+    return tuple(sorted((str(k), str(v)) for k, v in value))
+
+
 def _alert(a: Any) -> RuleState:
     if not isinstance(a, dict):
         raise StateInvalid("alerts: expected objects")
     name = _get(a, "name", str)
+    series = _series(a.get("series", []))
+    labels = {k: v for k, v in _strings(a, "labels").items() if k not in dict(series)}
     try:
         rule = AlertRule(
             name=name,
@@ -394,8 +407,9 @@ def _alert(a: Any) -> RuleState:
             for_=_seconds(a, "for_seconds"),
             keep_firing_for=_seconds(a, "keep_firing_for_seconds"),
             min_samples=_get(a, "min_samples", int, optional=True),
-            labels=_strings(a, "labels"),
+            labels=labels,
             annotations=_strings(a, "annotations"),
+            series=series,
         )
         state = AlertState(_get(a, "state", str))
     except ValueError as exc:

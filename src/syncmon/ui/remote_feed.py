@@ -121,7 +121,7 @@ def trackers_of(state: WatcherState) -> dict[str, AlertTracker]:
         tracker.error = rule_state.error
         tracker.observation = rule_state.observation
         tracker.readable = rule_state.observation is not None
-        trackers[rule_state.rule.name] = tracker
+        trackers[rule_state.rule.key] = tracker
     return trackers
 
 
