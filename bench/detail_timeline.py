@@ -42,7 +42,7 @@ async def main(runs: int) -> None:
     from syncmon.config.settings import Settings, packaged_config
     from syncmon.core.timeline import walk_many
     from syncmon.demo.backend import DemoBackend
-    from syncmon.engine import Engine
+    from syncmon.engine.poll import Engine
     from syncmon.sources.past import _history_query
     from syncmon.ui.app import create_app
     from syncmon.ui.panels.alerts import AlertsTable

@@ -16,7 +16,7 @@ import asyncpg
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.metrics import TABLE_SOURCES, Source
-from syncmon.engine import Engine, PollRequest
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
 

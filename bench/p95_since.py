@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "src"))
 from syncmon.core.conditions import parse_condition  # noqa: E402
 from syncmon.core.rules import AlertRule, Severity  # noqa: E402
 from syncmon.embedded.postgres import EmbeddedPostgres  # noqa: E402
-from syncmon.history_search import search_since  # noqa: E402
+from syncmon.engine.history_search import search_since  # noqa: E402
 from syncmon.sources.database import HistoryResult, MetricsDatabase, MetricsResult  # noqa: E402
 from syncmon.sources.queries import HistoryQuery, Interval, MetricsQuery  # noqa: E402
 

@@ -24,8 +24,8 @@ from syncmon.core.metrics import (
     endpoint_metrics,
     performance_metrics,
 )
-from syncmon.engine import Snapshot, window_key
-from syncmon.evaluation import LiveAlerts, check_verdicts
+from syncmon.engine.evaluation import LiveAlerts, check_verdicts
+from syncmon.engine.poll import Snapshot, window_key
 
 W = timedelta(minutes=5)
 

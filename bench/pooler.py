@@ -28,7 +28,7 @@ from tests.integration.pgbouncer import PgBouncer
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.embedded.postgres import EmbeddedPostgres
-from syncmon.engine import Engine
+from syncmon.engine.poll import Engine
 
 RULES = """alerts:
   - {name: failures, condition: "sync_failure_rate > 5%", severity: critical}

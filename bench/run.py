@@ -36,7 +36,7 @@ from measure_db import (  # noqa: E402
     syncmon_vs_minimal,
 )
 
-from syncmon.engine import PollRequest  # noqa: E402
+from syncmon.engine.poll import PollRequest  # noqa: E402
 
 SHIPPED_CONFIG = REPO / "alerts.yaml"
 _METRICS = (

@@ -29,7 +29,7 @@ from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.durations import parse_duration
 from syncmon.embedded import schema_sql
 from syncmon.embedded.postgres import EmbeddedPostgres, free_port
-from syncmon.engine import Engine
+from syncmon.engine.poll import Engine
 from syncmon.headless.watch import Watcher, WatchOptions
 
 SCHEMA_SQL = schema_sql()

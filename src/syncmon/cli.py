@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from syncmon import __version__
+from syncmon.config.redaction import install_excepthook, redact
+from syncmon.core.exit_codes import ExitCode
 from syncmon.core.text import plural
-from syncmon.exit_codes import ExitCode
-from syncmon.pipes import guard_stdout
-from syncmon.redaction import install_excepthook, redact
+from syncmon.headless.pipes import guard_stdout
 
 if TYPE_CHECKING:
     from syncmon.config.settings import Settings
@@ -303,7 +303,7 @@ def _settings(args: argparse.Namespace) -> Settings | int:
 def _client_setup_problem(settings: Settings) -> str | None:
     """Build the API's TLS context now (it is cached for the clients): a CA bundle that
     cannot be read stops every command that talks to the API before anything starts."""
-    from syncmon import net
+    from syncmon.transport import net
 
     if not settings.api_url:
         return None

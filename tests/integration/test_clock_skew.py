@@ -10,7 +10,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from syncmon.engine import Engine, PollRequest
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources import database as database_module
 from tests.conftest import PgServer, create_database, drop_database
 from tests.integration.test_check_command import syncmon

@@ -8,7 +8,7 @@ import pytest
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.metrics import Source
 from syncmon.embedded.postgres import EmbeddedPostgres
-from syncmon.engine import Engine
+from syncmon.engine.poll import Engine
 from tests.conftest import SCHEMA_SQL
 from tests.integration.rows import Op, insert_operations
 

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from syncmon.core.episodes import episode_id
-from syncmon.engine import Engine
+from syncmon.engine.poll import Engine
 from syncmon.headless.watch import Watcher, WatchOptions
 from tests.conftest import PgServer, create_database, drop_database
 from tests.integration.test_check_command import syncmon

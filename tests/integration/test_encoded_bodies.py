@@ -11,10 +11,10 @@ import zlib
 
 import pytest
 
-from syncmon import net
 from syncmon.core.metrics import EndpointStatus
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictsClient
 from syncmon.sources.health import HealthPoller
+from syncmon.transport import net
 from tests.integration.http_endpoints import (
     SECURITY_HEADERS,
     Behaviour,

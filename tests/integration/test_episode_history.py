@@ -13,7 +13,7 @@ import pytest
 
 from syncmon.core.alerts import Verdict
 from syncmon.core.episodes import Since, episode_id
-from syncmon.engine import Engine
+from syncmon.engine.poll import Engine
 from syncmon.sources.past import stretches
 from tests.conftest import PgServer, create_database, drop_database
 from tests.integration.incident import INCIDENT_RULE, RULE_NAME

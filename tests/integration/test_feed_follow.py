@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syncmon.engine import Snapshot
+from syncmon.engine.poll import Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState, encode
 from tests.integration.http_endpoints import EndpointServer, Writer

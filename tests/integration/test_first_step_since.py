@@ -15,8 +15,8 @@ import pytest
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.episodes import Since, episode_id
-from syncmon.engine import Engine, PollRequest
-from syncmon.evaluation import LiveAlerts
+from syncmon.engine.evaluation import LiveAlerts
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.headless.check import evaluate
 from tests.integration.rows import Op, insert_operations
 from tests.integration.watch_support import settings_for, write_config

@@ -201,7 +201,7 @@ async def test_poller_survives_many_hostile_polls() -> None:
 def test_tls_is_verified_for_https_and_never_skipped() -> None:
     import ssl
 
-    from syncmon.net import tls_context
+    from syncmon.transport.net import tls_context
 
     verified = tls_context("https://api.example.com", True)
     assert verified.verify_mode is ssl.CERT_REQUIRED and verified.check_hostname
@@ -214,7 +214,7 @@ def test_tls_is_verified_for_https_and_never_skipped() -> None:
 
 async def test_engine_polls_health_apart_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from syncmon.config.settings import Overrides, resolve_settings
-    from syncmon.engine import Engine, PollRequest
+    from syncmon.engine.poll import Engine, PollRequest
 
     (tmp_path / "a.yaml").write_text("alerts: []\n")
     routes = healthy_routes()

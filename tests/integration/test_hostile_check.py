@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from syncmon.config.settings import Overrides, resolve_settings
-from syncmon.engine import Engine, PollRequest
+from syncmon.engine.poll import Engine, PollRequest
 from tests.integration.http_endpoints import EndpointServer, answer, healthy_routes
 from tests.integration.rows import Op, insert_operations
 from tests.integration.test_check_command import SHIPPED, check_json, syncmon

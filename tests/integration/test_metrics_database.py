@@ -10,7 +10,7 @@ import pytest
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.metrics import Source
-from syncmon.engine import Engine, PollRequest
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
 from tests.conftest import PgServer, create_database, drop_database

@@ -15,7 +15,7 @@ from syncmon.core.conditions import parse_condition
 from syncmon.core.episodes import Since
 from syncmon.core.history import grid_step
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.history_search import search_since, window_metrics
+from syncmon.engine.history_search import search_since, window_metrics
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
 from tests.integration.rows import Op, insert_operations

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from syncmon.config.loader import ConfigInvalid, load_config_text
+from syncmon.config.redaction import MASK, redact, redact_json, register_secret
 from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.core.durations import parse_duration
 from syncmon.headless.events import event_line
-from syncmon.redaction import MASK, redact, redact_json, register_secret
 from syncmon.sinks.alertmanager import build_alert
 from tests.integration.http_endpoints import EndpointServer, answer, healthy_routes
 from tests.integration.test_check_command import syncmon

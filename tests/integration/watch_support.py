@@ -250,7 +250,7 @@ class RunningWatcher:
     """An in-process `Watcher` on a real engine, stopped by the test like SIGTERM would."""
 
     def __init__(self, settings: Settings, **options: Any) -> None:
-        from syncmon.engine import Engine
+        from syncmon.engine.poll import Engine
         from syncmon.headless.receivers import RetryPolicy
         from syncmon.headless.watch import Watcher, WatchOptions
 

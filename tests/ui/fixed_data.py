@@ -20,7 +20,7 @@ from syncmon.core.metrics import (
     performance_metrics,
 )
 from syncmon.core.rules import AlertRule
-from syncmon.engine import ChartSeries, PollRequest, Snapshot, window_key
+from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot, window_key
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
 

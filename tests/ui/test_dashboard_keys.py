@@ -170,7 +170,7 @@ async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
 ) -> None:
     from datetime import timedelta
 
-    from syncmon.engine import Engine
+    from syncmon.engine.poll import Engine
 
     requests = []
     real_poll = Engine.poll

@@ -14,7 +14,7 @@ import pytest
 from rich.text import Text
 from textual.widget import Widget
 
-from syncmon.engine import PollRequest, Snapshot
+from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.panels.header import Freshness
 from tests.ui.fixed_data import FixedConflicts, FixedEngine, MovableClock

@@ -51,7 +51,7 @@ def test_every_core_module_imports_no_io_and_no_ui() -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "syncmon.engine",
+        "syncmon.engine.poll",
         "syncmon.headless.check",
         "syncmon.headless.report",
         "syncmon.headless.watch_command",

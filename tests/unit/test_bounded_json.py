@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncmon.bounded_json import (
+from syncmon.transport.bounded_json import (
     MAX_DEPTH,
     JsonRejected,
     OutOfRange,
@@ -13,7 +13,7 @@ from syncmon.bounded_json import (
     first_out_of_range,
     nesting_depth,
 )
-from syncmon.net import FailureKind, failure_kind
+from syncmon.transport.net import FailureKind, failure_kind
 
 
 def test_a_2kb_body_nested_1100_levels_is_rejected_not_a_recursion_error() -> None:

@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from syncmon.config.loader import ConfigInvalid, load_config, load_config_text
+from syncmon.config.redaction import redact
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.rules import Severity
-from syncmon.redaction import redact
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_BLOCK = """\

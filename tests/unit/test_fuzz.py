@@ -16,7 +16,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncmon.bounded_json import MAX_DEPTH, JsonRejected, decode
 from syncmon.config.loader import ConfigInvalid, load_config_bytes
 from syncmon.core.conditions import (
     THRESHOLD_RANGES,
@@ -28,6 +27,7 @@ from syncmon.core.conditions import (
 from syncmon.core.durations import MAX_DURATION, DurationError, parse_duration
 from syncmon.core.metrics import CATALOGUE as METRICS
 from syncmon.sources.health import MAX_BODY, classify
+from syncmon.transport.bounded_json import MAX_DEPTH, JsonRejected, decode
 
 # CI is derandomized (the same examples every run: a red CI means a change broke
 # something); `HYPOTHESIS_PROFILE=deep` explores at random and at length.

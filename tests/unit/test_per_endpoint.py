@@ -12,8 +12,8 @@ from syncmon.config.loader import ConfigInvalid, load_config_text
 from syncmon.core.alerts import AlertState, EventKind
 from syncmon.core.episodes import episode_id
 from syncmon.core.metrics import EndpointAggregates, EndpointStatus, Source, endpoint_metrics
-from syncmon.engine import Snapshot, window_key
-from syncmon.evaluation import LiveAlerts
+from syncmon.engine.evaluation import LiveAlerts
+from syncmon.engine.poll import Snapshot, window_key
 from syncmon.headless.events import event_record
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.sinks.alertmanager import alert_labels, build_alert

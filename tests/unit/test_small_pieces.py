@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syncmon.config.redaction import mask_dsn, redact, register_secret
 from syncmon.core.durations import DurationError, format_duration, parse_duration, parse_time_point
 from syncmon.core.metrics import (
     ConflictAggregates,
@@ -18,7 +19,6 @@ from syncmon.core.metrics import (
     performance_metrics,
 )
 from syncmon.core.text import sanitize
-from syncmon.redaction import mask_dsn, redact, register_secret
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -168,7 +168,7 @@ def test_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-un
     script = tmp_path / "boom.py"
     script.write_text(
         "import asyncpg.connect_utils as cu\n"
-        "from syncmon.redaction import install_excepthook, register_secret\n"
+        "from syncmon.config.redaction import install_excepthook, register_secret\n"
         "install_excepthook()\n"
         "register_secret('pw-registered-1')\n"
         "fields = cu._ConnectionParameters._fields\n"
@@ -188,7 +188,7 @@ def test_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-un
 def test_log_lines_are_redacted() -> None:
     import logging
 
-    from syncmon.redaction import RedactingFormatter
+    from syncmon.config.redaction import RedactingFormatter
 
     record = logging.LogRecord(
         "x", logging.ERROR, __file__, 1, "db postgresql://mon:pw-log-3@h/db failed", None, None

@@ -14,7 +14,7 @@ from syncmon.config.loader import load_config_text
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import MetricValue, Source, Unit
 from syncmon.core.rules import AlertRule
-from syncmon.engine import PollRequest, Snapshot, window_key
+from syncmon.engine.poll import PollRequest, Snapshot, window_key
 from syncmon.headless.receivers import ActiveAlert
 from syncmon.headless.watch import Watcher, WatchOptions
 

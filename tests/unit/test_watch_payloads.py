@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from syncmon.config.loader import load_config_text
+from syncmon.config.redaction import register_secret
 from syncmon.core.alerts import AlertEvent, EventKind, Observation, Verdict
 from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import Unit
@@ -17,7 +18,6 @@ from syncmon.headless.receivers import (
     display_url,
 )
 from syncmon.headless.watch import WatchOptions
-from syncmon.redaction import register_secret
 from syncmon.sinks.alertmanager import alert_labels, build_alert
 
 RULES = load_config_text(

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from syncmon.config.files import read_config_file
 from syncmon.config.models import DEFAULT_TARGETS, ConfigModel, RuleModel
+from syncmon.config.redaction import MASK, redact, register_secret
 from syncmon.config.series_checks import per_endpoint_problems
 from syncmon.config.yaml_source import KEY, LoadedYaml, Path, Problem, load_yaml, text_position
 from syncmon.core.conditions import Condition, ConditionError, parse_condition
 from syncmon.core.durations import format_duration
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.redaction import MASK, redact, register_secret
 
 MAX_CONFIG_BYTES = 1024 * 1024
 # Distinct rule windows one poll computes. Each window is a set of aggregates over the same

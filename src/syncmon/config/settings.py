@@ -18,9 +18,9 @@ from pydantic import SecretStr
 from syncmon.config.checks import api_url_problem, dsn_problem
 from syncmon.config.loader import Config, load_config
 from syncmon.config.models import DEFAULT_ENDPOINTS, INTERVAL_RANGE, PoolerMode
+from syncmon.config.redaction import dsn_location, mask_dsn, redact, register_secret
 from syncmon.core.durations import DurationError, format_duration, parse_duration
 from syncmon.core.rules import AlertRule
-from syncmon.redaction import dsn_location, mask_dsn, redact, register_secret
 
 ENV_CONFIG = "SYNCMON_CONFIG"
 ENV_API_URL = "SYNCMON_API_URL"

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from syncmon.config.redaction import redact
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.conditions import parse_condition
 from syncmon.core.episodes import Since
@@ -28,10 +29,9 @@ from syncmon.core.metrics import (
 )
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.silences import Silence, covering
-from syncmon.redaction import redact
 
 if TYPE_CHECKING:
-    from syncmon.engine import Snapshot
+    from syncmon.engine.poll import Snapshot
 
 SCHEMA = "syncmon.state/1"
 MAX_ITEMS = 10_000  # any list longer than this is not a watcher's state

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TextIO
 
 from syncmon.config.settings import Settings
-from syncmon.engine import Engine, PollRequest
-from syncmon.evaluation import check_verdicts
+from syncmon.engine.evaluation import check_verdicts
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.headless.report import (
     CheckReport,
     build_report,

@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from syncmon.config.redaction import redact
 from syncmon.core.alerts import AlertState, CheckVerdict, Observation, Verdict
 from syncmon.core.conditions import comparisons
 from syncmon.core.durations import format_duration
@@ -28,7 +29,6 @@ from syncmon.headless.report import (
     render_text,
     unknown_reasons,
 )
-from syncmon.redaction import redact
 
 RENDERERS = {"text": render_text, "json": render_json, "nagios": render_nagios}
 STATES = {AlertState.RESOLVED: AlertState.INACTIVE}  # just resolved is ok now

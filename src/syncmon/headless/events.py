@@ -7,12 +7,12 @@ import math
 from datetime import datetime
 from typing import Any
 
+from syncmon.config.redaction import redact, redact_json
 from syncmon.core.alerts import AlertEvent, EventKind, Observation
 from syncmon.core.episodes import since_text
 from syncmon.core.metrics import format_value
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_utc
-from syncmon.redaction import redact, redact_json
 
 
 def json_number(value: float | None) -> float | None:

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from syncmon.core.alerts import AlertEvent, AlertState, AlertTracker
 from syncmon.core.metrics import EndpointStatus
 from syncmon.core.rules import ENDPOINT_LABEL
-from syncmon.engine import Snapshot
+from syncmon.engine.poll import Snapshot
 from syncmon.headless.receivers import Receiver
 
 POLL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

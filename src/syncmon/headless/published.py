@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from syncmon.config.redaction import describe_error
 from syncmon.core.alerts import AlertTracker
-from syncmon.engine import ChartSeries, PollRequest, Snapshot
+from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot
 from syncmon.feed.wire import SilenceSet, encode
 from syncmon.headless.serve import StateServer
-from syncmon.redaction import describe_error
 
 if TYPE_CHECKING:
     from syncmon.headless.watch import WatchOptions

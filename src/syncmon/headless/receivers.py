@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from syncmon import net
 from syncmon.core.rules import AlertRule
 from syncmon.sinks.alertmanager import (
     AlertmanagerClient,
     AlertmanagerError,
     build_alert,
 )
+from syncmon.transport import net
 
 log = logging.getLogger("syncmon.watch")
 

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from syncmon.config.redaction import redact, redact_json
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
 from syncmon.core.episodes import since_age, since_clock, since_text
+from syncmon.core.exit_codes import ExitCode
 from syncmon.core.metrics import (
     TABLE_SOURCES,
     EndpointStatus,
@@ -23,12 +25,10 @@ from syncmon.core.metrics import (
 from syncmon.core.rules import AlertRule, Severity
 from syncmon.core.text import plural, sanitize
 from syncmon.core.timefmt import iso_local
-from syncmon.exit_codes import ExitCode
-from syncmon.redaction import redact, redact_json
 
 if TYPE_CHECKING:  # `check --from` renders without loading the engine (it must start fast)
     from syncmon.config.settings import Settings
-    from syncmon.engine import Snapshot
+    from syncmon.engine.poll import Snapshot
 
 STATUS_WORD = {
     ExitCode.OK: "ok",

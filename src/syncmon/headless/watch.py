@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
+from syncmon.config.redaction import describe_error, redact
 from syncmon.core.alerts import AlertEvent, EventKind
 from syncmon.core.durations import elapsed_text, format_duration
 from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
-from syncmon.engine import PollRequest, Snapshot
-from syncmon.evaluation import LiveAlerts, SinceFinder
+from syncmon.engine.evaluation import LiveAlerts, SinceFinder
+from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.headless.events import event_line, event_record, event_summary
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.headless.published import Publisher
@@ -34,7 +35,6 @@ from syncmon.headless.receivers import (
     RetryPolicy,
     WebhookReceiver,
 )
-from syncmon.redaction import describe_error, redact
 
 log = logging.getLogger("syncmon.watch")
 

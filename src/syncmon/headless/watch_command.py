@@ -12,16 +12,16 @@ from datetime import timedelta
 from typing import TextIO
 
 from syncmon.config.checks import api_url_problem
+from syncmon.config.redaction import RedactingFormatter, describe_error, redact, register_secret
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, format_duration, parse_duration
+from syncmon.core.exit_codes import ExitCode
 from syncmon.core.text import plural
-from syncmon.engine import Engine
-from syncmon.exit_codes import ExitCode
+from syncmon.engine.poll import Engine
 from syncmon.feed.client import TOKEN_VARIABLE
 from syncmon.headless.receivers import display_url
 from syncmon.headless.serve import token_problem
 from syncmon.headless.watch import DEFAULT_INTERVAL, Watcher, WatchOptions
-from syncmon.redaction import RedactingFormatter, describe_error, redact, register_secret
 
 log = logging.getLogger("syncmon.watch")
 

@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.metrics import TABLE_SOURCES, EndpointStatus
-from syncmon.engine import Engine, PollRequest
-from syncmon.evaluation import LiveAlerts
+from syncmon.engine.evaluation import LiveAlerts
+from syncmon.engine.poll import Engine, PollRequest
 from syncmon.ruletest.cases import Case, EndpointInput, Expectation, RuleTestFile
 from syncmon.sources.health import SECURITY_HEADERS, EndpointResult
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from syncmon.core.alerts import AlertState
 from syncmon.core.durations import format_duration
+from syncmon.core.exit_codes import ExitCode
 from syncmon.core.metrics import format_value
 from syncmon.core.rules import AlertRule
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_utc
-from syncmon.exit_codes import ExitCode
 from syncmon.ruletest.cases import Case, ExpectedAlert
 from syncmon.ruletest.compare import MomentResult
 from syncmon.ruletest.replay import ORIGIN, RuleState

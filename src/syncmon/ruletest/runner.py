@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from syncmon.config.loader import ConfigInvalid
+from syncmon.core.exit_codes import ExitCode
 from syncmon.core.text import plural
-from syncmon.exit_codes import ExitCode
 from syncmon.ruletest.cases import RuleTestFile
 from syncmon.ruletest.cluster import CaseDatabases, embedded_server
 from syncmon.ruletest.compare import compare

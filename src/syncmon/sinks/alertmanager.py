@@ -13,13 +13,13 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-from syncmon import net
-from syncmon.bounded_json import JsonRejected, decode_strict
+from syncmon.config.redaction import redact
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import Silence
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_utc
-from syncmon.redaction import redact
+from syncmon.transport import net
+from syncmon.transport.bounded_json import JsonRejected, decode_strict
 
 SERVICE_LABEL = "sync"
 MAX_REPLY = 4 * 1024 * 1024  # a list of silences; posting alerts gets a few bytes back

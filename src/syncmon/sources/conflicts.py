@@ -8,8 +8,7 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-from syncmon import net
-from syncmon.bounded_json import JsonRejected, decode, decode_strict, first_out_of_range
+from syncmon.config.redaction import redact
 from syncmon.core.conflicts import (
     Conflict,
     OutcomeKind,
@@ -18,7 +17,8 @@ from syncmon.core.conflicts import (
     is_conflict_id,
 )
 from syncmon.core.text import sanitize
-from syncmon.redaction import redact
+from syncmon.transport import net
+from syncmon.transport.bounded_json import JsonRejected, decode, decode_strict, first_out_of_range
 
 CONFLICTS_PATH = "/api/v1/sync/conflicts"
 MAX_BODY = 8 * 1024 * 1024

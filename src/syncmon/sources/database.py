@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from syncmon.config.models import PoolerMode
+from syncmon.config.redaction import describe_error, dsn_location, redact
 from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
-from syncmon.redaction import describe_error, dsn_location, redact
 from syncmon.sources import sql
 from syncmon.sources.connections import ConnectionBudget, Guard, in_transaction
 from syncmon.sources.queries import HistoryQuery, MetricsQuery

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from syncmon import net
-from syncmon.bounded_json import JsonRejected, decode, first_out_of_range
+from syncmon.config.redaction import redact
 from syncmon.core.metrics import EndpointStatus
-from syncmon.redaction import redact
+from syncmon.transport import net
+from syncmon.transport.bounded_json import JsonRejected, decode, first_out_of_range
 
 MAX_BODY = 1024 * 1024
 SECURITY_HEADERS: dict[str, str | None] = {

@@ -25,12 +25,12 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
+from syncmon.config.redaction import describe_error, redact
 from syncmon.config.settings import Settings
 from syncmon.core.rules import AlertRule
 from syncmon.core.text import sanitize
-from syncmon.engine import Engine
-from syncmon.evaluation import LiveAlerts
-from syncmon.redaction import describe_error, redact
+from syncmon.engine.evaluation import LiveAlerts
+from syncmon.engine.poll import Engine
 from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
 from syncmon.ui.conflicts_service import ConflictsService, operator_name
 from syncmon.ui.deliveries import DeliveryLog

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from syncmon.core.conditions import comparisons
 from syncmon.core.metrics import Unit, performance_metrics
 from syncmon.core.rules import AlertRule
-from syncmon.engine import ChartSeries
+from syncmon.engine.poll import ChartSeries
 
 
 def rule_thresholds(rules: tuple[AlertRule, ...]) -> dict[str, list[tuple[str, float, Unit]]]:

@@ -11,10 +11,10 @@ import pwd
 from collections.abc import Mapping
 from typing import Any
 
+from syncmon.config.redaction import describe_error
 from syncmon.config.settings import Settings
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
 from syncmon.core.text import sanitize
-from syncmon.redaction import describe_error
 from syncmon.sources.conflicts import ConflictList, ConflictsClient
 
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from syncmon.config.redaction import redact
 from syncmon.config.settings import Settings
 from syncmon.core.durations import DurationError, parse_time_point
-from syncmon.exit_codes import ExitCode
-from syncmon.redaction import redact
+from syncmon.core.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -35,8 +35,8 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
             return ExitCode.UNKNOWN
-    from syncmon.engine import Engine
-    from syncmon.net import ClientSetupError
+    from syncmon.engine.poll import Engine
+    from syncmon.transport.net import ClientSetupError
     from syncmon.ui.app import create_app
     from syncmon.ui.conflicts_service import ConflictsService
 
@@ -62,7 +62,7 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 def _run_from(settings: Settings, args: argparse.Namespace, at: bool) -> int:
     """`tui --from`: the watchers' state; conflicts still from the API (README, Team setup)."""
     from syncmon.feed.client import parse_urls, watch_token
-    from syncmon.net import ClientSetupError
+    from syncmon.transport.net import ClientSetupError
     from syncmon.ui.app import create_app
     from syncmon.ui.conflicts_service import ConflictsService
     from syncmon.ui.remote_feed import RemoteFeed

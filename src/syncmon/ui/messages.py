@@ -8,7 +8,7 @@ from textual.message import Message
 
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
-from syncmon.engine import Snapshot
+from syncmon.engine.poll import Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef

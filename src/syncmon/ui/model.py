@@ -17,7 +17,7 @@ from syncmon.core.metrics import (
     UnknownMetricError,
     lookup_metric,
 )
-from syncmon.engine import ChartSeries, Snapshot
+from syncmon.engine.poll import ChartSeries, Snapshot
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.text import clean
 

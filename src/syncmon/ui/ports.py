@@ -1,4 +1,4 @@
-"""What the dashboard needs from the world, as protocols: `syncmon.engine.Engine` and
+"""What the dashboard needs from the world, as protocols: `syncmon.engine.poll.Engine` and
 `ConflictsService` provide them; tests give frozen stand-ins that need no network."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from syncmon.core.conflicts import Conflict, Resolution, ResolveOutcome
 from syncmon.core.rules import AlertRule
-from syncmon.engine import PollRequest, Snapshot
-from syncmon.evaluation import SinceFinder
+from syncmon.engine.evaluation import SinceFinder
+from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
 from syncmon.sources.past import EpisodeContext, Timeline

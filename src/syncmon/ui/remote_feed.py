@@ -23,7 +23,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
-from syncmon.engine import ChartSeries, Snapshot
+from syncmon.engine.poll import ChartSeries, Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 from syncmon.sources.health import EndpointResult

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncmon.engine import PollRequest
+from syncmon.engine.poll import PollRequest
 
 CHART_SPAN = timedelta(hours=1)
 CHART_REFRESH = timedelta(seconds=30)

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
+from syncmon.config.redaction import describe_error
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import ACK_COMMENT
-from syncmon.redaction import describe_error
 from syncmon.sinks.alertmanager import AlertmanagerClient, alert_labels
 from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
 

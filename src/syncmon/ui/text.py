@@ -14,10 +14,10 @@ from typing import Any
 
 from rich.text import Text
 
+from syncmon.config.redaction import redact
 from syncmon.core.durations import format_duration
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import time_of_day, wall_clock
-from syncmon.redaction import redact
 
 
 def clean(value: object, *, single_line: bool = True, limit: int | None = None) -> str:

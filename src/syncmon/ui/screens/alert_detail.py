@@ -22,11 +22,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from syncmon.config.redaction import describe_error
 from syncmon.core.alerts import AlertState
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
 from syncmon.core.timeline import Episode
-from syncmon.redaction import describe_error
 from syncmon.sources.past import EpisodeContext
 from syncmon.ui.detail import Moment, chart, endpoint_changes, facts, what_changed
 from syncmon.ui.panels.charts import SeriesChart

@@ -20,11 +20,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, ListItem, ListView, Static
 
+from syncmon.config.redaction import describe_error
 from syncmon.core.durations import format_duration
 from syncmon.core.metrics import format_value
 from syncmon.core.timefmt import minute_clock
 from syncmon.core.timeline import Episode
-from syncmon.redaction import describe_error
 from syncmon.sources.past import Timeline
 from syncmon.ui.panels.alerts import PADDING
 from syncmon.ui.screens.alert_detail import AlertDetailScreen

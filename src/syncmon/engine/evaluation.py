@@ -16,7 +16,7 @@ from syncmon.core.alerts import (
 )
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
-from syncmon.engine import Snapshot
+from syncmon.engine.poll import Snapshot
 
 
 class SinceFinder(Protocol):

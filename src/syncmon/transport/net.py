@@ -29,8 +29,8 @@ import httpx
 from pydantic import SecretStr
 
 from syncmon import __version__
+from syncmon.config.redaction import describe_error, redact
 from syncmon.core.durations import elapsed_text
-from syncmon.redaction import describe_error, redact
 
 USER_AGENT = f"syncmon/{__version__}"
 TlsVerify = bool | str  # verify with the default CAs, do not verify, or a CA bundle path

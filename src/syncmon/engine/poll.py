@@ -34,7 +34,7 @@ from syncmon.core.metrics import (
     performance_metrics,
 )
 from syncmon.core.rules import ENDPOINT_LABEL, AlertRule, LabelSet
-from syncmon.history_search import search_since
+from syncmon.engine.history_search import search_since
 from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
 from syncmon.sources.health import EndpointResult, HealthPoller
 from syncmon.sources.past import EpisodeContext, Timeline, read_episode, read_timeline
