@@ -16,6 +16,7 @@ import pytest
 from syncmon.config.loader import load_config_text
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
+from syncmon.sinks.alertmanager import AlertmanagerClient, AlertmanagerError, build_alert
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictList, ConflictsClient
 from syncmon.sources.health import HealthPoller
 from tests.integration.http_endpoints import Behaviour, EndpointServer, answer, huge, trickle
@@ -202,3 +203,18 @@ async def test_alertmanager_5xx_is_still_retried(
     receiver.update({RULE.name: ActiveAlert(RULE, datetime.now(UTC), "6%")}, [])
     await wait_until(lambda: server.attempts >= 3)
     await receiver.stop(1.0)
+
+
+async def test_a_redirect_from_alertmanager_is_a_failed_send_not_a_delivery() -> None:
+    """Redirects are not followed, so a 3xx never means the alerts arrived: they are sent
+    again (an Alertmanager moved behind a proxy must not swallow pages)."""
+    moved = answer(307, raw=b"", headers={"Location": "http://127.0.0.1:1/api/v2/alerts"})
+    async with EndpointServer({"/api/v2/alerts": moved}) as server:
+        client = AlertmanagerClient(server.url, timeout=2.0)
+        try:
+            with pytest.raises(AlertmanagerError, match="HTTP 307"):
+                now = datetime.now(UTC)
+                alert = build_alert(RULE, value="6%", starts_at=now, ends_at=now)
+                await client.post_alerts([alert])
+        finally:
+            await client.close()
