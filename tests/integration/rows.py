@@ -8,6 +8,7 @@ import json
 import math
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -110,7 +111,7 @@ def random_operations(
     return ops
 
 
-def percentile_cont(values: list[float], fraction: float) -> float:
+def percentile_cont(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     position = fraction * (len(ordered) - 1)
     low, high = math.floor(position), math.ceil(position)

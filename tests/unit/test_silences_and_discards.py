@@ -4,6 +4,7 @@ alerts the way Alertmanager mutes them) and what keep-local/keep-remote throws a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ LABELS = {"alertname": "Endpoint Down", "severity": "critical", "service": "sync
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
-def silence_json(matchers: list[dict], **extra: object) -> dict:
-    body = {
+def silence_json(matchers: list[dict[str, Any]], **extra: object) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "id": "a0b1c2d3-0000-4000-8000-000000000001",
         "matchers": matchers,
         "createdBy": "alice",
@@ -91,7 +92,9 @@ def test_malformed_silences_are_refused(bad: object) -> None:
         Silence.from_json(bad)
 
 
-def conflict(local: dict, remote: dict, base: dict | None = None) -> Conflict:
+def conflict(
+    local: dict[str, Any], remote: dict[str, Any], base: dict[str, Any] | None = None
+) -> Conflict:
     return Conflict("id", "user", "transaction", "txn", None, 1, local, remote, base)
 
 

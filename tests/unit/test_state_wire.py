@@ -80,7 +80,7 @@ def _document() -> dict[str, Any]:
         "active",
     )
     sets = [SilenceSet("http://am:9093", [silence]), SilenceSet("http://am2:9093", None, "refused")]
-    return json.loads(
+    return json.loads(  # type: ignore[no-any-return]
         json.dumps(
             encode(snapshot, [firing, quiet], interval=timedelta(seconds=30), seq=7, silences=sets)
         )
