@@ -180,3 +180,24 @@ def test_an_interval_of_zero_is_refused() -> None:
     document["interval_seconds"] = 0
     with pytest.raises(StateInvalid):
         decode(document)
+
+
+def test_one_alert_per_endpoint_travels_as_itself() -> None:
+    """Two endpoints' alerts of one rule stay two alerts for viewers (SPEC §15): the label
+    set travels, so keys, labels and episode ids are the watcher's."""
+    snapshot = Snapshot(AT, True, timedelta(minutes=5))
+    sync = AlertTracker(RULES[1].instance((("endpoint", "sync"),)))
+    redis = AlertTracker(RULES[1].instance((("endpoint", "redis"),)))
+    sync.update(Observation(Verdict.TRUE, 1.0, 0.0, Unit.COUNT, 1), AT, None)
+    document = encode(snapshot, [sync, redis], interval=timedelta(seconds=30), seq=1)
+    state = decode(json.loads(json.dumps(document)))
+    keys = [a.rule.key for a in state.alerts]
+    assert keys == ["Endpoint Down (sync)", "Endpoint Down (redis)"]
+    decoded = state.alerts[0]
+    assert decoded.rule.all_labels == {"endpoint": "sync"}
+    assert decoded.rule.labels == {}  # the endpoint is the alert's, not the rule's
+    assert decoded.state is AlertState.FIRING and decoded.episode == sync.episode_id
+    bad = json.loads(json.dumps(document))
+    bad["alerts"][0]["series"] = [["endpoint"]]
+    with pytest.raises(StateInvalid):
+        decode(bad)
