@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument(
         "--at", metavar="TIME", help="show the database as of TIME (RFC 3339 or relative: --at=-2h)"
     )
-    _from(tui, "show what the watchers serve instead of polling (SPEC §16)")
+    _from(tui, "show what the watchers serve instead of polling (README: Team setup)")
     tui.add_argument(
         "--alertmanager",
         metavar="URL",
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--at", metavar="TIME", help="evaluate as of TIME for post-mortems (RFC 3339 or --at=-2h)"
     )
-    _from(check, "answer from a watcher's state: its rules, its history (SPEC §16)")
+    _from(check, "answer from a watcher's state: its rules, its history (README: Team setup)")
 
     watch = commands.add_parser("watch", help="headless alerting daemon")
     _common(watch)

@@ -52,4 +52,4 @@ async def test_a_regular_file_still_validates(tmp_path: Path) -> None:
         "alerts:\n  - {name: a, condition: 'sync_failure_rate > 5%', severity: warning}\n"
     )
     code, out, _ = await syncmon("validate", str(config), timeout=30)
-    assert (code, out.strip()) == (0, f"{config}: valid (1 rules, 5 targets)")
+    assert (code, out.strip()) == (0, f"{config}: valid (1 rule, 5 targets)")

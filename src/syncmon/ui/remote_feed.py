@@ -28,8 +28,7 @@ from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import AckBook, SilenceRead
-from syncmon.ui.panels.header import sources_text
-from syncmon.ui.panels.text_line import TextLine
+from syncmon.ui.panels.header import ModeLine, sources_text
 from syncmon.ui.silences import SilenceKeeper
 from syncmon.ui.text import clean
 
@@ -186,5 +185,5 @@ def _show_source(app: SyncmonApp, url: str) -> None:
     if screen is None:
         return
     with contextlib.suppress(NoMatches):
-        line = screen.query_one("#header-sources", TextLine)
-        line.text = sources_text(f"watcher {url}", "none (--from)")
+        line = screen.query_one("#mode", ModeLine)
+        line.sources = sources_text(f"watcher {url}", "none (--from)")

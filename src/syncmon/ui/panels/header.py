@@ -92,10 +92,11 @@ class ModeLine(Widget):
     DEFAULT_CSS = "ModeLine { height: auto; }"
 
     mode: reactive[ModeView] = reactive(ModeView, layout=True)
+    sources: reactive[Text] = reactive(Text, layout=True)  # `--from`: the watcher followed
 
     def __init__(self, sources: Text, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.sources = sources
+        self.set_reactive(ModeLine.sources, sources)
 
     def render(self) -> Text:
         return fit_mode(self.sources, self.mode, self.size.width)
