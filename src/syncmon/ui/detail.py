@@ -77,7 +77,7 @@ def facts(
     if rule.keep_firing_for:
         timing += f" · keep firing {_duration(rule.keep_firing_for)}"
     add(_label(""), Text(timing, style="dim"))
-    add(_label("labels"), _pairs(rule.labels))
+    add(_label("labels"), _pairs(rule.all_labels))  # `endpoint` too: which alert of the rule
     for key, value in rule.annotations.items():
         if key.endswith("url"):  # below, on a line of its own: copyable in one piece
             continue
