@@ -4,7 +4,6 @@ untrusted text stays literal, and `escape` changes nothing."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -54,12 +53,8 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def _in_utc(utc: None) -> None:
+    """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
 def history_app(**options: object) -> SyncmonApp:

@@ -8,7 +8,6 @@ conflicts are open; the assertions before each snapshot say so in words.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -31,12 +30,8 @@ LOCKED = "conflict_resolution_history: statement timed out after 5s (a lock?)"
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def _in_utc(utc: None) -> None:
+    """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
 def fixed_app(**options: object) -> SyncmonApp:

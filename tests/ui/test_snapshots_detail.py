@@ -3,8 +3,6 @@ clock, a fixed past, no network): what an on-call engineer sees first on each.""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from syncmon.ui.screens.alert_detail import AlertDetailScreen
@@ -14,12 +12,8 @@ from tests.ui.test_detail_timeline_ack import RULE, history_app, polled, select
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def _in_utc(utc: None) -> None:
+    """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
 def test_alert_detail_at_80x24(snap_compare) -> None:
