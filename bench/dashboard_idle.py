@@ -35,7 +35,7 @@ async def main(idle_seconds: float, polls: int) -> None:
     from syncmon.config.loader import load_config
     from syncmon.config.settings import Settings, packaged_config
     from syncmon.demo.backend import DemoBackend
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
 
     async with DemoBackend(live=False, seed=1, history_hours=2) as backend:
         settings = Settings(

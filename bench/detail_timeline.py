@@ -44,7 +44,7 @@ async def main(runs: int) -> None:
     from syncmon.demo.backend import DemoBackend
     from syncmon.engine.poll import Engine
     from syncmon.sources.past import _history_query
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
     from syncmon.ui.panels.alerts import AlertsTable
     from syncmon.ui.screens.alert_detail import AlertDetailScreen
     from syncmon.ui.screens.timeline import TimelineScreen

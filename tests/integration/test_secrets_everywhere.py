@@ -166,7 +166,7 @@ def test_a_config_error_never_quotes_a_secret() -> None:
 
 
 async def test_the_dashboard_shows_masked_rule_texts(redis_down: EndpointServer) -> None:
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
     from tests.ui.helpers import screen_text, wait_for
 
     settings = Settings(

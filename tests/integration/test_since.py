@@ -161,7 +161,7 @@ async def test_a_watcher_that_starts_blind_pages_once_the_database_answers(tmp_p
 async def test_the_dashboard_since_column_shows_the_true_age(
     new_york_db: str, incident: Incident
 ) -> None:
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
     from tests.ui.helpers import make_settings, screen_text, wait_for
 
     app = create_app(make_settings(None, new_york_db, rules=INCIDENT_RULE))

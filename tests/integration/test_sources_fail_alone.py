@@ -182,7 +182,7 @@ async def test_connection_errors_name_where_without_the_password(tmp_path: Path)
 async def test_a_locked_table_does_not_hold_back_health_in_the_dashboard(
     locked: str, redis_down: EndpointServer
 ) -> None:
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
     from tests.ui.helpers import make_settings, wait_for
 
     settings = make_settings(redis_down.url, locked, rules=LOCKED_CONFIG, health_timeout=1.0)

@@ -61,6 +61,9 @@ class Pane:
         text = self.text()
         return text if all(n in text for n in needles) else None
 
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "t", *keys)
+
     def close(self) -> None:
         self._tmux("kill-server")  # this test's own tmux server only
 
@@ -115,6 +118,18 @@ async def _follow_and_fail_over(
         assert RULE in shown
         assert f"API watcher {_url(ports[0])}" in shown
         assert "STALE" not in shown
+
+        # A viewer reads no database: the history screens say so, and the viewer lives on.
+        pane.keys("t")
+        timeline = await wait_until(lambda: pane.showing("--from reads no database"), timeout=10)
+        assert "no alert fired" not in timeline  # "nothing fired" would be a lie here
+        pane.keys("Escape")
+        await wait_until(lambda: pane.showing("50.00%", "FIRING"), timeout=10)
+        pane.keys("Enter")  # the alerts list has the focus: the firing alert's detail
+        detail = await wait_until(lambda: pane.showing("--from reads no database"), timeout=10)
+        assert RULE in detail
+        pane.keys("Escape")
+        await wait_until(lambda: pane.showing("50.00%", "FIRING"), timeout=10)
 
         # The first watcher dies mid-stream: the second one's state within one interval (2 s).
         processes[0].send_signal(signal.SIGKILL)

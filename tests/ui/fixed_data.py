@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
+from syncmon.core.conflicts import Conflict, OutcomeKind, ResolveOutcome, ResolveRequest
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     ConflictAggregates,
@@ -199,9 +199,7 @@ class FixedConflicts:
     async def list_open(self) -> ConflictList:
         return ConflictList(list(CONFLICTS))
 
-    async def resolve(
-        self, conflict: Conflict, resolution: Resolution, *, note: str, merged: object
-    ) -> ResolveOutcome:
+    async def resolve(self, request: ResolveRequest) -> ResolveOutcome:
         return ResolveOutcome(OutcomeKind.RESOLVED, "resolved")
 
     async def close(self) -> None:

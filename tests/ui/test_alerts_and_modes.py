@@ -13,7 +13,8 @@ import pytest
 from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import Source
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.messages import HealthPolled, PollFinished
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.ack_dialog import AckDialog
@@ -224,7 +225,7 @@ def test_settings_are_not_mutated_by_the_app() -> None:
 
 
 async def test_unconfigured_database_says_so_instead_of_stale() -> None:
-    from syncmon.ui.app import create_app
+    from syncmon.ui.launch import create_app
     from tests.ui.helpers import make_settings, screen_text, wait_for
 
     app = create_app(make_settings("http://127.0.0.1:1", None))

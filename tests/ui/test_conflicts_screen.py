@@ -10,7 +10,8 @@ from textual.widgets import DataTable
 
 from syncmon.core.conflicts import OutcomeKind
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
@@ -134,6 +135,41 @@ async def test_keep_local_sends_one_post_with_version_and_bearer_token(
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
         await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 2)
+
+
+async def test_leaving_the_detail_mid_request_never_cancels_the_resolution(
+    backend: DemoBackend,
+) -> None:
+    """The app sends the resolution, not the screen: escape while the API is slow leaves the
+    request running; its answer arrives as a notice and the conflict leaves the list
+    unmarked (resolved here, not "elsewhere")."""
+    gate = backend.hold_resolves()
+    app = app_for(backend)
+    async with app.run_test(size=(120, 30)) as pilot:
+        conflict = oldest_first(backend)[0]
+        detail = await open_first(pilot, app, 3)
+        await confirm(pilot, app, "l", note="slow API")
+        await wait_for(pilot, lambda: len(backend.resolve_requests) == 1, what="the POST")
+        assert detail.sending
+        await pilot.press("escape")
+        listing = await open_list_again(pilot, app)
+        gate.set()
+        await wait_for(
+            pilot,
+            lambda: any("resolved" in n.message for n in app._notifications),
+            what="the answer, as a notice",
+        )
+        assert conflict["id"] not in {c["id"] for c in backend.open_conflicts()}
+        await wait_for(pilot, lambda: listing.query_one(DataTable).row_count == 2)
+        assert "resolved elsewhere" not in screen_text(app)
+        assert len(backend.resolve_requests) == 1
+
+
+async def open_list_again(pilot, app: SyncmonApp) -> ConflictsScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
+    screen = app.screen
+    assert isinstance(screen, ConflictsScreen)
+    return screen
 
 
 async def test_keep_remote_then_409_names_who_resolved_it(backend: DemoBackend) -> None:

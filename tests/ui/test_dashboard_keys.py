@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import create_app
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from tests.ui.conftest import TOKEN

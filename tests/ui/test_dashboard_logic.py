@@ -10,8 +10,8 @@ import pytest
 
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.metrics import Unit
-from syncmon.core.silences import ACK_COMMENT, Matcher, Silence
-from syncmon.ui.acks import AckBook, SilenceMade, SilenceRead, ack_target
+from syncmon.core.silences import ACK_COMMENT, Matcher, Silence, SilenceMade, SilenceRead
+from syncmon.ui.acks import AckBook, ack_target
 from syncmon.ui.conflicts_service import operator_name
 from syncmon.ui.panels.alerts import plan_columns
 from syncmon.ui.panels.status import attention_line

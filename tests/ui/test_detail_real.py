@@ -9,7 +9,7 @@ import pytest
 
 from syncmon.core.alerts import AlertState
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import create_app
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.alert_detail import AlertDetailScreen
 from syncmon.ui.screens.timeline import TimelineScreen
 from tests.integration.rows import Op, insert_operations

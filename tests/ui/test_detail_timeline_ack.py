@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from syncmon.core.episodes import since_text
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.ack_dialog import AckDialog, parse_ack_duration
 from syncmon.ui.screens.alert_detail import AlertDetailScreen

@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import TextArea
 
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen

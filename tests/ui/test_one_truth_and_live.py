@@ -12,7 +12,8 @@ import pytest
 from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import EndpointStatus
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from tests.ui.conftest import TOKEN
 from tests.ui.helpers import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import create_app
+from syncmon.ui.launch import create_app
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.views import CountsView

@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from syncmon.engine.poll import PollRequest, Snapshot
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.panels.header import Freshness
 from tests.ui.fixed_data import FixedConflicts, FixedEngine, MovableClock
 from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_workers

@@ -13,10 +13,12 @@ import httpx
 import pytest
 
 from syncmon.core.alerts import AlertState
+from syncmon.core.silences import alert_labels
 from syncmon.core.timefmt import minute_clock
 from syncmon.demo.backend import DemoBackend
-from syncmon.sinks.alertmanager import alert_labels, format_time
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.sinks.alertmanager import format_time
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.unack import UnackScreen
 from tests.integration.watch_support import (

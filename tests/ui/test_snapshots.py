@@ -14,7 +14,8 @@ import pytest
 from textual.widgets import TextArea
 
 from syncmon.core.metrics import Source
-from syncmon.ui.app import SyncmonApp, create_app
+from syncmon.ui.app import SyncmonApp
+from syncmon.ui.launch import create_app
 from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen

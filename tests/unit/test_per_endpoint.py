@@ -12,11 +12,12 @@ from syncmon.config.loader import ConfigInvalid, load_config_text
 from syncmon.core.alerts import AlertState, EventKind
 from syncmon.core.episodes import episode_id
 from syncmon.core.metrics import EndpointAggregates, EndpointStatus, Source, endpoint_metrics
+from syncmon.core.silences import alert_labels
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.engine.poll import Snapshot, window_key
 from syncmon.headless.events import event_record
 from syncmon.headless.exposition import WatchMetrics
-from syncmon.sinks.alertmanager import alert_labels, build_alert
+from syncmon.sinks.alertmanager import build_alert
 from syncmon.sources.health import EndpointResult
 from syncmon.ui.panels.alerts import fit_name
 

@@ -10,6 +10,7 @@ from syncmon.config.redaction import register_secret
 from syncmon.core.alerts import AlertEvent, EventKind, Observation, Verdict
 from syncmon.core.episodes import Since, episode_id
 from syncmon.core.metrics import Unit
+from syncmon.core.silences import alert_labels
 from syncmon.headless.events import event_line, event_record
 from syncmon.headless.receivers import (
     ActiveAlert,
@@ -18,7 +19,7 @@ from syncmon.headless.receivers import (
     display_url,
 )
 from syncmon.headless.watch import WatchOptions
-from syncmon.sinks.alertmanager import alert_labels, build_alert
+from syncmon.sinks.alertmanager import build_alert
 
 RULES = load_config_text(
     """

@@ -97,6 +97,16 @@ class ResolveOutcome:
 
 
 @dataclass(frozen=True)
+class ResolveRequest:
+    """What the engineer confirmed: the conflict, the choice, the note and a merged document."""
+
+    conflict: Conflict
+    resolution: Resolution
+    note: str = ""
+    merged: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class FieldDiff:
     key: str
     local: Any

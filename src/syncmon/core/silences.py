@@ -14,10 +14,44 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from syncmon.core.rules import AlertRule
 from syncmon.core.timefmt import parse_iso
 
 ACK_COMMENT = "acknowledged in syncmon by"
 """How a silence made by syncmon's `a` begins its comment (others are left to expire alone)."""
+SERVICE_LABEL = "sync"
+
+SilenceRef = tuple[str, str]  # (Alertmanager URL, silence id)
+
+
+@dataclass(frozen=True)
+class SilenceRead:
+    """One Alertmanager's silences as read back, or why they could not be."""
+
+    url: str
+    silences: list[Silence] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SilenceMade:
+    """The silence one Alertmanager made for an acknowledgement, or why it did not."""
+
+    url: str
+    silence_id: str | None
+    error: str | None = None
+
+
+def alert_labels(rule: AlertRule) -> dict[str, str]:
+    """The identity of an alert: alertname, severity, the rule's labels, the alert's own
+    (`endpoint` for a rule over endpoints: one alert each, routable apart), service.
+    Every watcher sends exactly these for a rule, so Alertmanager deduplicates them."""
+    labels = {"alertname": rule.name, "severity": rule.severity.value}
+    labels.update(
+        {k: str(v) for k, v in rule.all_labels.items() if k not in ("alertname", "severity")}
+    )
+    labels["service"] = SERVICE_LABEL
+    return labels
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class DemoApi:
         self._overrides: dict[str, EndpointOverride] = {}
         self._failures_left = 0
         self._failure_status = 503
+        self.resolve_gate: asyncio.Event | None = None  # set: resolve requests wait for it
         self._started = datetime.now(UTC)
         self.router = Router()
         for name, path in HEALTH_PATHS.items():
@@ -97,6 +98,11 @@ class DemoApi:
     def fail_next_resolves(self, count: int, status: int = 503) -> None:
         """The next `count` resolve requests answer `status` and change nothing."""
         self._failures_left, self._failure_status = count, status
+
+    def hold_resolves(self) -> asyncio.Event:
+        """Resolve requests wait until the returned event is set (a slow API)."""
+        self.resolve_gate = asyncio.Event()
+        return self.resolve_gate
 
     def set_endpoint(
         self,
@@ -233,6 +239,8 @@ class DemoApi:
         return Response.json(200, stored.public())
 
     async def _resolve(self, request: Request) -> Response:
+        if self.resolve_gate is not None:
+            await self.resolve_gate.wait()
         if self._failures_left > 0:
             self._failures_left -= 1
             return error_response(self._failure_status, "injected failure (demo test hook)")

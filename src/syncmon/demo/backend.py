@@ -166,6 +166,9 @@ class DemoBackend:
     def fail_next_resolves(self, count: int, status: int = 503) -> None:
         self.api.fail_next_resolves(count, status)
 
+    def hold_resolves(self) -> asyncio.Event:
+        return self.api.hold_resolves()
+
     def set_endpoint(
         self,
         name: str,

@@ -47,8 +47,7 @@ def run_demo_dashboard(timezone: str = "UTC") -> int:
 
 async def _run(timezone: str, config: Config) -> int:
     from syncmon.demo.backend import DemoBackend
-    from syncmon.ui.app import create_app
-    from syncmon.ui.launch import run_app_async
+    from syncmon.ui.launch import create_app, run_app_async
 
     token = os.environ.get(ENV_TOKEN) or None
     print("syncmon demo: starting an embedded PostgreSQL and 24 h of history…", file=sys.stderr)

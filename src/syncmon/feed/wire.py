@@ -28,7 +28,7 @@ from syncmon.core.metrics import (
     Unit,
 )
 from syncmon.core.rules import AlertRule, Severity
-from syncmon.core.silences import Silence, covering
+from syncmon.core.silences import Silence, alert_labels, covering
 
 if TYPE_CHECKING:
     from syncmon.engine.poll import Snapshot
@@ -76,8 +76,6 @@ def _silence_json(silence: Silence) -> dict[str, Any]:
 
 
 def _ack(rule: AlertRule, sets: Iterable[SilenceSet]) -> dict[str, Any] | None:
-    from syncmon.sinks.alertmanager import alert_labels  # the labels silences match on
-
     labels = alert_labels(rule)
     found = [s for ss in sets for s in covering(ss.silences or [], labels)]
     if not found:

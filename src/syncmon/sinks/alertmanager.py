@@ -15,13 +15,12 @@ from pydantic import SecretStr
 
 from syncmon.config.redaction import redact
 from syncmon.core.rules import AlertRule
-from syncmon.core.silences import Silence
+from syncmon.core.silences import Silence, alert_labels
 from syncmon.core.text import sanitize
 from syncmon.core.timefmt import iso_utc
 from syncmon.transport import net
 from syncmon.transport.bounded_json import JsonRejected, decode_strict
 
-SERVICE_LABEL = "sync"
 MAX_REPLY = 4 * 1024 * 1024  # a list of silences; posting alerts gets a few bytes back
 
 
@@ -36,17 +35,6 @@ class AlertmanagerError(Exception):
     def retryable(self) -> bool:
         """Down, slow or 5xx may heal; a 4xx means the request itself is wrong (`net`'s rule)."""
         return net.failure_kind(self.status) is net.FailureKind.TRANSIENT
-
-
-def alert_labels(rule: AlertRule) -> dict[str, str]:
-    """The identity of an alert: alertname, severity, the rule's labels, the alert's own
-    (`endpoint` for a rule over endpoints: one alert each, routable apart), service."""
-    labels = {"alertname": rule.name, "severity": rule.severity.value}
-    labels.update(
-        {k: str(v) for k, v in rule.all_labels.items() if k not in ("alertname", "severity")}
-    )
-    labels["service"] = SERVICE_LABEL
-    return labels
 
 
 def format_time(moment: datetime) -> str:

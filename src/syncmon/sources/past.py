@@ -80,6 +80,7 @@ class Timeline:
     end: datetime
     episodes: list[Episode] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    unavailable: str | None = None  # no history can be read here at all (a `--from` viewer)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -6,7 +6,8 @@ them (another dashboard, or Alertmanager's own UI). Until a new silence is read 
 when Alertmanager cannot be reached, the ack is kept here and says it is local. Without an
 Alertmanager every ack is local and lasts until its alert stops firing.
 
-Pure data: the HTTP calls are `ui.silences.SilenceKeeper`, run by the app in workers.
+Pure data: the HTTP calls are the app's `SilencesPort` (`sinks.silences.SilenceKeeper`),
+run by the app in workers.
 """
 
 from __future__ import annotations
@@ -18,25 +19,16 @@ from typing import Literal
 
 from syncmon.core.alerts import AlertState, AlertTracker
 from syncmon.core.rules import AlertRule
-from syncmon.core.silences import Silence, covering
-from syncmon.sinks.alertmanager import alert_labels
+from syncmon.core.silences import (
+    Silence,
+    SilenceMade,
+    SilenceRead,
+    SilenceRef,
+    alert_labels,
+    covering,
+)
 
-SilenceRef = tuple[str, str]  # (Alertmanager URL, silence id)
 Notice = tuple[str, Literal["information", "warning", "error"]]  # (message, severity) to show
-
-
-@dataclass(frozen=True)
-class SilenceRead:
-    url: str
-    silences: list[Silence] | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class SilenceMade:
-    url: str
-    silence_id: str | None
-    error: str | None = None
 
 
 @dataclass

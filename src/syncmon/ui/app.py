@@ -27,31 +27,36 @@ from textual.timer import Timer
 
 from syncmon.config.redaction import describe_error, redact
 from syncmon.config.settings import Settings
+from syncmon.core.conflicts import OutcomeKind, ResolveRequest
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import SilenceRef
 from syncmon.core.text import sanitize
 from syncmon.engine.evaluation import LiveAlerts
-from syncmon.engine.poll import Engine
-from syncmon.ui.acks import AckBook, Notice, SilenceRef, ack_target
-from syncmon.ui.conflicts_service import ConflictsService, operator_name
+from syncmon.ui.acks import AckBook, Notice, ack_target
+from syncmon.ui.conflicts_service import operator_name
 from syncmon.ui.deliveries import DeliveryLog
 from syncmon.ui.endpoint_log import EndpointLog
 from syncmon.ui.messages import (
     ConflictsLoaded,
+    ConflictsWanted,
     FilterChanged,
     HealthPolled,
     PollFinished,
+    ResolveAnswered,
+    ResolveRequested,
     SilencesExpired,
     SilencesMade,
     SilencesRead,
 )
 from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
-from syncmon.ui.ports import ConflictsPort, DashboardEngine
+from syncmon.ui.ports import ConflictsPort, DashboardEngine, SilencesPort
 from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
 from syncmon.ui.remote_feed import FeedChanged, RemoteFeed, apply_feed
 from syncmon.ui.schedule import PollPlan, PollSchedule
 from syncmon.ui.screens.ack_dialog import AckDialog, AckRequest, AckTarget
 from syncmon.ui.screens.alert_detail import AlertDetailScreen
+from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
@@ -59,7 +64,6 @@ from syncmon.ui.screens.quit_guard import QuitDialog, unsent_drafts
 from syncmon.ui.screens.timeline import TimelineScreen
 from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
-from syncmon.ui.silences import SilenceKeeper
 from syncmon.ui.views import DashboardView, ListKind
 
 Clock = Callable[[], datetime]
@@ -91,21 +95,23 @@ class SyncmonApp(App[int]):
         self,
         settings: Settings,
         *,
-        engine: DashboardEngine | None = None,
-        conflicts: ConflictsPort | None = None,
+        engine: DashboardEngine,
+        conflicts: ConflictsPort,
+        silences: SilencesPort,
         at: datetime | None = None,
-        alertmanagers: Iterable[str] = (),
         clock: Clock = _now,
         interval: timedelta | None = None,
         feed: RemoteFeed | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.engine: DashboardEngine | None = engine
+        self.engine = engine  # under `--from`, `NoDatabase`: the watchers poll
         self.feed = feed  # `--from`: watchers feed the state instead of the engine's polls
-        self.conflicts: ConflictsPort | None = conflicts
+        self.conflicts = conflicts
+        self.silences = silences
         self.clock = clock
         self.operator = operator_name(settings)
+        self.resolved_here: set[str] = set()  # conflicts this app resolved: not "elsewhere"
         refresh = settings.config.model.dashboard.refresh
         every = interval or settings.interval or refresh
         assert isinstance(every, timedelta)  # validated into one by the config model
@@ -113,8 +119,7 @@ class SyncmonApp(App[int]):
         self.model = DashboardModel()
         rules = () if feed is not None else settings.rules  # --from: the watcher's, when told
         self.alerts = LiveAlerts(rules, self.engine)
-        self.acks = AckBook(rules, alertmanagers)
-        self.silences = SilenceKeeper(list(alertmanagers))
+        self.acks = AckBook(rules, silences.urls)
         self.deliveries = DeliveryLog()  # the detail screen's "last delivery"
         self.endpoint_log = EndpointLog()  # an endpoint rule's "what changed"
         self._charts = ChartsMemo()
@@ -126,16 +131,10 @@ class SyncmonApp(App[int]):
     # --- lifecycle -----------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.feed is not None:
-            self.conflicts = self.conflicts or ConflictsService.from_settings(self.settings)
             self.push_screen(DashboardScreen(self.feed.label, "no database (--from)"))
             self.publish()
             self.follow_feed()
             return
-        if self.engine is None:
-            self.engine = Engine(self.settings)
-            self.alerts.finder = self.engine
-        if self.conflicts is None:
-            self.conflicts = ConflictsService.from_settings(self.settings)
         api = redact(self.settings.api_url or "no API configured")
         self.push_screen(DashboardScreen(api, self.settings.database_label))
         self.publish()
@@ -143,12 +142,7 @@ class SyncmonApp(App[int]):
         self._start_poll()
 
     async def on_unmount(self) -> None:
-        closers = [self.silences.close]
-        if self.engine is not None:
-            closers.append(self.engine.close)
-        if self.conflicts is not None:
-            closers.append(self.conflicts.close)
-        for closer in closers:
+        for closer in (self.silences.close, self.engine.close, self.conflicts.close):
             with contextlib.suppress(Exception):  # shutting down: nowhere to show it
                 await closer()
 
@@ -218,8 +212,8 @@ class SyncmonApp(App[int]):
     # --- the watchers' feed (--from) -----------------------------------------------------
     @work(exclusive=True, group="feed")
     async def follow_feed(self) -> None:
-        assert self.feed is not None
-        await self.feed.run(self.post_message)
+        if self.feed is not None:
+            await self.feed.run(self.post_message)
 
     def on_feed_changed(self, message: FeedChanged) -> None:
         notice = apply_feed(self, message)
@@ -247,7 +241,6 @@ class SyncmonApp(App[int]):
 
     @work(exclusive=True, group="poll")
     async def poll(self, plan: PollPlan) -> None:
-        assert self.engine is not None
         try:
             snapshot = await self.engine.poll(plan.display)
             alerts = snapshot if plan.alerts is None else await self.engine.poll(plan.alerts)
@@ -283,7 +276,6 @@ class SyncmonApp(App[int]):
 
     @work(exclusive=True, group="health")
     async def poll_health(self) -> None:
-        assert self.engine is not None
         try:
             self.post_message(HealthPolled(await self.engine.poll_health()))
         except Exception as exc:  # the poller never raises; this guards against bugs
@@ -303,8 +295,13 @@ class SyncmonApp(App[int]):
 
     @work(exclusive=True, group="conflict-count")
     async def count_conflicts(self) -> None:
-        assert self.conflicts is not None
         self.post_message(ConflictsLoaded(await self.conflicts.list_open()))
+
+    def on_conflicts_wanted(self, message: ConflictsWanted) -> None:
+        """A conflicts screen asks for a fresh list (`r`, or shown again): read it now."""
+        message.stop()
+        self._counting = True
+        self.count_conflicts()
 
     def on_conflicts_loaded(self, message: ConflictsLoaded) -> None:
         self._counting = False
@@ -314,6 +311,34 @@ class SyncmonApp(App[int]):
             if isinstance(screen, ConflictsScreen):
                 screen.show(result)
         self.publish()
+
+    def on_resolve_requested(self, message: ResolveRequested) -> None:
+        message.stop()
+        self.resolve(message.request)
+
+    @work(exclusive=False, group="resolve")
+    async def resolve(self, request: ResolveRequest) -> None:
+        """The app's worker, not the screen's: escape mid-request never cancels the POST."""
+        self.post_message(ResolveAnswered(request, await self.conflicts.resolve(request)))
+
+    def on_resolve_answered(self, message: ResolveAnswered) -> None:
+        request, outcome = message.request, message.outcome
+        if outcome.kind is OutcomeKind.RESOLVED:
+            self.resolved_here.add(request.conflict.id)  # it leaves the list unmarked
+        shown = False
+        for screen in self.screen_stack:
+            if isinstance(screen, ConflictDetailScreen) and screen.request is request:
+                screen.answered(request, outcome)
+                shown = True
+        if not shown:  # the engineer left the detail before the answer came
+            entity = f"{request.conflict.entity_type} {request.conflict.entity_id}"
+            if outcome.kind is OutcomeKind.RESOLVED:
+                self._notify_plain(f"conflict {entity} resolved")
+            else:
+                why = f"{outcome.kind.value}: {outcome.message}"
+                self._notify_plain(f"conflict {entity} NOT resolved ({why})", "warning")
+        self._counting = True
+        self.count_conflicts()
 
     # --- acknowledgements (the decisions are AckBook's; here, the workers) ----------------
     def _tell(self, notices: list[Notice]) -> None:
@@ -448,15 +473,16 @@ class SyncmonApp(App[int]):
         self.push_screen(UserFilterScreen(current), chosen)
 
     def action_conflicts(self) -> None:
-        assert self.conflicts is not None
-
         def back(_: None) -> None:
             if not self._counting:
                 self._counting = True
                 self.count_conflicts()
 
         at_time = self.schedule.at is not None
-        self.push_screen(ConflictsScreen(self.conflicts, self.clock, at_time=at_time), back)
+        screen = ConflictsScreen(
+            self.conflicts.resolved_by, self.clock, ours=self.resolved_here, at_time=at_time
+        )
+        self.push_screen(screen, back)
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         """`/` narrows a list now, from the data on screen: no poll."""
@@ -505,8 +531,3 @@ class SyncmonApp(App[int]):
             ):
                 yield SystemCommand(title, help_text, action)
         yield SystemCommand("Keys", "every key and what it does (?)", self.action_help)
-
-
-def create_app(settings: Settings, **options: Any) -> SyncmonApp:
-    """The one way to build the app: used by the CLI, the demo and the tests."""
-    return SyncmonApp(settings, **options)

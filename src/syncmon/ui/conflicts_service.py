@@ -1,7 +1,7 @@
 """The dashboard's door to the conflicts API (the only write syncmon makes).
 
-Screens call this instead of holding an HTTP client, and it answers with values
-(`ConflictList`, `ResolveOutcome`), never exceptions.
+The app holds it as its `ConflictsPort` and calls it from its workers (screens post
+messages); it answers with values (`ConflictList`, `ResolveOutcome`), never exceptions.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Mapping
-from typing import Any
 
 from syncmon.config.redaction import describe_error
 from syncmon.config.settings import Settings
-from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution, ResolveOutcome
+from syncmon.core.conflicts import OutcomeKind, ResolveOutcome, ResolveRequest
 from syncmon.core.text import sanitize
 from syncmon.sources.conflicts import ConflictList, ConflictsClient
 
@@ -65,19 +64,16 @@ class ConflictsService:
         except Exception as exc:  # the client never raises; a bug must not crash the screen
             return ConflictList(error=describe_error(exc))
 
-    async def resolve(
-        self,
-        conflict: Conflict,
-        resolution: Resolution,
-        *,
-        note: str,
-        merged: dict[str, Any] | None,
-    ) -> ResolveOutcome:
+    async def resolve(self, request: ResolveRequest) -> ResolveOutcome:
         if self.client is None:
             return ResolveOutcome(OutcomeKind.FAILED, "no API URL configured")
         try:
             return await self.client.resolve(
-                conflict, resolution, resolved_by=self.resolved_by, note=note, merged=merged
+                request.conflict,
+                request.resolution,
+                resolved_by=self.resolved_by,
+                note=request.note,
+                merged=request.merged,
             )
         except Exception as exc:
             return ResolveOutcome(OutcomeKind.FAILED, f"request failed: {describe_error(exc)}")

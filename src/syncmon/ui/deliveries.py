@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncmon.ui.acks import SilenceMade, SilenceRef
+from syncmon.core.silences import SilenceMade, SilenceRef
 from syncmon.ui.text import clean
 
 

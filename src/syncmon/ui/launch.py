@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,10 @@ from syncmon.core.exit_codes import ExitCode
 if TYPE_CHECKING:
     from textual.app import App
 
+    from syncmon.ui.app import SyncmonApp
+    from syncmon.ui.ports import ConflictsPort, DashboardEngine, SilencesPort
+    from syncmon.ui.remote_feed import RemoteFeed
+
 
 def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     """Run until `q`; returns the app's return code (3 when it cannot start)."""
@@ -35,52 +40,61 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
             return ExitCode.UNKNOWN
-    from syncmon.engine.poll import Engine
     from syncmon.transport.net import ClientSetupError
-    from syncmon.ui.app import create_app
-    from syncmon.ui.conflicts_service import ConflictsService
 
+    feed = None
     if getattr(args, "from_", None):
-        return _run_from(settings, args, at is not None)
+        from syncmon.feed.client import parse_urls, watch_token
+        from syncmon.ui.remote_feed import RemoteFeed
 
+        if at is not None:
+            print("--at reads the database as of a moment: use it without --from", file=sys.stderr)
+            return ExitCode.UNKNOWN
+        try:
+            feed = RemoteFeed(parse_urls(args.from_), watch_token())
+        except ValueError as exc:
+            print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
+            return ExitCode.UNKNOWN
     try:
-        engine = Engine(settings)
-        conflicts = ConflictsService.from_settings(settings)
+        app = create_app(
+            settings, at=at, feed=feed, alertmanagers=getattr(args, "alertmanager", None) or ()
+        )
     except ClientSetupError as exc:
         print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
         return ExitCode.UNKNOWN
-    app = create_app(
+    return run_app(app)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: DashboardEngine | None = None,
+    conflicts: ConflictsPort | None = None,
+    silences: SilencesPort | None = None,
+    feed: RemoteFeed | None = None,
+    alertmanagers: Iterable[str] = (),
+    **options: Any,
+) -> SyncmonApp:
+    """The one place the dashboard's parts are built (the CLI, the demo, the tests): what the
+    caller does not bring is made from the settings, before the app runs, so a part that
+    cannot be built (a TLS file) is a plain error. Under `--from` the engine is `NoDatabase`:
+    a viewer never reads the database. Raises `ClientSetupError`."""
+    from syncmon.engine.poll import Engine
+    from syncmon.sinks.silences import SilenceKeeper
+    from syncmon.ui.app import SyncmonApp
+    from syncmon.ui.conflicts_service import ConflictsService
+    from syncmon.ui.remote_feed import NoDatabase
+
+    if engine is None:
+        engine = NoDatabase() if feed is not None else Engine(settings)
+    return SyncmonApp(
         settings,
         engine=engine,
-        conflicts=conflicts,
-        at=at,
-        alertmanagers=getattr(args, "alertmanager", None) or (),
+        conflicts=conflicts or ConflictsService.from_settings(settings),
+        silences=silences or SilenceKeeper(list(alertmanagers)),
+        feed=feed,
+        **options,
     )
-    return run_app(app)
-
-
-def _run_from(settings: Settings, args: argparse.Namespace, at: bool) -> int:
-    """`tui --from`: the watchers' state; conflicts still from the API (README, Team setup)."""
-    from syncmon.feed.client import parse_urls, watch_token
-    from syncmon.transport.net import ClientSetupError
-    from syncmon.ui.app import create_app
-    from syncmon.ui.conflicts_service import ConflictsService
-    from syncmon.ui.remote_feed import RemoteFeed
-
-    if at:
-        print("--at reads the database as of a moment: use it without --from", file=sys.stderr)
-        return ExitCode.UNKNOWN
-    try:
-        urls = parse_urls(args.from_)
-        conflicts = ConflictsService.from_settings(settings)
-    except ValueError as exc:
-        print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
-        return ExitCode.UNKNOWN
-    except ClientSetupError as exc:
-        print(f"syncmon: {redact(str(exc))}", file=sys.stderr)
-        return ExitCode.UNKNOWN
-    app = create_app(settings, conflicts=conflicts, feed=RemoteFeed(urls, watch_token()))
-    return run_app(app)
 
 
 def run_app(app: App[Any]) -> int:

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from syncmon.core.conflicts import ResolveOutcome, ResolveRequest
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import SilenceMade, SilenceRead, SilenceRef
 from syncmon.engine.poll import Snapshot
 from syncmon.sources.conflicts import ConflictList
 from syncmon.sources.health import EndpointResult
-from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
 from syncmon.ui.views import ListKind
 
 
@@ -41,6 +42,28 @@ class HealthPolled(Message):
 @dataclass
 class ConflictsLoaded(Message):
     result: ConflictList
+
+
+@dataclass
+class ConflictsWanted(Message):
+    """A screen asks for a fresh list of open conflicts (`r`, or coming back to the list);
+    the app reads it through its port and answers every conflicts screen."""
+
+
+@dataclass
+class ResolveRequested(Message):
+    """The engineer confirmed a resolution; the app sends it through its port. The request
+    outlives the screen: leaving the detail never cancels a resolution in flight."""
+
+    request: ResolveRequest
+
+
+@dataclass
+class ResolveAnswered(Message):
+    """The API's answer to one `ResolveRequested` (matched by the request itself)."""
+
+    request: ResolveRequest
+    outcome: ResolveOutcome
 
 
 @dataclass

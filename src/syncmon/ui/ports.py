@@ -1,13 +1,18 @@
-"""What the dashboard needs from the world, as protocols: `syncmon.engine.poll.Engine` and
-`ConflictsService` provide them; tests give frozen stand-ins that need no network."""
+"""What the dashboard needs from the world, as protocols. The launcher (`ui/launch.py`) gives
+it `syncmon.engine.poll.Engine`, `ConflictsService` and `sinks.silences.SilenceKeeper`, or
+`remote_feed.NoDatabase` under `--from`; tests give frozen stand-ins that need no network.
+Screens never call these themselves: they post messages, and the app's workers call the ports
+and post the answers back (`ui/messages.py`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from syncmon.core.conflicts import Conflict, Resolution, ResolveOutcome
+from syncmon.core.conflicts import ResolveOutcome, ResolveRequest
 from syncmon.core.rules import AlertRule
+from syncmon.core.silences import SilenceMade, SilenceRead, SilenceRef
 from syncmon.engine.evaluation import SinceFinder
 from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.sources.conflicts import ConflictList
@@ -28,17 +33,30 @@ class DashboardEngine(SinceFinder, Protocol):
 
 
 class ConflictsPort(Protocol):
+    """The conflicts API: answers are values, never exceptions."""
+
     resolved_by: str
 
     async def list_open(self) -> ConflictList: ...
 
-    async def resolve(
-        self,
-        conflict: Conflict,
-        resolution: Resolution,
-        *,
-        note: str,
-        merged: dict[str, Any] | None,
-    ) -> ResolveOutcome: ...
+    async def resolve(self, request: ResolveRequest) -> ResolveOutcome: ...
+
+    async def close(self) -> None: ...
+
+
+class SilencesPort(Protocol):
+    """The Alertmanagers behind acknowledgements: answers are values, never exceptions."""
+
+    urls: list[str]
+
+    def follow(self, urls: list[str]) -> None: ...
+
+    async def read_all(self) -> list[SilenceRead]: ...
+
+    async def create_all(
+        self, rule: AlertRule, by: str, now: datetime, *, until: datetime | None, comment: str
+    ) -> list[SilenceMade]: ...
+
+    async def expire_all(self, refs: list[SilenceRef]) -> list[tuple[SilenceRef, str | None]]: ...
 
     async def close(self) -> None: ...

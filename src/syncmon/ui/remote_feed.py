@@ -15,21 +15,25 @@ marked stale with the reason, and the numbers stay on screen as they were, never
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
 from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
-from syncmon.engine.poll import ChartSeries, Snapshot
+from syncmon.core.episodes import Since
+from syncmon.core.rules import AlertRule
+from syncmon.core.silences import SilenceRead
+from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
 from syncmon.sources.health import EndpointResult
-from syncmon.ui.acks import AckBook, SilenceRead
+from syncmon.sources.past import EpisodeContext, Timeline
+from syncmon.ui.acks import AckBook
 from syncmon.ui.panels.header import ModeLine, sources_text
-from syncmon.ui.silences import SilenceKeeper
 from syncmon.ui.text import clean
 
 if TYPE_CHECKING:
@@ -72,6 +76,33 @@ class RemoteFeed:
                 tell(FeedChanged(None, None, status.problems))
 
         await follow(self.urls, self.token, on_state, on_status)
+
+
+class NoDatabase:
+    """The engine of a `--from` viewer: it reads no database, so the screens that read
+    history (the timeline, an alert's chart and "what changed") say so instead."""
+
+    REASON = "--from reads no database: history is in `syncmon tui` without --from"
+
+    async def poll(self, request: PollRequest | None = None) -> Snapshot:
+        raise RuntimeError(self.REASON)  # never called: the app polls nothing under --from
+
+    async def poll_health(self) -> list[EndpointResult] | None:
+        return None
+
+    async def timeline(self, start: datetime, end: datetime) -> Timeline:
+        return Timeline(start, end, unavailable=self.REASON)
+
+    async def episode(self, rule: AlertRule, since: datetime, end: datetime) -> EpisodeContext:
+        return EpisodeContext(error=self.REASON)
+
+    async def find_since(
+        self, rules: Iterable[AlertRule], at: datetime, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
+        return {}  # the watcher's trackers carry their since
+
+    async def close(self) -> None:
+        pass
 
 
 def snapshot_of(state: WatcherState) -> Snapshot:
@@ -133,7 +164,7 @@ def _acks_for(app: SyncmonApp, state: WatcherState) -> None:
         fresh = AckBook(rules, urls)
         fresh.local, fresh.created, fresh.expiring = book.local, book.created, book.expiring
         app.acks = fresh
-        app.silences = SilenceKeeper(urls)
+        app.silences.follow(urls)
     app._tell(  # the app's one way to show notices
         app.acks.apply_reads([SilenceRead(s.url, s.silences, s.error) for s in state.alertmanagers])
     )

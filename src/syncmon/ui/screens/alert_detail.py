@@ -148,7 +148,6 @@ class AlertDetailScreen(Screen[None]):
     @work(exclusive=True, group="alert-detail")
     async def load(self, since: datetime, moment: Moment, active: bool) -> None:
         app = self.syncmon
-        assert app.engine is not None
         try:
             context = await app.engine.episode(self.rule, since, moment.end)
         except Exception as exc:  # the engine never raises; this guards against bugs

@@ -2,15 +2,16 @@
 
 Nothing the engineer chose is lost to a failed request: the choice, the note and the
 merged document stay here, and pressing the same key retries. A POST is sent once per
-confirmation, never while another one is in flight.
+confirmation, never while another one is in flight. The app sends it (this screen posts
+`ResolveRequested`), so leaving the screen never cancels a resolution on its way.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -21,15 +22,14 @@ from syncmon.core.conflicts import (
     OutcomeKind,
     Resolution,
     ResolveOutcome,
+    ResolveRequest,
     diff_documents,
     discarded_fields,
 )
+from syncmon.ui.messages import ResolveRequested
 from syncmon.ui.screens.confirm import ConfirmResolutionScreen, discarded_text
 from syncmon.ui.screens.merge import MergeEditorScreen, pristine
 from syncmon.ui.text import clean, json_text, safe
-
-if TYPE_CHECKING:
-    from syncmon.ui.ports import ConflictsPort
 
 CHOICE_WORDS = {
     Resolution.KEEP_LOCAL: "keep local",
@@ -48,10 +48,10 @@ class ConflictDetailScreen(Screen[None]):
         ("q", "back", "back"),
     ]
 
-    def __init__(self, conflict: Conflict, service: ConflictsPort) -> None:
+    def __init__(self, conflict: Conflict, resolved_by: str) -> None:
         super().__init__()
         self.conflict = conflict
-        self.service = service
+        self.resolved_by = resolved_by
         self.note = ""
         self.choice: Resolution | None = None
         self.merged_text = pristine(conflict)
@@ -60,6 +60,7 @@ class ConflictDetailScreen(Screen[None]):
         self.sending = False
         self.outcome: ResolveOutcome | None = None
         self.posts = 0  # requests sent from this screen (tests assert on it)
+        self.request: ResolveRequest | None = None  # the one in flight, or the last sent
 
     @property
     def label(self) -> str:
@@ -168,15 +169,19 @@ class ConflictDetailScreen(Screen[None]):
             answered,
         )
 
-    @work(exclusive=False, group="resolve")
-    async def send(self, choice: Resolution, note: str, merged: dict[str, Any] | None) -> None:
+    def send(self, choice: Resolution, note: str, merged: dict[str, Any] | None) -> None:
+        """Ask the app to send it (its worker outlives this screen); `answered` shows the end."""
         self.posts += 1
-        try:
-            outcome = await self.service.resolve(self.conflict, choice, note=note, merged=merged)
-        finally:
-            self.sending = False
+        self.request = ResolveRequest(self.conflict, choice, note, merged)
+        self.post_message(ResolveRequested(self.request))
+
+    def answered(self, request: ResolveRequest, outcome: ResolveOutcome) -> None:
+        """The API answered the request this screen sent."""
+        if request is not self.request:
+            return
+        self.sending = False
         self.outcome = outcome
-        self._show_outcome(choice, outcome)
+        self._show_outcome(request.resolution, outcome)
 
     def _show_outcome(self, choice: Resolution, outcome: ResolveOutcome) -> None:
         word = CHOICE_WORDS[choice]
@@ -185,7 +190,7 @@ class ConflictDetailScreen(Screen[None]):
             self._status(
                 Text.assemble(
                     (" RESOLVED ", "bold reverse green"),
-                    f" {word} by {clean(self.service.resolved_by)} · escape: back to the list",
+                    f" {word} by {clean(self.resolved_by)} · escape: back to the list",
                 )
             )
             self.notify(f"conflict resolved: {word}", markup=False)

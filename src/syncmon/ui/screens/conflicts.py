@@ -9,23 +9,21 @@ today's conflicts: the API has no history.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from syncmon.core.conflicts import Conflict, OutcomeKind
+from syncmon.core.conflicts import Conflict
 from syncmon.sources.conflicts import ConflictList
+from syncmon.ui.messages import ConflictsWanted
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.text import age, matches, safe, short_time
-
-if TYPE_CHECKING:
-    from syncmon.ui.ports import ConflictsPort
 
 
 class ConflictsScreen(Screen[None]):
@@ -43,17 +41,18 @@ class ConflictsScreen(Screen[None]):
 
     def __init__(
         self,
-        service: ConflictsPort,
-        clock: Callable[[], datetime] | None = None,
+        resolved_by: str,
+        clock: Callable[[], datetime],
         *,
+        ours: set[str] | None = None,
         at_time: bool = False,
     ) -> None:
         super().__init__()
-        self.service = service
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self.resolved_by = resolved_by
+        self._clock = clock
         self._conflicts: dict[str, Conflict] = {}
         self._leaving: dict[str, Conflict] = {}  # resolved elsewhere: shown one poll, marked
-        self._ours: set[str] = set()  # resolved from this screen: not "elsewhere"
+        self._ours = set() if ours is None else ours  # resolved by this app: not "elsewhere"
         self._loaded_at: datetime | None = None
         self._last: ConflictList | None = None
         self._at_time = at_time
@@ -81,10 +80,9 @@ class ConflictsScreen(Screen[None]):
         self.query_one("#conflicts-status", Static).update(Text("loading…", style="dim"))
         self.load()
 
-    @work(exclusive=True, group="conflicts-list")
-    async def load(self) -> None:
-        result = await self.service.list_open()
-        self.show(result)
+    def load(self) -> None:
+        """Ask the app for a fresh list: it reads the API and calls `show` with the answer."""
+        self.post_message(ConflictsWanted())
 
     def show(self, result: ConflictList) -> None:
         """A fresh answer (from `r`, or from the app's poll): redraw the list from it."""
@@ -157,14 +155,7 @@ class ConflictsScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         conflict = self._conflicts.get(key or "")
         if conflict is not None:
-            detail = ConflictDetailScreen(conflict, self.service)
-
-            def closed(_: None) -> None:
-                outcome = detail.outcome
-                if outcome is not None and outcome.kind is OutcomeKind.RESOLVED:
-                    self._ours.add(conflict.id)  # resolved here: it leaves unmarked
-
-            self.app.push_screen(detail, closed)
+            self.app.push_screen(ConflictDetailScreen(conflict, self.resolved_by))
         elif key in self._leaving:
             self.notify("resolved elsewhere: nothing left to resolve", markup=False)
 

@@ -129,7 +129,6 @@ class TimelineScreen(Screen[None]):
     @work(exclusive=True, group="timeline")
     async def load(self, start: datetime, end: datetime) -> None:
         app = self.syncmon
-        assert app.engine is not None
         try:
             self.timeline, self.error = await app.engine.timeline(start, end), None
         except Exception as exc:  # the engine never raises; this guards against bugs
@@ -167,6 +166,8 @@ class TimelineScreen(Screen[None]):
     def notes(self, count: int) -> Text:
         assert self.timeline is not None
         text = Text()
+        if self.timeline.unavailable:
+            return Text(clean(self.timeline.unavailable, limit=200), style="bold")
         if count == 0:
             text.append("no alert fired in this span\n", style="bold")
         named = {e.rule.key for e, _ in self.episodes()}

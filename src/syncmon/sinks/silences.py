@@ -1,4 +1,7 @@
-"""Talking to the Alertmanagers behind acknowledgements (`--alertmanager URL`).
+"""Talking to the Alertmanagers behind the dashboard's acknowledgements (`--alertmanager URL`).
+
+The dashboard holds this as its `SilencesPort` (`ui/ports.py`) and never imports it: the
+launcher builds it.
 
 Every call answers with values (a silence id, the silences, or the reason it failed),
 never an exception, and is run by the app in a worker so a hung Alertmanager never blocks
@@ -16,9 +19,8 @@ from pydantic import SecretStr
 
 from syncmon.config.redaction import describe_error
 from syncmon.core.rules import AlertRule
-from syncmon.core.silences import ACK_COMMENT
-from syncmon.sinks.alertmanager import AlertmanagerClient, alert_labels
-from syncmon.ui.acks import SilenceMade, SilenceRead, SilenceRef
+from syncmon.core.silences import ACK_COMMENT, SilenceMade, SilenceRead, SilenceRef, alert_labels
+from syncmon.sinks.alertmanager import AlertmanagerClient
 
 SILENCE_CEILING = timedelta(hours=12)
 
@@ -27,7 +29,7 @@ class SilenceKeeper:
     def __init__(
         self, urls: list[str], *, timeout: float = 5.0, token: SecretStr | None = None
     ) -> None:
-        self.urls = urls
+        self.urls = list(urls)
         self._timeout = timeout
         self._token = token
         self._clients: dict[str, AlertmanagerClient] = {}
@@ -78,6 +80,11 @@ class SilenceKeeper:
         except Exception as exc:
             return describe_error(exc)
         return None
+
+    def follow(self, urls: list[str]) -> None:
+        """Talk to these Alertmanagers from now on (`--from`: the ones the watcher names);
+        clients of the old ones stay open until `close`."""
+        self.urls = list(urls)
 
     async def read_all(self) -> list[SilenceRead]:
         return list(await asyncio.gather(*(self.read(url) for url in self.urls)))
