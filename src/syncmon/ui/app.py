@@ -18,62 +18,46 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
-from textual.notifications import SeverityLevel
-from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
 from syncmon.config.redaction import describe_error, redact
 from syncmon.config.settings import Settings
-from syncmon.core.conflicts import OutcomeKind, ResolveRequest
-from syncmon.core.rules import AlertRule
-from syncmon.core.silences import SilenceRef
-from syncmon.core.text import sanitize
 from syncmon.engine.evaluation import LiveAlerts
-from syncmon.ui.acks import AckBook, Notice, ack_target
+from syncmon.ui.acks import AckBook
+from syncmon.ui.app_acks import AckHandlers
+from syncmon.ui.app_base import Clock
+from syncmon.ui.app_conflicts import ConflictHandlers
 from syncmon.ui.conflicts_service import operator_name
 from syncmon.ui.deliveries import DeliveryLog
 from syncmon.ui.endpoint_log import EndpointLog
 from syncmon.ui.messages import (
-    ConflictsLoaded,
-    ConflictsWanted,
     FilterChanged,
     HealthPolled,
     PollFinished,
-    ResolveAnswered,
-    ResolveRequested,
-    SilencesExpired,
-    SilencesMade,
-    SilencesRead,
 )
 from syncmon.ui.model import DashboardModel
 from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.ports import ConflictsPort, DashboardEngine, SilencesPort
-from syncmon.ui.present import ChartsMemo, Inputs, ack_view, build_view
+from syncmon.ui.present import ChartsMemo, Inputs, build_view
 from syncmon.ui.remote_feed import FeedChanged, RemoteFeed, apply_feed
 from syncmon.ui.schedule import PollPlan, PollSchedule
-from syncmon.ui.screens.ack_dialog import AckDialog, AckRequest, AckTarget
 from syncmon.ui.screens.alert_detail import AlertDetailScreen
-from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
-from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.quit_guard import QuitDialog, unsent_drafts
 from syncmon.ui.screens.timeline import TimelineScreen
-from syncmon.ui.screens.unack import UnackScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.views import DashboardView, ListKind
-
-Clock = Callable[[], datetime]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SyncmonApp(App[int]):
+class SyncmonApp(AckHandlers, ConflictHandlers):
     CSS_PATH = "app.tcss"
     TITLE = "syncmon"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -88,8 +72,6 @@ class SyncmonApp(App[int]):
         (170, "-xwide"),
     ]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
-
-    view: var[DashboardView] = var(DashboardView, init=False)
 
     def __init__(
         self,
@@ -147,10 +129,6 @@ class SyncmonApp(App[int]):
                 await closer()
 
     @property
-    def dashboard(self) -> DashboardScreen | None:
-        return next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
-
-    @property
     def polls(self) -> int:
         return self.schedule.polls
 
@@ -203,11 +181,6 @@ class SyncmonApp(App[int]):
     def _waiting(self) -> None:
         if "wait" not in self._armed:
             self._arm("wait", 1.0, self._count_wait)
-
-    def _notify_plain(self, message: str, severity: SeverityLevel = "information") -> None:
-        """Notices may quote a receiver's error text: no markup, no control characters."""
-        text = sanitize(redact(message), single_line=True, limit=300)
-        self.notify(text, severity=severity, markup=False)
 
     # --- the watchers' feed (--from) -----------------------------------------------------
     @work(exclusive=True, group="feed")
@@ -293,149 +266,6 @@ class SyncmonApp(App[int]):
         self._arm("health", self.schedule.end_health(), self._start_health)
         self.publish()
 
-    @work(exclusive=True, group="conflict-count")
-    async def count_conflicts(self) -> None:
-        self.post_message(ConflictsLoaded(await self.conflicts.list_open()))
-
-    def on_conflicts_wanted(self, message: ConflictsWanted) -> None:
-        """A conflicts screen asks for a fresh list (`r`, or shown again): read it now."""
-        message.stop()
-        self._counting = True
-        self.count_conflicts()
-
-    def on_conflicts_loaded(self, message: ConflictsLoaded) -> None:
-        self._counting = False
-        result = message.result
-        self.model.apply_conflicts(len(result.conflicts), result.error, self.clock())
-        for screen in self.screen_stack:  # the list is live too: the same answer, every poll
-            if isinstance(screen, ConflictsScreen):
-                screen.show(result)
-        self.publish()
-
-    def on_resolve_requested(self, message: ResolveRequested) -> None:
-        message.stop()
-        self.resolve(message.request)
-
-    @work(exclusive=False, group="resolve")
-    async def resolve(self, request: ResolveRequest) -> None:
-        """The app's worker, not the screen's: escape mid-request never cancels the POST."""
-        self.post_message(ResolveAnswered(request, await self.conflicts.resolve(request)))
-
-    def on_resolve_answered(self, message: ResolveAnswered) -> None:
-        request, outcome = message.request, message.outcome
-        if outcome.kind is OutcomeKind.RESOLVED:
-            self.resolved_here.add(request.conflict.id)  # it leaves the list unmarked
-        shown = False
-        for screen in self.screen_stack:
-            if isinstance(screen, ConflictDetailScreen) and screen.request is request:
-                screen.answered(request, outcome)
-                shown = True
-        if not shown:  # the engineer left the detail before the answer came
-            entity = f"{request.conflict.entity_type} {request.conflict.entity_id}"
-            if outcome.kind is OutcomeKind.RESOLVED:
-                self._notify_plain(f"conflict {entity} resolved")
-            else:
-                why = f"{outcome.kind.value}: {outcome.message}"
-                self._notify_plain(f"conflict {entity} NOT resolved ({why})", "warning")
-        self._counting = True
-        self.count_conflicts()
-
-    # --- acknowledgements (the decisions are AckBook's; here, the workers) ----------------
-    def _tell(self, notices: list[Notice]) -> None:
-        for message, severity in notices:
-            self._notify_plain(message, severity)
-
-    @work(exclusive=True, group="silences")
-    async def read_silences(self) -> None:
-        self.post_message(SilencesRead(await self.silences.read_all()))
-
-    def on_silences_read(self, message: SilencesRead) -> None:
-        self._tell(self.acks.apply_reads(message.reads))
-        self.publish()
-
-    def action_acknowledge(self, rule_name: str | None = None) -> None:
-        """`a`: the alert named (detail screen) or selected (list): the ack dialog, or the
-        offer to un-acknowledge an acked one."""
-        screen = self.dashboard
-        selected = rule_name or (screen.query_one(AlertsTable).selected_rule() if screen else None)
-        target = ack_target(selected, self.alerts.trackers, self.acks)
-        if target is None:
-            self._notify_plain(
-                "select a firing alert (↑/↓ in the alerts panel) to acknowledge", "warning"
-            )
-            return
-        undo, tracker = target
-        rule = tracker.rule
-        if undo:
-            self._offer_unack(rule)
-            return
-        row = next((r for r in self.view.alerts.rows if r.rule == rule.key), None)
-        since = f"{row.since_age} ago ({row.since_clock})" if row and row.since_age else None
-        dialog = AckDialog(AckTarget(rule.key, row.value if row else "—", since, self.acks.shared))
-        self.push_screen(dialog, lambda request: self._acknowledge(rule, request))
-
-    def _acknowledge(self, rule: AlertRule, request: AckRequest | None) -> None:
-        """The dialog answered: escape acks nothing; else the ack, timed or until resolved."""
-        tracker = self.alerts.trackers.get(rule.key)
-        if request is None or tracker is None or not tracker.firing:
-            if request is not None:
-                self._notify_plain(f"{rule.key} is no longer firing: nothing acknowledged")
-            return
-        now = self.clock()
-        until = now + request.duration if request.duration else None
-        self.acks.acknowledge(rule, self.operator, now, until=until, comment=request.comment)
-        if self.acks.shared:
-            self.make_silences(rule, until, request.comment)
-        else:
-            self._notify_plain(f"acknowledged {rule.key} as {self.operator} (local to this app)")
-        self.publish()
-
-    def _offer_unack(self, rule: AlertRule) -> None:
-        ack = self.acks.ack_for(rule)
-        assert ack is not None
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                refs = self.acks.unacknowledge(rule)
-                self.deliveries.expiring(rule.key, refs)
-                if refs:
-                    self.expire_silences(refs, quiet=False)
-                self._notify_plain(f"un-acknowledged {rule.key}")
-                self.publish()
-
-        self.push_screen(UnackScreen(rule.key, ack_view(ack, self.clock())), answered)
-
-    @work(group="silence-writes")
-    async def make_silences(
-        self, rule: AlertRule, until: datetime | None = None, comment: str = ""
-    ) -> None:
-        now = self.clock()
-        made = await self.silences.create_all(
-            rule, self.operator, now, until=until, comment=comment
-        )
-        self.post_message(SilencesMade(rule, made))
-
-    def on_silences_made(self, message: SilencesMade) -> None:
-        self.deliveries.made(message.rule.key, message.made, self.clock())
-        tracker = self.alerts.trackers.get(message.rule.key)
-        firing = tracker is not None and tracker.firing
-        expire, notices = self.acks.apply_made(message.rule, message.made, firing)
-        self._tell(notices)
-        if expire:
-            self.expire_silences(expire, quiet=True)
-        self.read_silences()
-        self.publish()
-
-    @work(group="silence-writes")
-    async def expire_silences(self, refs: list[SilenceRef], quiet: bool) -> None:
-        self.post_message(SilencesExpired(await self.silences.expire_all(refs), quiet))
-
-    def on_silences_expired(self, message: SilencesExpired) -> None:
-        self.deliveries.expired(message.results, self.clock())
-        self._tell(self.acks.apply_expired(message.results, message.quiet))
-        self.read_silences()
-        self.publish()
-
     # --- actions (keys and command palette) ----------------------------------------------
     def action_refresh_now(self) -> None:
         self.schedule.refresh_now()
@@ -471,18 +301,6 @@ class SyncmonApp(App[int]):
 
         current = str(self.schedule.user) if self.schedule.user else None
         self.push_screen(UserFilterScreen(current), chosen)
-
-    def action_conflicts(self) -> None:
-        def back(_: None) -> None:
-            if not self._counting:
-                self._counting = True
-                self.count_conflicts()
-
-        at_time = self.schedule.at is not None
-        screen = ConflictsScreen(
-            self.conflicts.resolved_by, self.clock, ours=self.resolved_here, at_time=at_time
-        )
-        self.push_screen(screen, back)
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         """`/` narrows a list now, from the data on screen: no poll."""
