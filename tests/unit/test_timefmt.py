@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncmon.core.episodes import Since, since_clock, since_text
-from syncmon.core.timefmt import day_clock, iso_local, iso_utc, minute_clock, parse_iso
+from syncmon.core.timefmt import (
+    day_clock,
+    iso_local,
+    iso_utc,
+    minute_clock,
+    minute_with_offset,
+    parse_iso,
+)
 
 ZONES = ["Asia/Tokyo", "America/New_York", "Australia/Sydney", "UTC", "Pacific/Kiritimati"]
 
@@ -78,3 +85,12 @@ def test_iso_forms_and_parsing_agree() -> None:
     assert parse_iso("2026-11-01T06:30:15").tzinfo is None  # each caller decides
     with pytest.raises(ValueError):
         parse_iso("yesterday")
+
+
+def test_minute_with_offset_names_the_zone_it_was_read_in() -> None:
+    """The `--at` badge and the timeline's span: the offset changes across a DST switch."""
+    before = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT, the first pass
+    after = before + timedelta(hours=1)  # 01:30 EST, the second pass: same wall time
+    tz = ZoneInfo("America/New_York")
+    assert minute_with_offset(before, tz=tz) == "11-01 01:30 -0400"
+    assert minute_with_offset(after, tz=tz) == "11-01 01:30 -0500"

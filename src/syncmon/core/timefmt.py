@@ -40,6 +40,11 @@ def wall_clock(moment: datetime, *, tz: tzinfo | None = None) -> str:
     return to_reader(moment, tz).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
+def minute_with_offset(moment: datetime, *, tz: tzinfo | None = None) -> str:
+    """`11-27 03:12 +0000`: a span's ends and the `--at` badge, short yet unambiguous."""
+    return to_reader(moment, tz).strftime("%m-%d %H:%M %z")
+
+
 def time_of_day(moment: datetime, *, tz: tzinfo | None = None) -> str:
     """`02:32:00` in the reader's zone."""
     return to_reader(moment, tz).strftime("%H:%M:%S")

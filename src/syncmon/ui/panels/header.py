@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from syncmon.core.timefmt import minute_with_offset
 from syncmon.ui.panels.badges import Tone, badge
 from syncmon.ui.panels.stale import stale_text
 from syncmon.ui.text import clean, clock
@@ -52,7 +53,7 @@ def mode_parts(mode: ModeView, level: int) -> list[Text]:
     if mode.at is not None:
         long_at = level < 2
         text = badge("AT-TIME" if long_at else "AT", Tone.MODE, pad=True)
-        when = clock(mode.at) if long_at else mode.at.astimezone().strftime("%m-%d %H:%M %z")
+        when = clock(mode.at) if long_at else minute_with_offset(mode.at)
         text.append(f" {'as of ' if long_at else ''}{when}", style="bold")
         parts.append(text)
     if mode.paused:

@@ -23,7 +23,7 @@ from textual.widgets import Footer, ListItem, ListView, Static
 from syncmon.config.redaction import describe_error
 from syncmon.core.durations import format_duration
 from syncmon.core.metrics import format_value
-from syncmon.core.timefmt import minute_clock
+from syncmon.core.timefmt import minute_clock, minute_with_offset
 from syncmon.core.timeline import Episode
 from syncmon.sources.past import Timeline
 from syncmon.ui.panels.alerts import PADDING
@@ -46,7 +46,7 @@ def span_for(now: datetime, at: datetime | None) -> tuple[datetime, datetime]:
 
 def _short(moment: datetime) -> str:
     """`11-27 03:12 +0000`: local time, with the offset (a post-mortem is unambiguous)."""
-    return moment.astimezone().strftime("%m-%d %H:%M %z")
+    return minute_with_offset(moment)
 
 
 def _length(episode: Episode, end: datetime) -> str:
