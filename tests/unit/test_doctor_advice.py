@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from syncmon.headless.doctor_advice import EXPECTED_COLUMNS, Level, examine
+from syncmon.headless.doctor_advice import EXPECTED_COLUMNS, examine
 from syncmon.headless.doctor_catalog import Catalog, IndexFacts, ServerFacts, TableFacts
+from syncmon.headless.doctor_findings import Level
 
 NOW = datetime(2026, 11, 27, 12, 0)
 

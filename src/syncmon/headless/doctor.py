@@ -19,8 +19,9 @@ import asyncpg
 from syncmon.config.redaction import describe_error
 from syncmon.config.settings import Settings
 from syncmon.core.text import plural
-from syncmon.headless.doctor_advice import TABLE_NAMES, Level, Section, examine
+from syncmon.headless.doctor_advice import TABLE_NAMES, examine
 from syncmon.headless.doctor_catalog import Catalog, read_catalog
+from syncmon.headless.doctor_findings import Level, Section
 from syncmon.headless.doctor_pooler import PoolerFacts, pooler_section, probe
 from syncmon.sources.connections import Guard, connect
 from syncmon.sources.database import explain_database_error, one_line

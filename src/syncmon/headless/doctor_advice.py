@@ -1,18 +1,15 @@
 """Doctor's judgement: from catalog facts to OK / INFO / ADVICE / WARN findings. No I/O.
 
-The thresholds come from `bench/` (docs/scaling.md): on 10 M append-only rows one poll costs
-≈13 ms through a BRIN index (48 kB) and ≈10.5 ms through a B-tree (217 MB); without either,
-every poll reads the whole table (≈1.3 s).
+Findings are `doctor_findings` values; the index advice is `doctor_indexes`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import Enum
 
 from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts, display_ident
+from syncmon.headless.doctor_findings import Level, Section, bytes_text, count_text
+from syncmon.headless.doctor_indexes import index_findings
 from syncmon.headless.doctor_time import dst_advice
 from syncmon.sources.writer_clock import ahead_note
 
@@ -58,38 +55,8 @@ READ_COLUMNS: dict[str, frozenset[str]] = {
     ),
 }
 
-BRIN_MIN_ROWS = 5_000_000  # about ten million and up: below, a B-tree is small enough
-BRIN_MIN_CORRELATION = 0.9  # rows must lie on disk in time order for block ranges to help
 PARTITION_ROWS = 100_000_000
 FUTURE_SLACK = timedelta(minutes=5)
-BTREE_BYTES_PER_ROW = 22  # 8-byte key + tuple header + line pointer at 90 % fill
-
-
-class Level(Enum):
-    OK = "OK"
-    INFO = "INFO"
-    ADVICE = "ADVICE"
-    WARN = "WARN"
-
-    @property
-    def needs_action(self) -> bool:
-        return self in (Level.ADVICE, Level.WARN)
-
-
-@dataclass
-class Finding:
-    level: Level
-    text: str
-    details: list[str] = field(default_factory=list)  # statements and explanations
-
-
-@dataclass
-class Section:
-    title: str
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(self, level: Level, text: str, *details: str) -> None:
-        self.findings.append(Finding(level, text, list(details)))
 
 
 def examine(catalog: Catalog, timestamp_timezone: str | None) -> list[Section]:
@@ -169,12 +136,12 @@ def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> No
     _describe_size(section, table, catalog)
     if not _columns_ok(section, table):
         return
-    _index_findings(section, table, catalog.server)
+    index_findings(section, table, catalog.server)
     rows = table.rows or 0
     if rows >= PARTITION_ROWS and not table.partitioned:
         section.add(
             Level.ADVICE,
-            f"{_count(rows)} rows: consider time-based partitioning "
+            f"{count_text(rows)} rows: consider time-based partitioning "
             "(PARTITION BY RANGE (timestamp), one partition per month or week) so old data is "
             "dropped by DETACH/DROP instead of DELETE and indexes stay small; and/or a rollup "
             "table of per-minute aggregates for long windows and charts (docs/scaling.md)",
@@ -183,13 +150,13 @@ def _table_findings(section: Section, table: TableFacts, catalog: Catalog) -> No
 
 def _describe_size(section: Section, table: TableFacts, catalog: Catalog) -> None:
     if table.exact_rows is not None:
-        rows_text = f"{_count(table.exact_rows)} rows (counted)"
+        rows_text = f"{count_text(table.exact_rows)} rows (counted)"
     elif table.estimated_rows is not None:
-        rows_text = f"≈{_count(table.estimated_rows)} rows (estimate)"
+        rows_text = f"≈{count_text(table.estimated_rows)} rows (estimate)"
     else:
         rows_text = "row count unknown (never analysed: run ANALYZE " + table.qualified + ")"
     kind = ", partitioned" if table.partitioned else ""
-    size = _bytes(table.total_bytes or 0)
+    size = bytes_text(table.total_bytes or 0)
     section.add(Level.INFO, f"{rows_text}, {size} with indexes{kind}")
     rate = _rows_per_day(table)
     if rate is not None:
@@ -199,7 +166,8 @@ def _describe_size(section: Section, table: TableFacts, catalog: Catalog) -> Non
             "statistics": "from statistics",
         }[table.range_source or "statistics"]
         section.add(
-            Level.INFO, f"≈{_count(rate)} rows/day since {table.first:%Y-%m-%d %H:%M} ({source})"
+            Level.INFO,
+            f"≈{count_text(rate)} rows/day since {table.first:%Y-%m-%d %H:%M} ({source})",
         )
     now = catalog.local_now
     if (
@@ -248,77 +216,6 @@ def _columns_ok(section: Section, table: TableFacts) -> bool:
     if not missing and not different:
         section.add(Level.OK, "columns and types match the seed")
     return not any(c in needed for c in missing)
-
-
-def _index_findings(section: Section, table: TableFacts, server: ServerFacts) -> None:
-    for index in table.indexes:
-        if index.leading_column == "timestamp" and not index.valid:
-            section.add(
-                Level.WARN,
-                f"index {index.name} is INVALID (a failed CREATE INDEX "
-                "CONCURRENTLY): the planner ignores it",
-                f"DROP INDEX CONCURRENTLY {index.name};  -- then create it again",
-            )
-    usable = table.timestamp_indexes()
-    if usable:
-        names = ", ".join(f"{i.name} ({i.method}, {_bytes(i.bytes)})" for i in usable)
-        section.add(Level.OK, f"index on timestamp: {names}")
-        return
-    method, why = recommend_index(table)
-    statement = create_index_statement(table, method)
-    details = [statement, why]
-    if table.partitioned:
-        details.append(
-            "CONCURRENTLY is refused on a partitioned table: create it ON ONLY the "
-            "parent, then CONCURRENTLY on each partition and ATTACH PARTITION each"
-        )
-    if server.standby:
-        details.append("this is a standby: run it on the primary, the index replicates")
-    details.append("syncmon never creates it itself; CONCURRENTLY does not block the writers")
-    section.add(Level.ADVICE, "no index on timestamp: every poll reads the whole table", *details)
-
-
-def recommend_index(table: TableFacts) -> tuple[str, str]:
-    """('brin' | 'btree', the one-sentence reason) for a table without a timestamp index."""
-    rows = table.rows
-    correlation = table.correlation
-    btree = _bytes(max(16384, int((rows or 0) * BTREE_BYTES_PER_ROW)))
-    if (
-        rows is not None
-        and rows >= BRIN_MIN_ROWS
-        and correlation is not None
-        and correlation >= BRIN_MIN_CORRELATION
-    ):
-        ranges = math.ceil(table.heap_pages / 128)
-        brin = _bytes(8192 * (3 + math.ceil(ranges / 200)))
-        return "brin", (
-            f"BRIN: {_count(rows)} rows written in time order (correlation {correlation:.2f}); "
-            f"BRIN keeps one summary per 128 pages (≈{brin}) and a 5-minute window reads a few "
-            f"block ranges (≈13 ms a poll on 10 M rows in bench/), where a B-tree is a little "
-            f"faster (≈10.5 ms) but ≈{btree}: drop USING brin for that"
-        )
-    if rows is not None and rows >= BRIN_MIN_ROWS and correlation is None:
-        return "btree", (
-            f"B-tree (≈{btree}): no statistics on timestamp yet; run ANALYZE {table.qualified} and "
-            "doctor again: if rows lie in time order, a much smaller BRIN index would do"
-        )
-    if rows is not None and rows >= BRIN_MIN_ROWS:
-        return "btree", (
-            f"B-tree (≈{btree}): rows are not in time order on disk (correlation "
-            f"{correlation:.2f}), so BRIN would read most of the table"
-        )
-    return "btree", (
-        f"B-tree (≈{btree}): small and the fastest for a 5-minute window at "
-        f"{_count(rows or 0)} rows; BRIN pays off on append-only tables of tens of millions"
-    )
-
-
-def create_index_statement(table: TableFacts, method: str) -> str:
-    using = " USING brin" if method == "brin" else ""
-    return (
-        f"CREATE INDEX CONCURRENTLY idx_{table.name}_timestamp "
-        f"ON {table.qualified}{using} (timestamp);"
-    )
 
 
 def _shadow_findings(section: Section, table: TableFacts) -> None:
@@ -381,25 +278,6 @@ def _privilege_findings(section: Section, catalog: Catalog) -> None:
         "ALTER ROLE syncmon_ro SET default_transaction_read_only = on;",
         "or point --dsn at a read replica (docs/scaling.md)",
     )
-
-
-def _count(value: float) -> str:
-    if value >= 1e9:
-        return f"{value / 1e9:.1f} B"
-    if value >= 1e6:
-        return f"{value / 1e6:.1f} M"
-    if value >= 1e4:
-        return f"{value / 1e3:.0f} k"
-    return f"{value:.0f}"
-
-
-def _bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
 
 
 def _age(delta: timedelta) -> str:

@@ -14,7 +14,7 @@ from enum import Enum
 import asyncpg
 
 from syncmon.config.models import PoolerMode
-from syncmon.headless.doctor_advice import Level, Section
+from syncmon.headless.doctor_findings import Level, Section
 from syncmon.sources.connections import Guard, Route, connect, in_transaction
 
 _SETTINGS = (
