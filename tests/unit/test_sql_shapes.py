@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from syncmon.sources import sql
+from syncmon.sources import sql, sql_past
 
 NOW = datetime(2026, 11, 27, 3, 0)
 
@@ -25,10 +25,10 @@ def test_a_poll_binds_a_handful_of_parameters_per_window_and_none_per_for() -> N
 
 def test_a_history_chunk_binds_the_same_few_parameters_for_any_range() -> None:
     for span in (timedelta(minutes=7), timedelta(days=7)):
-        shape = sql.HistoryShape(NOW - span, NOW, 30, histogram=True, health_types=("a", "b"))
+        shape = sql_past.HistoryShape(NOW - span, NOW, 30, histogram=True, health_types=("a", "b"))
         statements = (
-            sql.history_performance(shape),
-            sql.history_conflicts(shape),
-            sql.history_health(shape),
+            sql_past.history_performance(shape),
+            sql_past.history_conflicts(shape),
+            sql_past.history_health(shape),
         )
         assert [len(s.args) for s in statements] == [5, 3, 4]

@@ -25,7 +25,7 @@ from syncmon.config.redaction import describe_error, dsn_location, redact
 from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
-from syncmon.sources import sql
+from syncmon.sources import sql, sql_past
 from syncmon.sources.connections import ConnectionBudget, Guard, in_transaction
 from syncmon.sources.queries import HistoryQuery, MetricsQuery
 from syncmon.sources.tables import (
@@ -271,7 +271,7 @@ class MetricsDatabase:
         table = TABLES[source]
 
         def statement(clock: WriterClock) -> sql.Statement:
-            shape = sql.HistoryShape(
+            shape = sql_past.HistoryShape(
                 _utc(query.start),
                 _utc(query.end),
                 query.bucket,

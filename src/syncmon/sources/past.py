@@ -25,7 +25,7 @@ from syncmon.core.history import (
 from syncmon.core.metrics import Source
 from syncmon.core.rules import AlertRule
 from syncmon.core.timeline import Episode, Point, episodes, walk, walk_many
-from syncmon.sources import sql
+from syncmon.sources import sql, sql_past
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import HistoryQuery, Interval
 from syncmon.sources.tables import Row
@@ -154,10 +154,10 @@ async def read_changes(
     before, during = Interval(lo, since), Interval(since, end)
 
     def statement(clock: WriterClock) -> sql.Statement:
-        shape = sql.ChangesShape(
+        shape = sql_past.ChangesShape(
             _utc(lo), _utc(since), _utc(end), CHANGES_LIMIT, database.schema, clock
         )
-        return sql.changes_performance(shape)
+        return sql_past.changes_performance(shape)
 
     rows = await database.read(Source.PERFORMANCE, (lo, end), statement, timeout=timeout)
     if isinstance(rows, str):

@@ -20,7 +20,7 @@ from syncmon.core.metrics import (
     PerformanceAggregates,
     Source,
 )
-from syncmon.sources import sql
+from syncmon.sources import sql, sql_past
 from syncmon.sources.queries import Interval, MetricsQuery
 
 Row = asyncpg.Record
@@ -55,7 +55,7 @@ class Table:
     source: Source
     statement: Callable[[sql.Shape], sql.Statement]
     read: Callable[[Sequence[Row], MetricsQuery], TableReading]
-    history_statement: Callable[[sql.HistoryShape], sql.Statement]
+    history_statement: Callable[[sql_past.HistoryShape], sql.Statement]
     read_history: Callable[[Sequence[Row], BucketToUtc, StepHistory], None]
 
 
@@ -166,21 +166,21 @@ TABLES: dict[Source, Table] = {
             Source.PERFORMANCE,
             sql.performance,
             _read_performance,
-            sql.history_performance,
+            sql_past.history_performance,
             _read_performance_history,
         ),
         Table(
             Source.CONFLICTS,
             sql.conflicts,
             _read_conflicts,
-            sql.history_conflicts,
+            sql_past.history_conflicts,
             _read_conflicts_history,
         ),
         Table(
             Source.HEALTH_TABLE,
             sql.health,
             _read_health,
-            sql.history_health,
+            sql_past.history_health,
             _read_health_history,
         ),
     )
