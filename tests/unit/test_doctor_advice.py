@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from syncmon.headless.doctor_advice import EXPECTED_COLUMNS, Level, examine
 from syncmon.headless.doctor_catalog import Catalog, IndexFacts, ServerFacts, TableFacts
@@ -62,7 +62,7 @@ def report(*tables: TableFacts, srv: ServerFacts | None = None) -> list[tuple[Le
     catalog = Catalog(srv or server(), list(tables), NOW)
     return [
         (f.level, f.text, "\n".join(f.details))
-        for section in examine(catalog, None)
+        for section in examine(catalog, None, NOW.replace(tzinfo=UTC))
         for f in section.findings
     ]
 

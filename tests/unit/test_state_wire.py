@@ -17,12 +17,12 @@ import pytest
 from syncmon.config.loader import load_config_text
 from syncmon.config.redaction import register_secret
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import EndpointStatus, MetricValue, PerformanceAggregates, Source, Unit
 from syncmon.core.silences import Matcher, Silence
 from syncmon.engine.poll import ChartSeries, Snapshot
 from syncmon.feed.wire import SCHEMA, SilenceSet, StateInvalid, decode, encode
-from syncmon.sources.health import EndpointResult
 
 RULES = load_config_text(
     """

@@ -48,6 +48,7 @@ class ScriptedEngine:
         self.script = script
         self.truth = truth or script  # what the database recorded, even while unreadable
         self.step = step
+        self.now = START  # the simulated clock: the moment the latest poll began
         self.polls = 0
         self.active = 0
         self.max_active = 0
@@ -58,13 +59,14 @@ class ScriptedEngine:
         self.max_active = max(self.max_active, self.active)
         try:
             n, self.polls = self.polls, self.polls + 1
+            self.now = START + n * self.step
             outcome = self.script(n)
             if outcome == "hang":
                 self.hanging.set()
                 await asyncio.sleep(3600)
             if outcome == "raise":
                 raise RuntimeError("driver bug")
-            snapshot = Snapshot(START + n * self.step, True, timedelta(minutes=5))
+            snapshot = Snapshot(self.now, True, timedelta(minutes=5))
             if outcome == "down":
                 snapshot.failed[Source.PERFORMANCE] = "database: connection refused"
                 return snapshot
@@ -75,6 +77,9 @@ class ScriptedEngine:
             return snapshot
         finally:
             self.active -= 1
+
+    def clock(self) -> datetime:
+        return self.now
 
     async def find_since(
         self, rules: object, at: datetime, *, timeout: float | None = None

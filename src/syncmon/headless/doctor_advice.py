@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts, display_ident
@@ -92,11 +92,11 @@ class Section:
         self.findings.append(Finding(level, text, list(details)))
 
 
-def examine(catalog: Catalog, timestamp_timezone: str | None) -> list[Section]:
-    """Every section of the report, in reading order."""
+def examine(catalog: Catalog, timestamp_timezone: str | None, now: datetime) -> list[Section]:
+    """Every section of the report, in reading order (`now`: the doctor's clock)."""
     server = Section("Server")
     _server_findings(server, catalog.server)
-    _timezone_findings(server, catalog, timestamp_timezone)
+    _timezone_findings(server, catalog, timestamp_timezone, now)
     sections = [server]
     for table in catalog.tables:
         section = Section(f"Table {table.qualified}")
@@ -116,7 +116,9 @@ def _server_findings(section: Section, server: ServerFacts) -> None:
     )
 
 
-def _timezone_findings(section: Section, catalog: Catalog, override: str | None) -> None:
+def _timezone_findings(
+    section: Section, catalog: Catalog, override: str | None, utc_now: datetime
+) -> None:
     zone = catalog.server.timezone
     if override and catalog.zone_error:
         section.add(
@@ -146,7 +148,7 @@ def _timezone_findings(section: Section, catalog: Catalog, override: str | None)
         if table.last > now + FUTURE_SLACK:
             ahead = table.last - now
             section.add(Level.WARN, ahead_note(table.qualified, ahead, override or zone))
-    if (dst := dst_advice(override or zone, catalog.server.database)) is not None:
+    if (dst := dst_advice(override or zone, catalog.server.database, utc_now)) is not None:
         section.add(Level.WARN, *dst)
 
 

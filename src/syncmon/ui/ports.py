@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from syncmon.core.conflicts import Conflict, Resolution, ResolveOutcome
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.rules import AlertRule
 from syncmon.engine.evaluation import SinceFinder
 from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.sources.conflicts import ConflictList
-from syncmon.sources.health import EndpointResult
 from syncmon.sources.past import EpisodeContext, Timeline
 
 

@@ -23,10 +23,10 @@ from textual.css.query import NoMatches
 from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
+from syncmon.core.endpoints import EndpointResult
 from syncmon.engine.poll import ChartSeries, Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.acks import AckBook, SilenceRead
 from syncmon.ui.panels.header import ModeLine, sources_text
 from syncmon.ui.silences import SilenceKeeper
