@@ -111,3 +111,20 @@ def test_missing_column_is_named() -> None:
     broken.columns.pop("duration_ms")
     text = " ".join(t + d for _, t, d in report(broken))
     assert "duration_ms" in text
+
+
+def test_daylight_saving_is_judged_at_the_doctors_now() -> None:
+    """São Paulo dropped daylight saving time in 2019: its DST warning depends on the `now`
+    doctor is given, not on the machine's clock."""
+    catalog = Catalog(server(timezone="America/Sao_Paulo"), [], NOW)
+
+    def dst_warnings(now: datetime) -> list[str]:
+        return [
+            f.text
+            for section in examine(catalog, None, now)
+            for f in section.findings
+            if "daylight saving time" in f.text
+        ]
+
+    assert len(dst_warnings(datetime(2018, 6, 1, tzinfo=UTC))) == 1
+    assert dst_warnings(datetime(2026, 6, 1, tzinfo=UTC)) == []

@@ -117,6 +117,18 @@ def test_stale_after_two_intervals() -> None:
     assert state.stale(AT + timedelta(seconds=61))
 
 
+def test_an_endpoint_without_polled_at_was_polled_for_the_evaluation_sent() -> None:
+    """An older watcher's document: the endpoint's time is the state's, never the viewer's
+    own clock (which would make a stale state's endpoints look fresh)."""
+    document = _document()
+    del document["endpoints"][0]["polled_at"]
+    document["evaluated_at"] = (AT - timedelta(hours=2)).isoformat()
+    state = decode(document)
+    assert state.endpoints is not None
+    assert state.endpoints[0].polled_at == AT - timedelta(hours=2)
+    assert decode(_document()).endpoints[0].polled_at == AT  # type: ignore[index]
+
+
 def test_secrets_never_travel() -> None:
     register_secret("hunter2-wire")
     document = _document()

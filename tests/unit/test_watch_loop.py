@@ -168,6 +168,7 @@ async def test_a_hung_poll_is_cut_at_the_cycle_budget_and_the_loop_goes_on() -> 
     run = _run(engine, 5, interval=timedelta(milliseconds=50), source_timeout=0.1)
     watcher, events = await asyncio.wait_for(run, timeout=30)  # the hang is an hour long
     assert [e["event"] for e in events] == ["firing", "error", "firing"]  # blind, still firing
+    assert datetime.fromisoformat(events[1]["ts"]) == START + 2 * engine.step  # engine's clock
     assert watcher.stats.overruns == 1
     assert engine.max_active == 1  # polls never overlap
 
@@ -178,6 +179,8 @@ async def test_an_unexpected_exception_in_a_poll_does_not_end_the_daemon() -> No
     watcher, events = await _run(engine, 5)
     assert watcher.stats.cycles == 5
     assert [e["event"] for e in events] == ["firing", "error", "firing"]
+    # the failed poll is dated by the engine's clock (simulated here), not the machine's
+    assert datetime.fromisoformat(events[1]["ts"]) == START + 2 * engine.step
 
 
 async def test_closed_stdout_does_not_end_the_daemon() -> None:
