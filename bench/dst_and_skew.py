@@ -28,6 +28,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from syncmon.core.clock import wall_clock
 from syncmon.core.metrics import Source
 from syncmon.embedded import schema_sql
 from syncmon.embedded.postgres import EmbeddedPostgres
@@ -120,7 +121,7 @@ async def poll_ms(dsn: str, at: datetime, *, live: bool, runs: int = 15) -> floa
     """Median database time of one poll; a live one looks at the newest row every time
     (syncmon does at most once a minute per table)."""
     database_module.SKEW_RECHECK = 0.0
-    database = MetricsDatabase(dsn)
+    database = MetricsDatabase(dsn, clock=wall_clock)
     query = MetricsQuery(
         (Interval(at - timedelta(minutes=5), at),), frozenset({Source.PERFORMANCE}), live=live
     )

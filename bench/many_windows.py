@@ -28,6 +28,7 @@ from pathlib import Path
 import asyncpg
 
 from syncmon.config.loader import MAX_WINDOWS
+from syncmon.core.clock import wall_clock
 from syncmon.embedded import schema_sql
 from syncmon.embedded.postgres import EmbeddedPostgres
 from syncmon.sources.database import MetricsDatabase
@@ -57,7 +58,7 @@ async def fill(dsn: str) -> None:
 
 
 async def fetch_ms(dsn: str, runs: int) -> dict[int, float]:
-    db = MetricsDatabase(dsn, statement_timeout=60.0)
+    db = MetricsDatabase(dsn, statement_timeout=60.0, clock=wall_clock)
     medians: dict[int, float] = {}
     try:
         for count in COUNTS:

@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from syncmon.config.settings import Overrides, resolve_settings
+from syncmon.core.clock import wall_clock
 from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
@@ -69,7 +70,7 @@ async def _timed(action: Callable[[], Awaitable[object]]) -> float:
 
 async def syncmon_vs_minimal(dsn: str, runs: int) -> dict[str, float]:
     """Medians (ms) of syncmon's fetch for one 5-minute window vs the minimal statements."""
-    database = MetricsDatabase(dsn)
+    database = MetricsDatabase(dsn, clock=wall_clock)
     conn = await asyncpg.connect(dsn)
     samples: dict[str, list[float]] = {
         k: [] for k in ("syncmon", "minimal", "syncmon_perf", "minimal_perf")

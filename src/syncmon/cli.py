@@ -8,11 +8,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from syncmon import __version__
 from syncmon.config.redaction import install_excepthook, redact
+from syncmon.core.clock import wall_clock
 from syncmon.core.exit_codes import ExitCode
 from syncmon.core.text import plural
 from syncmon.headless.pipes import guard_stdout
@@ -324,7 +324,7 @@ def _report_invalid(args: argparse.Namespace, problems: list[str]) -> None:
                 {
                     "status": "unknown",
                     "exit_code": int(ExitCode.UNKNOWN),
-                    "evaluated_at": iso_local(datetime.now(UTC)),
+                    "evaluated_at": iso_local(wall_clock()),
                     "alerts": [],
                     "metrics": {},
                     "endpoints": [],
@@ -346,7 +346,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     at = None
     if args.at:
         try:
-            at = parse_time_point(args.at, now=datetime.now(UTC))
+            at = parse_time_point(args.at, now=wall_clock())
         except DurationError as exc:
             _report_invalid(args, [f"--at: {exc}"])
             return ExitCode.UNKNOWN

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from syncmon.config.loader import MAX_WINDOWS, ConfigInvalid, load_config_text
+from syncmon.core.clock import wall_clock
 from syncmon.core.metrics import Source
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import HistoryQuery, Interval, MetricsQuery
@@ -96,6 +97,7 @@ async def test_a_connect_timeout_names_the_time_it_really_took(silent_server: in
         f"postgresql://u:pw@127.0.0.1:{silent_server}/app",
         connect_timeout=1.0,
         statement_timeout=3.0,
+        clock=wall_clock,
     )
     started = time.monotonic()
     try:
@@ -130,7 +132,7 @@ async def test_a_statement_the_client_gave_up_on_is_not_left_running(
     locked_performance: str,
 ) -> None:
     # the server would wait 30 s for the lock; the client gives up after 0.5 s
-    db = MetricsDatabase(locked_performance, statement_timeout=30.0)
+    db = MetricsDatabase(locked_performance, statement_timeout=30.0, clock=wall_clock)
     end = datetime.now(UTC).replace(microsecond=0)
     query = HistoryQuery(frozenset({Source.PERFORMANCE}), end - timedelta(hours=1), end, 60)
     try:
@@ -149,7 +151,7 @@ async def test_a_statement_the_client_gave_up_on_is_not_left_running(
 async def test_a_poll_of_the_most_windows_allowed_leaves_nothing_running_after_it(
     seed_db: str,
 ) -> None:
-    db = MetricsDatabase(seed_db, statement_timeout=5.0)
+    db = MetricsDatabase(seed_db, statement_timeout=5.0, clock=wall_clock)
     end = datetime.now(UTC)
     intervals = tuple(
         Interval(end - timedelta(seconds=60 + i), end) for i in range(1, MAX_WINDOWS + 2)

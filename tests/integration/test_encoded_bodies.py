@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 
+from syncmon.core.clock import wall_clock
 from syncmon.core.metrics import EndpointStatus
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictsClient
 from syncmon.sources.health import HealthPoller
@@ -34,7 +35,7 @@ def encoded(body: bytes, encoding: str, *, status: int = 200) -> Behaviour:
 
 async def poll_one(behaviour: Behaviour):  # type: ignore[no-untyped-def]
     async with EndpointServer({"/h": behaviour}) as server:
-        poller = HealthPoller(server.url, {"h": "/h"}, timeout=5.0)
+        poller = HealthPoller(server.url, {"h": "/h"}, timeout=5.0, clock=wall_clock)
         try:
             return await poller.poll_one("h", "/h")
         finally:

@@ -9,6 +9,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from syncmon.core.clock import wall_clock
 from syncmon.sources.health import MAX_BODY, HealthPoller
 from tests.integration.http_endpoints import (
     SECURITY_HEADERS,
@@ -24,7 +25,11 @@ from tests.integration.http_endpoints import (
 async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):  # type: ignore[no-untyped-def]
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(
-            server.url, {"x": "/h"}, timeout=timeout, token=SecretStr(token) if token else None
+            server.url,
+            {"x": "/h"},
+            timeout=timeout,
+            token=SecretStr(token) if token else None,
+            clock=wall_clock,
         )
         try:
             return (await poller.poll())[0], server
@@ -126,7 +131,7 @@ async def test_connection_refused_is_down() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    poller = HealthPoller(f"http://127.0.0.1:{port}", {"x": "/h"}, timeout=2)
+    poller = HealthPoller(f"http://127.0.0.1:{port}", {"x": "/h"}, timeout=2, clock=wall_clock)
     try:
         result = (await poller.poll())[0]
     finally:
@@ -177,6 +182,7 @@ async def test_endpoints_are_polled_concurrently() -> None:
                 "redis": "/api/health/redis",
             },
             timeout=1.0,
+            clock=wall_clock,
         )
         started = time.monotonic()
         results = await poller.poll()
@@ -191,7 +197,9 @@ async def test_endpoints_are_polled_concurrently() -> None:
 async def test_poller_survives_many_hostile_polls() -> None:
     routes = {"/a": huge(2), "/b": hang(), "/c": answer(200, raw=b"\x00" * 10)}
     async with EndpointServer(routes) as server:
-        poller = HealthPoller(server.url, {"a": "/a", "b": "/b", "c": "/c"}, timeout=0.3)
+        poller = HealthPoller(
+            server.url, {"a": "/a", "b": "/b", "c": "/c"}, timeout=0.3, clock=wall_clock
+        )
         for _ in range(3):
             results = await asyncio.wait_for(poller.poll(), timeout=5)
             assert [r.status for r in results] == ["up", "down", "up"]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncmon.config.loader import load_config_text
+from syncmon.core.clock import wall_clock
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
 from syncmon.sinks.alertmanager import AlertmanagerClient, AlertmanagerError, build_alert
@@ -38,7 +39,9 @@ def conflict_json(conflict_id: str, local: str = '{"amount": 1}') -> str:
 
 async def poll(routes: dict, *, timeout: float = 2.0):  # type: ignore[no-untyped-def,type-arg]
     async with EndpointServer(routes) as server:
-        poller = HealthPoller(server.url, {p.strip("/"): p for p in routes}, timeout=timeout)
+        poller = HealthPoller(
+            server.url, {p.strip("/"): p for p in routes}, timeout=timeout, clock=wall_clock
+        )
         try:
             return {r.name: r for r in await poller.poll()}
         finally:
@@ -170,6 +173,7 @@ async def test_alertmanager_is_not_retried_forever_on_a_400(
         hold=timedelta(minutes=4),
         timeout=1.0,
         retry=RetryPolicy(initial=0.05, cap=0.2),
+        clock=wall_clock,
     )
     caplog.set_level(logging.ERROR, "syncmon.watch")
     receiver.start()
@@ -198,6 +202,7 @@ async def test_alertmanager_5xx_is_still_retried(
         hold=timedelta(minutes=4),
         timeout=1.0,
         retry=RetryPolicy(initial=0.05, cap=0.1),
+        clock=wall_clock,
     )
     receiver.start()
     receiver.update({RULE.name: ActiveAlert(RULE, datetime.now(UTC), "6%")}, [])

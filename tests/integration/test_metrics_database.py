@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncmon.config.settings import Overrides, resolve_settings
+from syncmon.core.clock import wall_clock
 from syncmon.core.metrics import Source
 from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
@@ -226,7 +227,7 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
             " error_message text, timestamp timestamp)"
         )
         await conn.close()
-        db = MetricsDatabase(dsn)
+        db = MetricsDatabase(dsn, clock=wall_clock)
         now = datetime.now(UTC)
         result = await db.fetch(MetricsQuery((Interval(now - timedelta(minutes=5), now),)))
         await db.close()

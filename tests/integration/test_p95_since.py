@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncmon.core.alerts import Verdict, observe
+from syncmon.core.clock import wall_clock
 from syncmon.core.conditions import parse_condition
 from syncmon.core.episodes import Since
 from syncmon.core.history import grid_step
@@ -75,7 +76,7 @@ async def test_p95_since_is_where_the_live_p95_starts_to_hold(
     await insert_operations(seed_db, hovering_operations(16 + for_seconds), now=now)
     rule = p95_rule(for_seconds)
     step = timedelta(seconds=grid_step(rule))
-    database = MetricsDatabase(seed_db)
+    database = MetricsDatabase(seed_db, clock=wall_clock)
     try:
         evaluations = [now - step * k for k in range(int(timedelta(minutes=12) / step))]
         holding = [

@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from syncmon.config.settings import Overrides, Settings, resolve_settings
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.durations import parse_duration
 
 ALERTMANAGER_BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
@@ -249,7 +250,7 @@ class FlakyReceiver:
 class RunningWatcher:
     """An in-process `Watcher` on a real engine, stopped by the test like SIGTERM would."""
 
-    def __init__(self, settings: Settings, **options: Any) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = wall_clock, **options: Any) -> None:
         from syncmon.engine.poll import Engine
         from syncmon.headless.receivers import RetryPolicy
         from syncmon.headless.watch import Watcher, WatchOptions
@@ -263,7 +264,7 @@ class RunningWatcher:
         }
         self.out = Lines()
         self.watcher = Watcher(
-            Engine(settings), WatchOptions(**{**defaults, **options}), out=self.out
+            Engine(settings, clock=clock), WatchOptions(**{**defaults, **options}), out=self.out
         )
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[None] | None = None

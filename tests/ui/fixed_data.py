@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncmon.core.conflicts import Conflict, OutcomeKind, ResolveOutcome, ResolveRequest
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     ConflictAggregates,
@@ -22,7 +23,6 @@ from syncmon.core.metrics import (
 from syncmon.core.rules import AlertRule
 from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot, window_key
 from syncmon.sources.conflicts import ConflictList
-from syncmon.sources.health import EndpointResult
 
 FROZEN = datetime(2026, 11, 27, 3, 12, tzinfo=UTC)
 CLOCK_NOW = FROZEN + timedelta(seconds=30)
@@ -51,7 +51,7 @@ UP = EndpointStatus.UP
 def endpoints() -> list[EndpointResult]:
     return [
         EndpointResult(
-            "sync", "http://api.example/api/health/sync", UP, 42.0, 200, None, polled_at=FROZEN
+            "sync", "http://api.example/api/health/sync", UP, 42.0, 200, None, (), FROZEN
         ),
         EndpointResult(
             "plaid",
@@ -60,6 +60,7 @@ def endpoints() -> list[EndpointResult]:
             5003.0,
             503,
             "HTTP 503 Service Unavailable",
+            (),
             polled_at=FROZEN,
         ),
         EndpointResult(
@@ -69,6 +70,7 @@ def endpoints() -> list[EndpointResult]:
             180.0,
             200,
             "status 'warn'",
+            (),
             polled_at=FROZEN,
         ),
         EndpointResult(

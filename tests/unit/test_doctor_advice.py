@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from syncmon.headless.doctor_advice import EXPECTED_COLUMNS, examine
 from syncmon.headless.doctor_catalog import Catalog, IndexFacts, ServerFacts, TableFacts
@@ -63,7 +63,7 @@ def report(*tables: TableFacts, srv: ServerFacts | None = None) -> list[tuple[Le
     catalog = Catalog(srv or server(), list(tables), NOW)
     return [
         (f.level, f.text, "\n".join(f.details))
-        for section in examine(catalog, None)
+        for section in examine(catalog, None, NOW.replace(tzinfo=UTC))
         for f in section.findings
     ]
 
@@ -112,3 +112,20 @@ def test_missing_column_is_named() -> None:
     broken.columns.pop("duration_ms")
     text = " ".join(t + d for _, t, d in report(broken))
     assert "duration_ms" in text
+
+
+def test_daylight_saving_is_judged_at_the_doctors_now() -> None:
+    """São Paulo dropped daylight saving time in 2019: its DST warning depends on the `now`
+    doctor is given, not on the machine's clock."""
+    catalog = Catalog(server(timezone="America/Sao_Paulo"), [], NOW)
+
+    def dst_warnings(now: datetime) -> list[str]:
+        return [
+            f.text
+            for section in examine(catalog, None, now)
+            for f in section.findings
+            if "daylight saving time" in f.text
+        ]
+
+    assert len(dst_warnings(datetime(2018, 6, 1, tzinfo=UTC))) == 1
+    assert dst_warnings(datetime(2026, 6, 1, tzinfo=UTC)) == []

@@ -10,6 +10,7 @@ import pytest
 
 from syncmon.config.loader import ConfigInvalid, load_config_text
 from syncmon.core.alerts import AlertState, EventKind
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import episode_id
 from syncmon.core.metrics import EndpointAggregates, EndpointStatus, Source, endpoint_metrics
 from syncmon.core.silences import alert_labels
@@ -18,7 +19,6 @@ from syncmon.engine.poll import Snapshot, window_key
 from syncmon.headless.events import event_record
 from syncmon.headless.exposition import WatchMetrics
 from syncmon.sinks.alertmanager import build_alert
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.panels.alerts import fit_name
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -45,7 +45,7 @@ def snapshot(at: datetime, statuses: dict[str, str] | None) -> Snapshot:
     if statuses is None:  # endpoints not polled (yet)
         return snap
     results = [
-        EndpointResult(name, f"http://x/{name}", EndpointStatus(s), 5.0, 200, None)
+        EndpointResult(name, f"http://x/{name}", EndpointStatus(s), 5.0, 200, None, (), at)
         for name, s in statuses.items()
     ]
     down = [r for r in results if r.status is EndpointStatus.DOWN]

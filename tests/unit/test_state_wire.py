@@ -17,12 +17,12 @@ import pytest
 from syncmon.config.loader import load_config_text
 from syncmon.config.redaction import register_secret
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import EndpointStatus, MetricValue, PerformanceAggregates, Source, Unit
 from syncmon.core.silences import Matcher, Silence
 from syncmon.engine.poll import ChartSeries, Snapshot
 from syncmon.feed.wire import SCHEMA, SilenceSet, StateInvalid, decode, encode
-from syncmon.sources.health import EndpointResult
 
 RULES = load_config_text(
     """
@@ -115,6 +115,18 @@ def test_stale_after_two_intervals() -> None:
     state = decode(_document())
     assert not state.stale(AT + timedelta(seconds=60))
     assert state.stale(AT + timedelta(seconds=61))
+
+
+def test_an_endpoint_without_polled_at_was_polled_for_the_evaluation_sent() -> None:
+    """An older watcher's document: the endpoint's time is the state's, never the viewer's
+    own clock (which would make a stale state's endpoints look fresh)."""
+    document = _document()
+    del document["endpoints"][0]["polled_at"]
+    document["evaluated_at"] = (AT - timedelta(hours=2)).isoformat()
+    state = decode(document)
+    assert state.endpoints is not None
+    assert state.endpoints[0].polled_at == AT - timedelta(hours=2)
+    assert decode(_document()).endpoints[0].polled_at == AT  # type: ignore[index]
 
 
 def test_secrets_never_travel() -> None:

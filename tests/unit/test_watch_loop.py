@@ -48,6 +48,7 @@ class ScriptedEngine:
         self.script = script
         self.truth = truth or script  # what the database recorded, even while unreadable
         self.step = step
+        self.now = START  # the simulated clock: the moment the latest poll began
         self.polls = 0
         self.active = 0
         self.max_active = 0
@@ -58,13 +59,14 @@ class ScriptedEngine:
         self.max_active = max(self.max_active, self.active)
         try:
             n, self.polls = self.polls, self.polls + 1
+            self.now = START + n * self.step
             outcome = self.script(n)
             if outcome == "hang":
                 self.hanging.set()
                 await asyncio.sleep(3600)
             if outcome == "raise":
                 raise RuntimeError("driver bug")
-            snapshot = Snapshot(START + n * self.step, True, timedelta(minutes=5))
+            snapshot = Snapshot(self.now, True, timedelta(minutes=5))
             if outcome == "down":
                 snapshot.failed[Source.PERFORMANCE] = "database: connection refused"
                 return snapshot
@@ -75,6 +77,9 @@ class ScriptedEngine:
             return snapshot
         finally:
             self.active -= 1
+
+    def clock(self) -> datetime:
+        return self.now
 
     async def find_since(
         self, rules: object, at: datetime, *, timeout: float | None = None
@@ -163,6 +168,7 @@ async def test_a_hung_poll_is_cut_at_the_cycle_budget_and_the_loop_goes_on() -> 
     run = _run(engine, 5, interval=timedelta(milliseconds=50), source_timeout=0.1)
     watcher, events = await asyncio.wait_for(run, timeout=30)  # the hang is an hour long
     assert [e["event"] for e in events] == ["firing", "error", "firing"]  # blind, still firing
+    assert datetime.fromisoformat(events[1]["ts"]) == START + 2 * engine.step  # engine's clock
     assert watcher.stats.overruns == 1
     assert engine.max_active == 1  # polls never overlap
 
@@ -173,6 +179,8 @@ async def test_an_unexpected_exception_in_a_poll_does_not_end_the_daemon() -> No
     watcher, events = await _run(engine, 5)
     assert watcher.stats.cycles == 5
     assert [e["event"] for e in events] == ["firing", "error", "firing"]
+    # the failed poll is dated by the engine's clock (simulated here), not the machine's
+    assert datetime.fromisoformat(events[1]["ts"]) == START + 2 * engine.step
 
 
 async def test_closed_stdout_does_not_end_the_daemon() -> None:

@@ -72,6 +72,7 @@ async def test_alertmanager_payload_keeps_firing_alive_and_resolves_at_resolve_t
         resend=timedelta(minutes=1),
         hold=timedelta(minutes=4),
         retry=RetryPolicy(),
+        clock=lambda: AT,
     )
     now = AT + timedelta(minutes=10)
     receiver.update({RULE.name: ActiveAlert(RULE, AT, "6.00%")}, [])

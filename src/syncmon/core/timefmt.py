@@ -35,7 +35,7 @@ def minute_clock(moment: datetime, now: datetime, *, tz: tzinfo | None = None) -
     return local.strftime("%m-%d %H:%M")
 
 
-def wall_clock(moment: datetime, *, tz: tzinfo | None = None) -> str:
+def offset_clock(moment: datetime, *, tz: tzinfo | None = None) -> str:
     """`2026-11-30 02:32:00 +0900`: unambiguous for a post-mortem."""
     return to_reader(moment, tz).strftime("%Y-%m-%d %H:%M:%S %z")
 

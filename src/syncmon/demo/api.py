@@ -15,9 +15,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from syncmon.core.clock import wall_clock
 from syncmon.demo.conflicts import (
     AlreadyResolved,
     ConflictStore,
@@ -84,7 +84,7 @@ class DemoApi:
         self._failures_left = 0
         self._failure_status = 503
         self.resolve_gate: asyncio.Event | None = None  # set: resolve requests wait for it
-        self._started = datetime.now(UTC)
+        self._started = wall_clock()
         self.router = Router()
         for name, path in HEALTH_PATHS.items():
             self.router.add("GET", path, self._health_handler(name))

@@ -14,9 +14,10 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from syncmon.core.clock import wall_clock
 from syncmon.demo import fake_data as fd
 from syncmon.demo.workload import Resolution, manual_resolution_row
 
@@ -130,7 +131,7 @@ class ConflictStore:
         unknown = set(fields) - set(CONFLICT_FIELDS)
         if unknown:
             raise TypeError(f"unknown conflict fields: {', '.join(sorted(unknown))}")
-        now = datetime.now(UTC)
+        now = wall_clock()
         kind = fields.get("entity_type") or fd.entity_type(self.rng)
         kind = kind if kind in ("transaction", "budget", "account") else "transaction"
         local, remote, base = fd.conflict_documents(self.rng, kind, now)
@@ -179,7 +180,7 @@ class ConflictStore:
         stored.doc["remote"] = {
             **stored.doc["remote"],
             **(remote_changes or {}),
-            "updated_at": fd.rfc3339(datetime.now(UTC)),
+            "updated_at": fd.rfc3339(wall_clock()),
         }
         return copy.deepcopy(stored.doc)
 
@@ -216,6 +217,6 @@ class ConflictStore:
                 },
             )
             await write_history(resolution_id, row)
-            stored.resolved_by, stored.resolved_at = decision.resolved_by, datetime.now(UTC)
+            stored.resolved_by, stored.resolved_at = decision.resolved_by, wall_clock()
             stored.resolution_id = resolution_id
             return Resolved(resolution_id)

@@ -8,9 +8,10 @@ Boot actuator (`{"status": "UP"}`), as a Redis health indicator usually does.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from syncmon.core.clock import wall_clock
 from syncmon.demo.fake_data import poisson, rfc3339
 from syncmon.demo.http_server import Response
 from syncmon.demo.incidents import Kind
@@ -55,7 +56,7 @@ def health_response(
                 or "io.lettuce.core.RedisConnectionException: Unable to connect to redis:6379"
             }
         return Response.json(http_status, body)
-    now = datetime.now(UTC)
+    now = wall_clock()
     verdict = _IETF[status]
     body = {
         "status": verdict,

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from syncmon.core.clock import wall_clock
 from syncmon.demo import fake_data as fd
 from syncmon.demo.conflicts import ConflictStore, Decision
 from syncmon.demo.database import DemoDatabase
@@ -62,7 +63,7 @@ class LiveTraffic:
         kinds = self.clock.active()
         self._log_transitions(kinds)
         profile = Profile.for_incidents(kinds, error_message_override=self.error_message_override)
-        local = datetime.now(UTC) + self.utc_offset
+        local = wall_clock() + self.utc_offset
         per_second = operations_per_minute(local.hour + local.minute / 60) / 60
         operations = self.workload.operations(profile, fd.poisson(self.rng, per_second))
         if self.error_message_override is not None and all(op[3] for op in operations):

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import Observation, observe
+from syncmon.core.clock import Clock, wall_clock
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.latency import LatencyLog
 from syncmon.core.metrics import (
@@ -36,7 +38,7 @@ from syncmon.core.metrics import (
 from syncmon.core.rules import ENDPOINT_LABEL, AlertRule, LabelSet
 from syncmon.engine.history_search import search_since
 from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
-from syncmon.sources.health import EndpointResult, HealthPoller
+from syncmon.sources.health import HealthPoller
 from syncmon.sources.past import EpisodeContext, Timeline, read_episode, read_timeline
 from syncmon.sources.queries import Interval, MetricsQuery, Series
 
@@ -134,10 +136,6 @@ class HealthSource(Protocol):
     async def close(self) -> None: ...
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Engine:
     """Owns the sources of one process; `poll` is safe to call repeatedly (never overlapping).
 
@@ -150,7 +148,7 @@ class Engine:
         settings: Settings,
         *,
         health: HealthSource | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = wall_clock,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -164,6 +162,7 @@ class Engine:
                 schema=settings.database_schema,
                 pooler=settings.pooler,
                 connections=settings.connections,
+                clock=clock,
             )
             if settings.dsn
             else None
@@ -175,6 +174,7 @@ class Engine:
                 timeout=settings.health_timeout,
                 token=settings.api_token,
                 verify=settings.verify_tls,
+                clock=clock,
             )
             if settings.api_url and settings.endpoints
             else None

@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from syncmon.core.clock import Clock
 from syncmon.feed.wire import StateInvalid, WatcherState, decode
 
 TOKEN_VARIABLE = "SYNCMON_WATCH_TOKEN"
@@ -151,11 +151,12 @@ def fetch_state(url: str, token: str | None, timeout: float = CONNECT_TIMEOUT) -
 
 
 def first_fresh_state(
-    urls: Sequence[str], token: str | None, timeout: float = CONNECT_TIMEOUT
+    urls: Sequence[str], token: str | None, timeout: float = CONNECT_TIMEOUT, *, clock: Clock
 ) -> tuple[str, WatcherState] | list[str]:
     """The first watcher (in order) whose state is fresh; else the freshest stale one; else
     why each failed. All are asked at once; the order decides among the answers, and a
-    fresh answer is used as soon as every watcher before it has answered."""
+    fresh answer is used as soon as every watcher before it has answered (fresh by `clock`
+    when its turn comes)."""
     answers: list[WatcherState | str | None] = [None] * len(urls)
 
     def ask(i: int) -> None:
@@ -172,7 +173,7 @@ def first_fresh_state(
     for i, thread in enumerate(threads):
         thread.join(timeout + 1.0)
         answer = answers[i]
-        if isinstance(answer, WatcherState) and not answer.stale(datetime.now(UTC)):
+        if isinstance(answer, WatcherState) and not answer.stale(clock()):
             return urls[i], answer
     states = [(u, a) for u, a in zip(urls, answers, strict=True) if isinstance(a, WatcherState)]
     if states:

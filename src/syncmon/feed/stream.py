@@ -10,8 +10,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.feed.client import (  # the request and URL rules are shared
     CONNECT_TIMEOUT,
     MAX_DOCUMENT,
@@ -125,7 +125,7 @@ class Stuck(Exception):
 
 
 async def _follow_one(
-    url: str, token: str | None, on_state: StateCallback, on_status: StatusCallback
+    url: str, token: str | None, on_state: StateCallback, on_status: StatusCallback, clock: Clock
 ) -> tuple[str, bool, int]:
     """Follow one watcher until it is lost: (why, stuck, states received). Raises
     WatcherUnreachable when it cannot be reached at all."""
@@ -149,8 +149,9 @@ async def _follow_one(
                 return f"{url}: closed the stream", False, received
             state = decode(json.loads(data))
             interval[0] = state.interval.total_seconds()
-            if state.stale(datetime.now(UTC)):
-                age = int(state.age(datetime.now(UTC)).total_seconds())
+            now = clock()
+            if state.stale(now):
+                age = int(state.age(now).total_seconds())
                 raise Stuck(f"{url}: its last evaluation is {age}s old")
             on_state(url, state)
             received += 1
@@ -172,20 +173,21 @@ async def follow(
     *,
     retry: float = 1.0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Clock = wall_clock,
 ) -> None:
     """Follow the first watcher that answers, in order, for ever (until cancelled).
 
     A watcher that closes the stream or sends a broken document is left at once, and the
     list tried again from the first; one that is silent for its interval plus a second (no
     heartbeat), or whose newest state is over two intervals old (it answers but does not
-    evaluate), is passed over for the next in the list. When none answers the status says
-    so, and every `retry` seconds the list is tried again from the first."""
+    evaluate, by `clock`), is passed over for the next in the list. When none answers the
+    status says so, and every `retry` seconds the list is tried again from the first."""
     while True:
         problems: list[str] = []
         lost = False
         for url in urls:
             try:
-                why, stuck, received = await _follow_one(url, token, on_state, on_status)
+                why, stuck, received = await _follow_one(url, token, on_state, on_status, clock)
             except WatcherUnreachable as exc:
                 problems.append(str(exc))
                 continue

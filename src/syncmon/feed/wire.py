@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from syncmon.config.redaction import redact
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.conditions import parse_condition
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     ConflictAggregates,
@@ -189,20 +190,6 @@ def encode(
 
 # --- decoding (the viewers) -------------------------------------------------------------------
 @dataclass(frozen=True)
-class EndpointState:
-    """An endpoint's latest poll as the watcher saw it (the shape of `EndpointResult`)."""
-
-    name: str
-    url: str
-    status: EndpointStatus
-    latency_ms: float | None
-    http_status: int | None
-    error: str | None
-    missing_security_headers: tuple[str, ...]
-    polled_at: datetime
-
-
-@dataclass(frozen=True)
 class RuleState:
     """One rule and where its state machine stands in the watcher."""
 
@@ -232,7 +219,7 @@ class WatcherState:
     interval: timedelta
     display_window: timedelta
     metrics: dict[int, dict[str, MetricValue]]
-    endpoints: list[EndpointState] | None
+    endpoints: list[EndpointResult] | None
     failed: dict[Source, str]
     unavailable: dict[Source, str]
     unconfigured: frozenset[Source]
@@ -340,7 +327,9 @@ def _metrics(data: Mapping[str, Any]) -> dict[int, dict[str, MetricValue]]:
     return found
 
 
-def _endpoint(e: Any) -> EndpointState:
+def _endpoint(e: Any, evaluated_at: datetime) -> EndpointResult:
+    """One endpoint; a watcher that did not say when it polled it polled it for the
+    evaluation it sent (no later than `evaluated_at`)."""
     if not isinstance(e, dict):
         raise StateInvalid("endpoints: expected objects")
     try:
@@ -348,7 +337,7 @@ def _endpoint(e: Any) -> EndpointState:
     except ValueError:
         raise StateInvalid("endpoints: unknown status") from None
     http_status = _get(e, "http_status", int, optional=True)
-    return EndpointState(
+    return EndpointResult(
         str(_get(e, "name", str)),
         str(_get(e, "url", str)),
         status,
@@ -356,7 +345,7 @@ def _endpoint(e: Any) -> EndpointState:
         http_status,
         _get(e, "error", str, optional=True),
         tuple(str(h) for h in (_list(e, "missing_security_headers", True) or [])),
-        _opt_moment(e, "polled_at") or datetime.now(UTC),
+        _opt_moment(e, "polled_at") or evaluated_at,
     )
 
 
@@ -491,13 +480,14 @@ def decode(data: Any) -> WatcherState:
             raise StateInvalid("top_errors: expected [text, count] pairs")
         top.append((str(item[0]), item[1]))
     endpoints = _list(data, "endpoints", True)
+    evaluated_at = _moment(data.get("evaluated_at"), "evaluated_at")
     return WatcherState(
         seq=_get(data, "seq", int),
-        evaluated_at=_moment(data.get("evaluated_at"), "evaluated_at"),
+        evaluated_at=evaluated_at,
         interval=interval,
         display_window=_seconds(data, "display_window_seconds"),
         metrics=_metrics(data),
-        endpoints=None if endpoints is None else [_endpoint(e) for e in endpoints],
+        endpoints=None if endpoints is None else [_endpoint(e, evaluated_at) for e in endpoints],
         failed=_sources(data, "errors"),
         unavailable=_sources(data, "unavailable"),
         unconfigured=frozenset(

@@ -11,11 +11,12 @@ how old the state is; older than two intervals is UNKNOWN (3) whatever it says.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from syncmon.config.redaction import redact
 from syncmon.core.alerts import AlertState, CheckVerdict, Observation, Verdict
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.conditions import comparisons
 from syncmon.core.durations import format_duration
 from syncmon.feed.client import first_fresh_state, parse_urls, watch_token
@@ -84,16 +85,21 @@ def unknown_report(reasons: list[str], now: datetime) -> CheckReport:
 
 
 def run_check_from(
-    urls_text: str, *, output_format: str = "text", out: TextIO | None = None
+    urls_text: str,
+    *,
+    output_format: str = "text",
+    out: TextIO | None = None,
+    clock: Clock = wall_clock,
 ) -> int:
-    now = datetime.now(UTC)
+    """The front end of `check --from`: `clock` judges how old the watcher's state is."""
+    now = clock()
     try:
         urls = parse_urls(urls_text)
     except ValueError as exc:
         report = unknown_report([str(exc)], now)
     else:
-        answer = first_fresh_state(urls, watch_token())
-        now = datetime.now(UTC)
+        answer = first_fresh_state(urls, watch_token(), clock=clock)
+        now = clock()
         if isinstance(answer, list):
             report = unknown_report([f"no watcher answered: {p}" for p in answer], now)
         else:

@@ -18,6 +18,7 @@ import asyncpg
 
 from syncmon.config.redaction import describe_error
 from syncmon.config.settings import Settings
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.text import plural
 from syncmon.headless.doctor_advice import TABLE_NAMES, examine
 from syncmon.headless.doctor_catalog import Catalog, read_catalog
@@ -45,7 +46,13 @@ class CannotConnect(Exception):
     """The database could not be reached or refused us; the message is secret-free."""
 
 
-def run_doctor(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run_doctor(
+    settings: Settings,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Clock = wall_clock,
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if not settings.dsn:
         print(
@@ -59,7 +66,7 @@ def run_doctor(settings: Settings, *, out: TextIO | None = None, err: TextIO | N
     except CannotConnect as exc:
         print(f"syncmon doctor: cannot connect to {settings.masked_dsn}: {exc}", file=err)
         return DoctorExit.UNREACHABLE
-    sections = examine(catalog, settings.timestamp_timezone)
+    sections = examine(catalog, settings.timestamp_timezone, clock())
     sections.insert(1, pooler_section(pooler, Guard(settings.statement_timeout), settings.pooler))
     print(render(settings.masked_dsn or "", sections), file=out)
     return exit_code(sections)

@@ -5,7 +5,7 @@ Findings are `doctor_findings` values; the index advice is `doctor_indexes`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from syncmon.headless.doctor_catalog import Catalog, ServerFacts, TableFacts, display_ident
 from syncmon.headless.doctor_findings import Level, Section, bytes_text, count_text
@@ -59,11 +59,11 @@ PARTITION_ROWS = 100_000_000
 FUTURE_SLACK = timedelta(minutes=5)
 
 
-def examine(catalog: Catalog, timestamp_timezone: str | None) -> list[Section]:
-    """Every section of the report, in reading order."""
+def examine(catalog: Catalog, timestamp_timezone: str | None, now: datetime) -> list[Section]:
+    """Every section of the report, in reading order (`now`: the doctor's clock)."""
     server = Section("Server")
     _server_findings(server, catalog.server)
-    _timezone_findings(server, catalog, timestamp_timezone)
+    _timezone_findings(server, catalog, timestamp_timezone, now)
     sections = [server]
     for table in catalog.tables:
         section = Section(f"Table {table.qualified}")
@@ -83,7 +83,9 @@ def _server_findings(section: Section, server: ServerFacts) -> None:
     )
 
 
-def _timezone_findings(section: Section, catalog: Catalog, override: str | None) -> None:
+def _timezone_findings(
+    section: Section, catalog: Catalog, override: str | None, utc_now: datetime
+) -> None:
     zone = catalog.server.timezone
     if override and catalog.zone_error:
         section.add(
@@ -113,7 +115,7 @@ def _timezone_findings(section: Section, catalog: Catalog, override: str | None)
         if table.last > now + FUTURE_SLACK:
             ahead = table.last - now
             section.add(Level.WARN, ahead_note(table.qualified, ahead, override or zone))
-    if (dst := dst_advice(override or zone, catalog.server.database)) is not None:
+    if (dst := dst_advice(override or zone, catalog.server.database, utc_now)) is not None:
         section.add(Level.WARN, *dst)
 
 

@@ -3,16 +3,17 @@ Rows from the future are named by `writer_clock.ahead_note`, as the checks name 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncmon.sources.writer_clock import transitions
 
 
-def dst_advice(zone: str, database: str) -> tuple[str, ...] | None:
+def dst_advice(zone: str, database: str, now: datetime) -> tuple[str, ...] | None:
     """Naive timestamps in a zone with daylight saving time repeat an hour every fall-back:
-    the warning and its fix (statements end with `;`), or None for a zone without DST."""
-    if not observes_dst(zone):
+    the warning and its fix (statements end with `;`), or None for a zone without DST
+    (in the year before `now`)."""
+    if not observes_dst(zone, now):
         return None
     return (
         f"the writers' zone {zone} observes daylight saving time: their NOW() stamps the "
@@ -29,14 +30,13 @@ def dst_advice(zone: str, database: str) -> tuple[str, ...] | None:
     )
 
 
-def observes_dst(zone: str) -> bool:
-    """True when `zone` changes its UTC offset within a year (IANA names only)."""
+def observes_dst(zone: str, now: datetime) -> bool:
+    """True when `zone` changed its UTC offset in the year before `now` (IANA names only)."""
     try:
         info = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         return False
-    start = datetime.now(UTC)
-    return bool(transitions(info, start - timedelta(days=366), start))
+    return bool(transitions(info, now - timedelta(days=366), now))
 
 
 def _quote_ident(name: str) -> str:

@@ -15,10 +15,11 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from syncmon.core.clock import Clock
 from syncmon.core.rules import AlertRule
 from syncmon.sinks.alertmanager import (
     AlertmanagerClient,
@@ -254,9 +255,11 @@ class AlertmanagerReceiver(Receiver):
         timeout: float = 5.0,
         retry: RetryPolicy | None = None,
         client: AlertmanagerClient | None = None,
+        clock: Clock,
     ) -> None:
         super().__init__(url, retry or RetryPolicy())
-        self.client = client or AlertmanagerClient(url, timeout=timeout)
+        self.client = client or AlertmanagerClient(url, timeout=timeout, clock=clock)
+        self.clock = clock  # the watcher's: endsAt = now + hold, at the moment of each send
         self.resend = resend.total_seconds()
         self.hold = hold
         self._firing: dict[str, ActiveAlert] = {}
@@ -350,7 +353,7 @@ class AlertmanagerReceiver(Receiver):
                         continue
             resolved = dict(self._resolved)
             self._dirty = False
-            alerts = self.payload(datetime.now(UTC))
+            alerts = self.payload(self.clock())
             if not alerts:
                 continue
             try:

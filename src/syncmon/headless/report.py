@@ -7,16 +7,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from syncmon.config.redaction import redact, redact_json
 from syncmon.core.alerts import AlertState, CheckVerdict
 from syncmon.core.durations import format_duration
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import since_age, since_clock, since_text
 from syncmon.core.exit_codes import ExitCode
 from syncmon.core.metrics import (
     TABLE_SOURCES,
-    EndpointStatus,
     MetricValue,
     Source,
     Unit,
@@ -36,25 +36,6 @@ STATUS_WORD = {
     ExitCode.CRITICAL: "critical",
     ExitCode.UNKNOWN: "unknown",
 }
-
-
-class EndpointLike(Protocol):
-    """An endpoint's latest poll: `EndpointResult`, or as a watcher served it (`--from`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def status(self) -> EndpointStatus: ...
-    @property
-    def latency_ms(self) -> float | None: ...
-    @property
-    def http_status(self) -> int | None: ...
-    @property
-    def error(self) -> str | None: ...
-    @property
-    def missing_security_headers(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +80,7 @@ class CheckReport:
     evaluated_at: datetime
     alerts: list[AlertReport]
     metrics: dict[str, MetricValue]
-    endpoints: Sequence[EndpointLike] | None
+    endpoints: Sequence[EndpointResult] | None  # polled, or as a watcher served them
     errors: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # why nothing can be called ok
     live: bool = True

@@ -15,11 +15,12 @@ import sys
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol, TextIO
 
 from syncmon.config.redaction import describe_error, redact
 from syncmon.core.alerts import AlertEvent, EventKind
+from syncmon.core.clock import Clock
 from syncmon.core.durations import elapsed_text, format_duration
 from syncmon.core.metrics import Source, format_value
 from syncmon.core.rules import AlertRule
@@ -46,6 +47,11 @@ class PollingEngine(SinceFinder, Protocol):
     """What the loop needs from `Engine` (tests substitute a scripted one)."""
 
     rules: tuple[AlertRule, ...]
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock: the watcher's "now" is the one its polls are stamped with."""
+        ...
 
     async def poll(self, request: PollRequest | None = None) -> Snapshot: ...
 
@@ -103,6 +109,7 @@ class Watcher:
         self.engine = engine
         self.options = options
         self.out = out or sys.stdout
+        self.clock = engine.clock
         self.alerts = LiveAlerts(engine.rules, engine)
         retry = options.retry_policy
         self.webhooks = [
@@ -116,6 +123,7 @@ class Watcher:
                 hold=options.hold,
                 timeout=options.receiver_timeout,
                 retry=retry,
+                clock=self.clock,
             )
             for url in options.alertmanagers
         ]
@@ -223,7 +231,7 @@ class Watcher:
             reason = f"poll timed out after {elapsed_text(time.perf_counter() - started, timeout)}"
         except Exception as exc:
             reason = f"poll failed: {describe_error(exc)}"
-        snapshot = Snapshot(datetime.now(UTC), True, timedelta(minutes=5))
+        snapshot = Snapshot(self.clock(), True, timedelta(minutes=5))
         snapshot.failed.update({source: reason for source in SOURCES})
         snapshot.poll_seconds = time.perf_counter() - started
         return snapshot

@@ -22,11 +22,12 @@ from pydantic import SecretStr
 
 from syncmon.config.settings import Settings
 from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.metrics import TABLE_SOURCES, EndpointStatus
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.engine.poll import Engine, PollRequest
 from syncmon.ruletest.cases import Case, EndpointInput, Expectation, RuleTestFile
-from syncmon.sources.health import SECURITY_HEADERS, EndpointResult
+from syncmon.sources.health import SECURITY_HEADERS
 
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 

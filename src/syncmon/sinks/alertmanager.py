@@ -7,13 +7,14 @@ rule so Alertmanager deduplicates them, hence `alert_labels` never includes the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import SecretStr
 
 from syncmon.config.redaction import redact
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import Silence, alert_labels
 from syncmon.core.text import sanitize
@@ -70,13 +71,23 @@ def build_alert(
 
 
 class AlertmanagerClient:
-    """A thin async client; every failure raises `AlertmanagerError` so callers can retry."""
+    """A thin async client; every failure raises `AlertmanagerError` so callers can retry.
+
+    `clock` dates the silences it creates (the dashboard builds this client, hence the
+    default; the watcher passes its own).
+    """
 
     def __init__(
-        self, base_url: str, *, timeout: float = 5.0, token: SecretStr | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        token: SecretStr | None = None,
+        clock: Clock = wall_clock,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.clock = clock
         self._client = net.build_client(self.base_url, timeout=timeout, token=token)
 
     def __repr__(self) -> str:
@@ -101,7 +112,7 @@ class AlertmanagerClient:
                 {"name": name, "value": value, "isRegex": False, "isEqual": True}
                 for name, value in matchers.items()
             ],
-            "startsAt": format_time(datetime.now(UTC)),
+            "startsAt": format_time(self.clock()),
             "endsAt": format_time(ends_at),
             "createdBy": created_by,
             "comment": comment,

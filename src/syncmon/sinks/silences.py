@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pydantic import SecretStr
 
 from syncmon.config.redaction import describe_error
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import ACK_COMMENT, SilenceMade, SilenceRead, SilenceRef, alert_labels
 from syncmon.sinks.alertmanager import AlertmanagerClient
@@ -27,16 +28,24 @@ SILENCE_CEILING = timedelta(hours=12)
 
 class SilenceKeeper:
     def __init__(
-        self, urls: list[str], *, timeout: float = 5.0, token: SecretStr | None = None
+        self,
+        urls: list[str],
+        *,
+        timeout: float = 5.0,
+        token: SecretStr | None = None,
+        clock: Clock = wall_clock,
     ) -> None:
         self.urls = list(urls)
+        self._clock = clock  # dates the silences made
         self._timeout = timeout
         self._token = token
         self._clients: dict[str, AlertmanagerClient] = {}
 
     def _client(self, url: str) -> AlertmanagerClient:
         if url not in self._clients:
-            self._clients[url] = AlertmanagerClient(url, timeout=self._timeout, token=self._token)
+            self._clients[url] = AlertmanagerClient(
+                url, timeout=self._timeout, token=self._token, clock=self._clock
+            )
         return self._clients[url]
 
     async def read(self, url: str) -> SilenceRead:

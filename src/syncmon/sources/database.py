@@ -22,6 +22,7 @@ import asyncpg
 
 from syncmon.config.models import PoolerMode
 from syncmon.config.redaction import describe_error, dsn_location, redact
+from syncmon.core.clock import Clock
 from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
@@ -122,8 +123,10 @@ class MetricsDatabase:
         schema: str = "public",
         pooler: PoolerMode = PoolerMode.AUTO,
         connections: int = 2,
+        clock: Clock,
     ) -> None:
         self.location = f"database {dsn_location(dsn)}"
+        self.clock = clock  # has a repeated hour's change happened yet (`_resolve_folds`)
         self.timestamp_timezone = timestamp_timezone
         self.plaid_pattern = plaid_pattern
         self.schema = schema
@@ -391,7 +394,7 @@ class MetricsDatabase:
         """Tell the two passes of a repeated hour apart (writer_clock.py): found once per
         table and change, and only once the change has happened (before it, every row of
         the hour is of the first pass)."""
-        now = datetime.now(UTC)
+        now = self.clock()
         for transition in clock.unresolved():
             key = (source, transition.at)
             repeated = transition.repeated

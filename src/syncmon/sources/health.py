@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from syncmon.config.redaction import redact
+from syncmon.core.clock import Clock
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.metrics import EndpointStatus
 from syncmon.transport import net
 from syncmon.transport.bounded_json import JsonRejected, decode, first_out_of_range
@@ -26,28 +26,6 @@ SECURITY_HEADERS: dict[str, str | None] = {
 _UP = {"pass", "ok", "up", "healthy"}
 _DEGRADED = {"warn", "degraded"}
 _DOWN = {"fail", "down", "error", "unhealthy"}
-
-
-@dataclass(frozen=True)
-class EndpointResult:
-    """One poll of one endpoint. `error` is the reason when not up, or a note about the body."""
-
-    name: str
-    url: str
-    status: EndpointStatus
-    latency_ms: float | None
-    http_status: int | None
-    error: str | None
-    missing_security_headers: tuple[str, ...] = ()
-    polled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def answered(self) -> bool:
-        """The server sent a status line: only then is the latency a response time (SPEC §12).
-
-        A refused or timed-out request is the endpoint being down, not a fast answer.
-        """
-        return self.http_status is not None
 
 
 def classify(body: bytes, truncated: bool) -> tuple[EndpointStatus, str | None]:
@@ -133,8 +111,10 @@ class HealthPoller:
         timeout: float = 5.0,
         token: SecretStr | None = None,
         verify: net.TlsVerify = True,
+        clock: Clock,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.clock = clock  # stamps each result's polled_at
         self.endpoints = dict(endpoints)
         self.timeout = timeout
         self._client = net.build_client(
@@ -160,6 +140,7 @@ class HealthPoller:
         )
 
     async def poll_one(self, name: str, path: str) -> EndpointResult:
+        """One endpoint, stamped with this poller's clock when its answer (or failure) came."""
         url = self.base_url + path
         try:
             reply = await net.request(
@@ -173,23 +154,27 @@ class HealthPoller:
             )
         except net.HttpFailure as failure:
             return EndpointResult(
-                name, url, EndpointStatus.DOWN, failure.elapsed_ms, None, failure.reason
+                name,
+                url,
+                EndpointStatus.DOWN,
+                failure.elapsed_ms,
+                None,
+                failure.reason,
+                (),
+                self.clock(),
             )
         code = reply.status
         missing = missing_headers(reply.headers)
+        status, note = EndpointStatus.DOWN, None
         if 300 <= code < 400:
             target = redact(reply.headers.get("location", "?"))
-            error = f"HTTP {code} redirect to {target[:200]} (not followed)"
+            note = f"HTTP {code} redirect to {target[:200]} (not followed)"
         elif not reply.ok:
-            error = f"HTTP {code} {reply.reason[:100]}".strip()
+            note = f"HTTP {code} {reply.reason[:100]}".strip()
         elif reply.undecodable:  # 2xx, but what the body says is unknown: not a plain up
-            unknown = f"{reply.undecodable}: status unknown"
-            return EndpointResult(
-                name, url, EndpointStatus.DEGRADED, reply.elapsed_ms, code, unknown, missing
-            )
+            status, note = EndpointStatus.DEGRADED, f"{reply.undecodable}: status unknown"
         else:
             status, note = classify(reply.body, reply.truncated)
-            return EndpointResult(name, url, status, reply.elapsed_ms, code, note, missing)
         return EndpointResult(
-            name, url, EndpointStatus.DOWN, reply.elapsed_ms, code, error, missing
+            name, url, status, reply.elapsed_ms, code, note, missing, self.clock()
         )

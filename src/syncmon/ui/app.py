@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from textual import work
@@ -25,10 +25,10 @@ from textual.timer import Timer
 
 from syncmon.config.redaction import describe_error, redact
 from syncmon.config.settings import Settings
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.ui.acks import AckBook
 from syncmon.ui.app_acks import AckHandlers
-from syncmon.ui.app_base import Clock
 from syncmon.ui.app_conflicts import ConflictHandlers
 from syncmon.ui.conflicts_service import operator_name
 from syncmon.ui.deliveries import DeliveryLog
@@ -51,10 +51,6 @@ from syncmon.ui.screens.quit_guard import QuitDialog, unsent_drafts
 from syncmon.ui.screens.timeline import TimelineScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from syncmon.ui.views import DashboardView, ListKind
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SyncmonApp(AckHandlers, ConflictHandlers):
@@ -81,7 +77,7 @@ class SyncmonApp(AckHandlers, ConflictHandlers):
         conflicts: ConflictsPort,
         silences: SilencesPort,
         at: datetime | None = None,
-        clock: Clock = _now,
+        clock: Clock = wall_clock,
         interval: timedelta | None = None,
         feed: RemoteFeed | None = None,
     ) -> None:

@@ -5,15 +5,13 @@ notice. `SyncmonApp` (app.py) builds the state; `AckHandlers` (app_acks.py) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from syncmon.config.redaction import redact
 from syncmon.config.settings import Settings
+from syncmon.core.clock import Clock
 from syncmon.core.text import sanitize
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.ui.acks import AckBook, Notice
@@ -23,8 +21,6 @@ from syncmon.ui.ports import ConflictsPort, DashboardEngine, SilencesPort
 from syncmon.ui.schedule import PollSchedule
 from syncmon.ui.screens.dashboard import DashboardScreen
 from syncmon.ui.views import DashboardView
-
-Clock = Callable[[], datetime]
 
 
 class DashboardBase(App[int]):

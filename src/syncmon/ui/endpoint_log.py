@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.metrics import EndpointStatus
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.text import clean
 
 MAX_REASONS = 20  # distinct reasons kept per endpoint (a flood of unique texts stays small)

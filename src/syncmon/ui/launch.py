@@ -13,13 +13,13 @@ import argparse
 import io
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from syncmon.config.redaction import redact
 from syncmon.config.settings import Settings
+from syncmon.core.clock import wall_clock
 from syncmon.core.durations import DurationError, parse_time_point
 from syncmon.core.exit_codes import ExitCode
 
@@ -36,7 +36,7 @@ def run_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     at = None
     if getattr(args, "at", None):
         try:
-            at = parse_time_point(args.at, now=datetime.now(UTC))
+            at = parse_time_point(args.at, now=wall_clock())
         except DurationError as exc:
             print(f"--at: {exc}", file=sys.stderr)
             return ExitCode.UNKNOWN
@@ -85,13 +85,14 @@ def create_app(
     from syncmon.ui.conflicts_service import ConflictsService
     from syncmon.ui.remote_feed import NoDatabase
 
+    clock = options.get("clock", wall_clock)
     if engine is None:
-        engine = NoDatabase() if feed is not None else Engine(settings)
+        engine = NoDatabase() if feed is not None else Engine(settings, clock=clock)
     return SyncmonApp(
         settings,
         engine=engine,
         conflicts=conflicts or ConflictsService.from_settings(settings),
-        silences=silences or SilenceKeeper(list(alertmanagers)),
+        silences=silences or SilenceKeeper(list(alertmanagers), clock=clock),
         feed=feed,
         **options,
     )

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from syncmon.core.conflicts import ResolveOutcome, ResolveRequest
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import SilenceMade, SilenceRead, SilenceRef
 from syncmon.engine.poll import Snapshot
 from syncmon.sources.conflicts import ConflictList
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.views import ListKind
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.metrics import (
     EndpointStatus,
     MetricValue,
@@ -18,7 +19,6 @@ from syncmon.core.metrics import (
     lookup_metric,
 )
 from syncmon.engine.poll import ChartSeries, Snapshot
-from syncmon.sources.health import EndpointResult
 from syncmon.ui.text import clean
 
 

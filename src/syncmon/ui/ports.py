@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Protocol
 
 from syncmon.core.conflicts import ResolveOutcome, ResolveRequest
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import SilenceMade, SilenceRead, SilenceRef
 from syncmon.engine.evaluation import SinceFinder
 from syncmon.engine.poll import PollRequest, Snapshot
 from syncmon.sources.conflicts import ConflictList
-from syncmon.sources.health import EndpointResult
 from syncmon.sources.past import EpisodeContext, Timeline
 
 

@@ -24,13 +24,14 @@ from textual.css.query import NoMatches
 from textual.message import Message
 
 from syncmon.core.alerts import AlertTracker
+from syncmon.core.clock import Clock, wall_clock
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
 from syncmon.core.silences import SilenceRead
 from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
-from syncmon.sources.health import EndpointResult
 from syncmon.sources.past import EpisodeContext, Timeline
 from syncmon.ui.acks import AckBook
 from syncmon.ui.panels.header import ModeLine, sources_text
@@ -52,9 +53,10 @@ class FeedChanged(Message):
 class RemoteFeed:
     """The latest state of the first watcher (in order) that answers; tells when it changes."""
 
-    def __init__(self, urls: Sequence[str], token: str | None) -> None:
+    def __init__(self, urls: Sequence[str], token: str | None, clock: Clock = wall_clock) -> None:
         self.urls = list(urls)
         self.token = token
+        self.clock = clock  # when a watcher's state is too old to show as fresh
         self.url: str | None = None  # the watcher followed now
         self.shown: str | None = None  # the watcher whose state the screen shows
         self.latest: WatcherState | None = None
@@ -75,7 +77,7 @@ class RemoteFeed:
                 self.url = None
                 tell(FeedChanged(None, None, status.problems))
 
-        await follow(self.urls, self.token, on_state, on_status)
+        await follow(self.urls, self.token, on_state, on_status, clock=self.clock)
 
 
 class NoDatabase:
@@ -113,21 +115,7 @@ def snapshot_of(state: WatcherState) -> Snapshot:
         live=True,
         display_window=state.display_window,
         metrics={window: dict(values) for window, values in state.metrics.items()},
-        endpoints=None
-        if state.endpoints is None
-        else [
-            EndpointResult(
-                e.name,
-                e.url,
-                e.status,
-                e.latency_ms,
-                e.http_status,
-                e.error,
-                e.missing_security_headers,
-                e.polled_at,
-            )
-            for e in state.endpoints
-        ],
+        endpoints=None if state.endpoints is None else list(state.endpoints),
         failed=dict(state.failed),
         unavailable=dict(state.unavailable),
         unconfigured=set(state.unconfigured),

@@ -17,7 +17,7 @@ from rich.text import Text
 from syncmon.config.redaction import redact
 from syncmon.core.durations import format_duration
 from syncmon.core.text import sanitize
-from syncmon.core.timefmt import time_of_day, wall_clock
+from syncmon.core.timefmt import offset_clock, time_of_day
 
 
 def clean(value: object, *, single_line: bool = True, limit: int | None = None) -> str:
@@ -54,7 +54,7 @@ def age(delta: timedelta | float | None) -> str:
 
 def clock(moment: datetime | None) -> str:
     """Local wall-clock time of a moment, with its offset so a post-mortem is unambiguous."""
-    return "—" if moment is None else wall_clock(moment)
+    return "—" if moment is None else offset_clock(moment)
 
 
 def short_time(moment: datetime | None) -> str:

@@ -8,7 +8,6 @@ today's conflicts: the API has no history.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from syncmon.core.clock import Clock
 from syncmon.core.conflicts import Conflict
 from syncmon.sources.conflicts import ConflictList
 from syncmon.ui.messages import ConflictsWanted
@@ -42,7 +42,7 @@ class ConflictsScreen(Screen[None]):
     def __init__(
         self,
         resolved_by: str,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         ours: set[str] | None = None,
         at_time: bool = False,
