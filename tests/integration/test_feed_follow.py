@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncmon.engine.poll import Snapshot
+from syncmon.feed.encode import encode
 from syncmon.feed.stream import FeedStatus, follow
-from syncmon.feed.wire import WatcherState, encode
+from syncmon.feed.wire import WatcherState
 from tests.integration.http_endpoints import EndpointServer, Writer
 from tests.integration.watch_support import wait_until
 

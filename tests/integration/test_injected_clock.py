@@ -19,7 +19,7 @@ from syncmon.core.clock import wall_clock
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import EndpointStatus, Unit
 from syncmon.engine.poll import Snapshot
-from syncmon.feed.wire import encode
+from syncmon.feed.encode import encode
 from syncmon.headless.check_from import run_check_from
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
 from syncmon.sinks.alertmanager import format_time

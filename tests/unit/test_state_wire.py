@@ -20,9 +20,11 @@ from syncmon.core.alerts import AlertState, AlertTracker, Observation, Verdict
 from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import EndpointStatus, MetricValue, PerformanceAggregates, Source, Unit
-from syncmon.core.silences import Matcher, Silence
+from syncmon.core.silences import Matcher, Silence, SilenceRead
 from syncmon.engine.poll import ChartSeries, Snapshot
-from syncmon.feed.wire import SCHEMA, SilenceSet, StateInvalid, decode, encode
+from syncmon.feed.decode import decode
+from syncmon.feed.encode import encode
+from syncmon.feed.wire import SCHEMA, StateInvalid
 
 RULES = load_config_text(
     """
@@ -79,7 +81,10 @@ def _document() -> dict[str, Any]:
         AT + timedelta(hours=12),
         "active",
     )
-    sets = [SilenceSet("http://am:9093", [silence]), SilenceSet("http://am2:9093", None, "refused")]
+    sets = [
+        SilenceRead("http://am:9093", [silence]),
+        SilenceRead("http://am2:9093", None, "refused"),
+    ]
     return json.loads(  # type: ignore[no-any-return]
         json.dumps(
             encode(snapshot, [firing, quiet], interval=timedelta(seconds=30), seq=7, silences=sets)

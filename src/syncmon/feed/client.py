@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from syncmon.core.clock import Clock
-from syncmon.feed.wire import StateInvalid, WatcherState, decode
+from syncmon.feed.decode import decode
+from syncmon.feed.wire import StateInvalid, WatcherState
 
 TOKEN_VARIABLE = "SYNCMON_WATCH_TOKEN"
 STATE_PATH = "/api/v1/state"

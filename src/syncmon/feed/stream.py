@@ -21,7 +21,8 @@ from syncmon.feed.client import (  # the request and URL rules are shared
     request_bytes,
     unreachable,
 )
-from syncmon.feed.wire import StateInvalid, WatcherState, decode
+from syncmon.feed.decode import decode
+from syncmon.feed.wire import StateInvalid, WatcherState
 
 
 async def _open(

@@ -19,8 +19,9 @@ from prometheus_client import CollectorRegistry
 
 from syncmon.config.redaction import describe_error
 from syncmon.core.alerts import AlertTracker
+from syncmon.core.silences import SilenceRead
 from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot
-from syncmon.feed.wire import SilenceSet, encode
+from syncmon.feed.encode import encode
 from syncmon.headless.serve import StateServer
 
 if TYPE_CHECKING:
@@ -42,8 +43,8 @@ class Publisher:
         self._chart: ChartSeries | None = None
         self._chart_at: float | None = None
         self._clients: dict[str, AlertmanagerClient] = {}
-        self._reading: asyncio.Task[list[SilenceSet]] | None = None
-        self._silences: list[SilenceSet] = []
+        self._reading: asyncio.Task[list[SilenceRead]] | None = None
+        self._silences: list[SilenceRead] = []
 
     async def start(self) -> None:
         """Listen on --metrics-port (OSError when it is taken)."""
@@ -95,15 +96,15 @@ class Publisher:
         )
         await self.server.publish(document)
 
-    async def _read_silences(self) -> list[SilenceSet]:
+    async def _read_silences(self) -> list[SilenceRead]:
         from syncmon.sinks.alertmanager import AlertmanagerClient
 
-        async def one(url: str) -> SilenceSet:
+        async def one(url: str) -> SilenceRead:
             if url not in self._clients:
                 self._clients[url] = AlertmanagerClient(url, timeout=self.options.receiver_timeout)
             try:
-                return SilenceSet(url, await self._clients[url].list_silences())
+                return SilenceRead(url, await self._clients[url].list_silences())
             except Exception as exc:  # the client raises for every failure: a value here
-                return SilenceSet(url, None, describe_error(exc))
+                return SilenceRead(url, None, describe_error(exc))
 
         return list(await asyncio.gather(*(one(url) for url in self.options.alertmanagers)))

@@ -28,7 +28,6 @@ from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import Since
 from syncmon.core.rules import AlertRule
-from syncmon.core.silences import SilenceRead
 from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot
 from syncmon.feed.stream import FeedStatus, follow
 from syncmon.feed.wire import WatcherState
@@ -154,7 +153,7 @@ def _acks_for(app: SyncmonApp, state: WatcherState) -> None:
         app.acks = fresh
         app.silences.follow(urls)
     app._tell(  # the app's one way to show notices
-        app.acks.apply_reads([SilenceRead(s.url, s.silences, s.error) for s in state.alertmanagers])
+        app.acks.apply_reads(list(state.alertmanagers))
     )
 
 
