@@ -34,9 +34,10 @@ from syncmon.embedded import schema_sql
 from syncmon.embedded.postgres import EmbeddedPostgres
 from syncmon.sources import database as database_module
 from syncmon.sources import sql
-from syncmon.sources.database import FOLD_DROP, FOLD_EDGE, MetricsDatabase
+from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
 from syncmon.sources.writer_clock import writer_clock
+from syncmon.sources.writers_zone import FOLD_DROP, FOLD_EDGE
 
 NEW_YORK = "America/New_York"
 FALL = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)

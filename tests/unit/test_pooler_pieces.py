@@ -11,7 +11,7 @@ import pytest
 from syncmon.config.models import DatabaseModel, PoolerMode
 from syncmon.sources import sql
 from syncmon.sources.connections import ConnectionBudget, Guard
-from syncmon.sources.database import ERROR_CHARS, explain_database_error, one_line
+from syncmon.sources.db_errors import ERROR_CHARS, explain_database_error, one_line
 
 
 def test_each_transaction_carries_its_guarantees_with_set_local_only() -> None:

@@ -25,7 +25,7 @@ from syncmon.headless.doctor_catalog import Catalog, read_catalog
 from syncmon.headless.doctor_findings import Level, Section
 from syncmon.headless.doctor_pooler import PoolerFacts, pooler_section, probe
 from syncmon.sources.connections import Guard, connect
-from syncmon.sources.database import explain_database_error, one_line
+from syncmon.sources.db_errors import explain_database_error, one_line
 
 CONNECT_TIMEOUT = 5.0
 # A guard, not an expectation: every statement is a catalog read or an index probe.

@@ -14,20 +14,20 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
 from syncmon.config.models import PoolerMode
-from syncmon.config.redaction import describe_error, dsn_location, redact
+from syncmon.config.redaction import dsn_location
 from syncmon.core.clock import Clock
 from syncmon.core.durations import elapsed_text
 from syncmon.core.history import StepHistory
 from syncmon.core.metrics import TABLE_SOURCES, Source
 from syncmon.sources import sql, sql_past
 from syncmon.sources.connections import ConnectionBudget, Guard, in_transaction
+from syncmon.sources.db_errors import explain_database_error
 from syncmon.sources.queries import HistoryQuery, MetricsQuery
 from syncmon.sources.tables import (
     TABLES,
@@ -38,13 +38,10 @@ from syncmon.sources.tables import (
     TableReading,
 )
 from syncmon.sources.writer_clock import WriterClock, ahead_note, writer_clock
+from syncmon.sources.writers_zone import WritersZone
 
 DEFAULT_STATEMENT_TIMEOUT = 5.0
 CLIENT_GRACE = 1.0  # the server's own timeout should always fire first
-# A row whose wall time lies this far below an earlier-written one's starts a repeated
-# hour's second pass (a writer's transaction rarely waits this long before it inserts).
-FOLD_DROP = timedelta(minutes=5)
-FOLD_EDGE = timedelta(minutes=10)
 # Rows stamped this far past the database's now() are the writers' clock running ahead;
 # beyond the horizon a stray row (a test row, a year typo) is ignored.
 SKEW_TOLERANCE = timedelta(seconds=30)
@@ -126,7 +123,7 @@ class MetricsDatabase:
         clock: Clock,
     ) -> None:
         self.location = f"database {dsn_location(dsn)}"
-        self.clock = clock  # has a repeated hour's change happened yet (`_resolve_folds`)
+        self.clock = clock
         self.timestamp_timezone = timestamp_timezone
         self.plaid_pattern = plaid_pattern
         self.schema = schema
@@ -138,8 +135,7 @@ class MetricsDatabase:
             guard=Guard(statement_timeout),
             connect_timeout=min(connect_timeout, statement_timeout + CLIENT_GRACE),
         )
-        self._fixed_zone: tzinfo | None = None
-        self._fold_switches: dict[tuple[Source, datetime], int] = {}
+        self.writers = WritersZone(timestamp_timezone, schema, clock)
         self.skews: dict[Source, timedelta] = {}  # per table, the writers' clock ahead by
         self._skew_checked: dict[Source, float] = {}  # time.monotonic() of the last look
 
@@ -364,8 +360,8 @@ class MetricsDatabase:
             stage.append(_Stage.RUNNING)
 
             async def work(c: asyncpg.Connection) -> Sequence[Row]:
-                clock = writer_clock(await self._zone(c), *span)
-                stmt = statement(await self._resolve_folds(source, c, clock))
+                clock = writer_clock(await self.writers.zone(c), *span)
+                stmt = statement(await self.writers.resolve_folds(source, c, clock))
                 return await c.fetch(stmt.sql, *stmt.args)
 
             try:
@@ -387,45 +383,6 @@ class MetricsDatabase:
             self.budget.give_back(conn)
             return rows
         raise AssertionError("unreachable")
-
-    async def _resolve_folds(
-        self, source: Source, conn: asyncpg.Connection, clock: WriterClock
-    ) -> WriterClock:
-        """Tell the two passes of a repeated hour apart (writer_clock.py): found once per
-        table and change, and only once the change has happened (before it, every row of
-        the hour is of the first pass)."""
-        now = self.clock()
-        for transition in clock.unresolved():
-            key = (source, transition.at)
-            repeated = transition.repeated
-            if key in self._fold_switches or repeated is None or transition.at > now:
-                continue
-            for edge in (FOLD_EDGE, None):  # the hour's edges first; all of it if need be
-                probe = sql.fold_switch(
-                    sql.qualified(self.schema, source.value), repeated, FOLD_DROP, edge
-                )
-                switch = await conn.fetchval(probe.sql, *probe.args)
-                if switch is not None:
-                    self._fold_switches[key] = int(switch)
-                    break
-            # else no row of the second pass yet: ask again next time
-        known = {at: x for (s, at), x in self._fold_switches.items() if s is source}
-        return clock.with_switches(known) if known else clock
-
-    async def _zone(self, conn: asyncpg.Connection) -> tzinfo:
-        """The zone the writers' NOW() ran in: the override, else the session's TimeZone.
-
-        asyncpg tracks TimeZone from the server's ParameterStatus, so this costs no query
-        unless the zone is not an IANA name (e.g. a POSIX offset), when we ask once.
-        """
-        name = str(self.timestamp_timezone or getattr(conn.get_settings(), "TimeZone", "UTC"))
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            if self._fixed_zone is None:
-                seconds = await conn.fetchval("SELECT extract(timezone FROM now())::int")
-                self._fixed_zone = timezone(timedelta(seconds=seconds), name)
-            return self._fixed_zone
 
 
 def _utc(moment: datetime) -> datetime:
@@ -453,48 +410,3 @@ def _shape(query: MetricsQuery, clock: WriterClock, plaid_pattern: str, schema: 
         schema=schema,
         clock=clock,
     )
-
-
-ERROR_CHARS = 240  # one table's error: short enough for a Nagios line and a tile
-
-
-def explain_database_error(exc: BaseException, statement_timeout: float | None = None) -> str:
-    """A one-line, secret-free account of a database failure, at most ERROR_CHARS long:
-    asyncpg's multi-line hints (2.5 KB behind pgbouncer) never reach a report."""
-    return one_line(_explain(exc, statement_timeout))
-
-
-def one_line(text: str, limit: int = ERROR_CHARS) -> str:
-    """The first line of `text`, whitespace collapsed, cut at `limit` characters."""
-    first = " ".join((text.strip().splitlines() or [""])[0].split())
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
-def _explain(exc: BaseException, statement_timeout: float | None) -> str:
-    if isinstance(exc, asyncpg.LockNotAvailableError):
-        waited = Guard(statement_timeout).lock_timeout if statement_timeout else 0
-        return (
-            f"waited {waited:g}s for a lock another session holds "
-            "(LOCK TABLE, a migration?); gave up"
-        )
-    if isinstance(exc, asyncpg.QueryCanceledError):
-        if "statement timeout" in str(exc):
-            return f"statement timed out after {statement_timeout or 0:g}s (a lock? a huge window?)"
-        return redact(f"query cancelled: {exc}")
-    if isinstance(exc, asyncio.TimeoutError):
-        return "timed out connecting"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(
-        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
-    ):
-        return redact(f"authentication failed: {exc}")
-    if isinstance(exc, asyncpg.InvalidCatalogNameError):
-        return redact(f"no such database: {exc}")
-    if isinstance(exc, asyncpg.UndefinedTableError):
-        return redact(f"{exc} (run `syncmon doctor` to check the schema)")
-    if isinstance(exc, asyncpg.InsufficientPrivilegeError):
-        return redact(f"{exc} (syncmon needs SELECT on the metrics tables)")
-    if isinstance(exc, OSError) and exc.strerror:
-        return redact(f"cannot connect: {exc.strerror}")
-    return describe_error(exc)
