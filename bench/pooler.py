@@ -39,7 +39,7 @@ sources:
 """
 
 
-def settings(dsn: str, *, pooler: str = "auto", connections: int = 2, statement: str = "5s"):  # type: ignore[no-untyped-def]
+def settings(dsn: str, *, pooler: str = "auto", connections: int = 2, statement: str = "5s"):
     path = Path(tempfile.mkdtemp()) / "alerts.yaml"
     text = RULES.replace("POOLER", pooler).replace("CONNECTIONS", str(connections))
     path.write_text(text.replace("STATEMENT", statement))

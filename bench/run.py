@@ -269,7 +269,7 @@ def measure(
     )
 
 
-def _hour():  # type: ignore[no-untyped-def]
+def _hour():
     from datetime import timedelta
 
     return timedelta(hours=1)

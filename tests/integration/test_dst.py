@@ -14,6 +14,7 @@ import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -142,8 +143,8 @@ MINUTES_FROM_CHANGE = (-2, 2, 8, 25, 39, 45, 55, 62)
 
 
 async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
-    changing_zone: tuple[str, datetime, Truth], tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    changing_zone: tuple[str, datetime, Truth], tmp_path: Path
+) -> None:
     dsn, change, truth = changing_zone
     config = str(write_config(tmp_path, RULE))
     ids = set()
@@ -168,8 +169,8 @@ async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
 
 
 async def test_a_live_watch_across_the_fall_back_pages_once_and_resolves_once(
-    pg_server: PgServer, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    pg_server: PgServer, tmp_path: Path
+) -> None:
     """The writers write as time passes (the second pass does not exist before the change);
     the watcher's clock is the simulated one. One firing, one id, one resolved, at the
     moments the rows say."""

@@ -32,7 +32,7 @@ def encoded(body: bytes, encoding: str, *, status: int = 200) -> Behaviour:
     return answer(status, raw=body, headers={**SECURITY_HEADERS, "Content-Encoding": encoding})
 
 
-async def poll_one(behaviour: Behaviour):  # type: ignore[no-untyped-def]
+async def poll_one(behaviour: Behaviour):
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(server.url, {"h": "/h"}, timeout=5.0)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -21,7 +22,7 @@ from tests.integration.http_endpoints import (
 )
 
 
-async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):  # type: ignore[no-untyped-def]
+async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(
             server.url, {"x": "/h"}, timeout=timeout, token=SecretStr(token) if token else None
@@ -212,7 +213,7 @@ def test_tls_is_verified_for_https_and_never_skipped() -> None:
     assert plain.get_ca_certs() == []  # trusts nothing: TLS through it cannot succeed
 
 
-async def test_engine_polls_health_apart_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_engine_polls_health_apart_when_asked(tmp_path: Path) -> None:
     from syncmon.config.settings import Overrides, resolve_settings
     from syncmon.engine.poll import Engine, PollRequest
 

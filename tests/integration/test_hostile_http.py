@@ -152,7 +152,7 @@ RULE = load_config_text(
 
 
 @pytest.fixture
-def alertmanager_that_rejects():  # type: ignore[no-untyped-def]
+def alertmanager_that_rejects():
     server = FlakyReceiver()
     server.mode = "reject"  # HTTP 400 to every POST
     server.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -26,13 +27,13 @@ from tests.integration.rows import (
 pytestmark = pytest.mark.database
 
 
-def settings_for(dsn: str, tmp_path, extra: str = ""):  # type: ignore[no-untyped-def]
+def settings_for(dsn: str, tmp_path: Path, extra: str = ""):
     path = tmp_path / "alerts.yaml"
     path.write_text("alerts: []\n" + extra)
     return resolve_settings(Overrides(config=str(path), dsn=dsn), {})
 
 
-def assert_metrics(actual, expected) -> None:  # type: ignore[no-untyped-def]
+def assert_metrics(actual, expected) -> None:
     for name, (value, samples) in expected.items():
         metric = actual[name]
         assert metric.samples == samples, name
@@ -42,7 +43,7 @@ def assert_metrics(actual, expected) -> None:  # type: ignore[no-untyped-def]
             assert metric.value == pytest.approx(value, rel=1e-9), name
 
 
-async def test_every_window_metric_is_exact(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_every_window_metric_is_exact(seed_db: str, tmp_path: Path) -> None:
     rng = random.Random(7)
     ops = (
         random_operations(rng, 400, within=300, failure=0.07)
@@ -58,7 +59,7 @@ async def test_every_window_metric_is_exact(seed_db: str, tmp_path) -> None:  # 
             assert snapshot.statements == 3
 
 
-async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path: Path) -> None:
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
     for name in (
@@ -73,7 +74,7 @@ async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path) -> None:  # 
     assert metrics["sync_throughput"].value == 0
 
 
-async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path: Path) -> None:
     ops = [
         Op(20, "bank_link", 100, False),
         Op(20, "bank_link", 100, True),
@@ -92,7 +93,7 @@ async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -
     assert metrics["sync_failure_rate"].samples == 2  # plaid_tx is a sync op under this pattern
 
 
-async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path: Path) -> None:
     await insert_conflict_history(
         seed_db, [(10, True)] * 8 + [(10, False), (10, None)] + [(900, False)] * 5
     )
@@ -119,7 +120,7 @@ async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None
     )
 
 
-async def test_user_filter(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_user_filter(seed_db: str, tmp_path: Path) -> None:
     alice = uuid.uuid4()
     ops = [
         Op(10, "sync_push", 100, False, user_id=alice),
@@ -133,7 +134,7 @@ async def test_user_filter(seed_db: str, tmp_path) -> None:  # type: ignore[no-u
     assert metrics["avg_sync_duration"].value == 300
 
 
-async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path: Path) -> None:
     rules = "".join(
         f"  - {{name: r{i}, condition: 'error_rate > {i}%', severity: info,"
         f" window: {w}, for: {f}}}\n"
@@ -152,7 +153,7 @@ async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path
     assert sorted(snapshot.metrics) == [60, 300, 900, 3600, 21600]
 
 
-async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path: Path) -> None:
     ops = (
         [Op(90, "sync_push", 100, False, "timeout")] * 3
         + [Op(150, "sync_push", 100, False, "HTTP 503")]
@@ -170,7 +171,7 @@ async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path) -> None:  # 
     assert totals[-1] == 2 and totals[-2] == 3 and totals[-3] == 1
 
 
-async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path: Path) -> None:
     """Rows written by NOW() in New York must be found whatever zone syncmon runs in."""
     dsn = await create_database(pg_server, timezone="America/New_York")
     try:
@@ -183,7 +184,7 @@ async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path) ->
         await drop_database(pg_server, dsn)
 
 
-async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_timestamp_timezone_override(seed_db: str, tmp_path: Path) -> None:
     """Writers in Europe/Berlin, database TimeZone UTC: the override makes the window right."""
     ops = [Op(60, "sync_push", 100, True)] * 20
     await insert_operations(seed_db, ops, writer_zone="Europe/Berlin")
@@ -201,7 +202,7 @@ async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # t
     assert right.display_metrics["sync_throughput"].samples == 20 and not right.notes
 
 
-async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path: Path) -> None:
     ops = [Op(7200 + s, "sync_push", 100, False) for s in range(10, 250, 10)] + [
         Op(s, "sync_push", 100, True) for s in range(10, 250, 10)
     ]
@@ -239,8 +240,8 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
 
 
 async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
-    seed_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    seed_db: str, tmp_path: Path
+) -> None:
     """One `{"value": 1e400}` row used to make the whole table unreadable (SPEC §12)."""
     import asyncpg
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,8 +92,8 @@ def _through(dsn: str, port: int) -> str:
 
 
 async def test_a_firing_rule_is_re_announced_once_per_recovery_everywhere(
-    seed_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    seed_db: str, tmp_path: Path
+) -> None:
     target = urlsplit(seed_db)
     proxy = StallingProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from syncmon.core.conflicts import OutcomeKind
@@ -25,7 +27,7 @@ def app_for(backend: DemoBackend) -> SyncmonApp:
     return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN))
 
 
-async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
+async def open_list(pilot: Pilot[Any], app: SyncmonApp, count: int) -> ConflictsScreen:
     await pilot.press("c")
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
     screen = app.screen
@@ -38,7 +40,7 @@ async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
     return screen
 
 
-async def open_first(pilot, app: SyncmonApp, count: int) -> ConflictDetailScreen:
+async def open_first(pilot: Pilot[Any], app: SyncmonApp, count: int) -> ConflictDetailScreen:
     await open_list(pilot, app, count)
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictDetailScreen))
@@ -46,7 +48,7 @@ async def open_first(pilot, app: SyncmonApp, count: int) -> ConflictDetailScreen
     return app.screen
 
 
-async def confirm(pilot, app: SyncmonApp, key: str, note: str = "") -> None:
+async def confirm(pilot: Pilot[Any], app: SyncmonApp, key: str, note: str = "") -> None:
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
     if note:
@@ -54,7 +56,7 @@ async def confirm(pilot, app: SyncmonApp, key: str, note: str = "") -> None:
     await pilot.press("enter")
 
 
-async def answered(pilot, detail: ConflictDetailScreen, posts: int) -> OutcomeKind:
+async def answered(pilot: Pilot[Any], detail: ConflictDetailScreen, posts: int) -> OutcomeKind:
     """Wait until the `posts`-th POST has been answered and shown; its outcome kind."""
     await wait_for(
         pilot, lambda: detail.posts == posts and not detail.sending, what=f"answer {posts}"

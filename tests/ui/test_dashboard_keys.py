@@ -175,7 +175,7 @@ async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
     requests = []
     real_poll = Engine.poll
 
-    async def recording_poll(self, request=None):  # type: ignore[no-untyped-def]
+    async def recording_poll(self, request=None):
         requests.append(request)
         return await real_poll(self, request)
 

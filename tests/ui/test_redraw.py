@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from syncmon.engine.poll import PollRequest, Snapshot
@@ -30,7 +32,7 @@ def frozen_app(**options: object) -> SyncmonApp:
     return create_app(make_settings(API, DSN), conflicts=FixedConflicts(), **options)  # type: ignore[arg-type]
 
 
-async def at_rest(pilot) -> None:
+async def at_rest(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.polls >= 1 and app.model.conflicts_open is not None)
     await wait_for_workers(pilot)

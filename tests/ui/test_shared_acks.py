@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 
 from syncmon.core.alerts import AlertState
 from syncmon.core.timefmt import minute_clock
@@ -154,7 +156,7 @@ async def no_active(am: Alertmanager) -> bool:
     return bool(found) and not active(found)
 
 
-async def wait_for_value(pilot, probe, what: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+async def wait_for_value(pilot: Pilot[Any], probe, what: str, timeout: float = 15.0):
     """Like `wait_for`, for an async probe of the outside world (Alertmanager's API)."""
     import time
 
