@@ -81,7 +81,8 @@ async def test_answers_with_the_watchers_verdict_in_every_form(
     assert report["watcher"]["interval_seconds"] == 1.0
     reported = report["alerts"][0]
     assert (reported["name"], reported["state"], reported["value"]) == (RULE, "firing", 0.5)
-    assert reported["id"] == alert(served, RULE)["id"]  # type: ignore[index]
+    served_alert = alert(served, RULE)
+    assert served_alert is not None and reported["id"] == served_alert["id"]
     assert report["metrics"]["sync_failure_rate"]["samples"] == 20
     assert nagios[0] == 2
     assert nagios[1].startswith(f"SYNCMON CRITICAL - {RULE} (critical since ")

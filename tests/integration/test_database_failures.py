@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.database
 
 
 @pytest.fixture
-async def private_pg():
+async def private_pg() -> AsyncIterator[EmbeddedPostgres]:
     pg = EmbeddedPostgres(timezone="UTC", settings={"synchronous_commit": "on"})  # survive kill -9
     pg.start()
     conn = await asyncpg.connect(pg.dsn)

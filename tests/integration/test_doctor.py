@@ -168,7 +168,7 @@ def test_doctor_exits_3_on_a_wrong_password_without_printing_it(
 
 
 def test_check_works_against_a_read_only_database(
-    pg_server, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pg_server: PgServer, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A replica or a database with default_transaction_read_only is all syncmon needs."""
     asyncio.run(

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -131,7 +132,7 @@ async def changing_zone(
     await drop_database(pg_server, dsn)
 
 
-async def check_at(config: str, dsn: str, at: datetime) -> tuple[int, dict]:  # type: ignore[type-arg]
+async def check_at(config: str, dsn: str, at: datetime) -> tuple[int, dict[str, Any]]:
     code, out, err = await syncmon(
         "check", "--config", config, "--dsn", dsn, "--format", "json", "--at", at.isoformat()
     )
@@ -161,7 +162,7 @@ async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
             assert (code, alert["state"]) == (2, "firing"), where
             since = truth.since(at)
             assert datetime.fromisoformat(alert["since"]) == since, where
-            assert alert["id"] == episode_id(settings_for(config, dsn).rules[0], since)
+            assert alert["id"] == episode_id(settings_for(Path(config), dsn).rules[0], since)
             ids.add(alert["id"])
         else:  # no phantom once the incident is over
             assert (code, alert["state"]) == (0, "inactive"), where

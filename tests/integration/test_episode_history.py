@@ -5,7 +5,7 @@ during an episode, marking the ones that are new — computed here from the rows
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,7 +144,7 @@ async def test_what_changed_marks_the_new_message_with_counts_before_and_during(
     assert mid == since.at - rule.window and lo == mid - (history.now - mid)
     assert (changes.before.start, changes.during.start) == (lo, mid)
 
-    def count(pred, a: datetime, b: datetime) -> int:
+    def count(pred: Callable[[Op], bool], a: datetime, b: datetime) -> int:
         return sum(
             1
             for o in history.ops

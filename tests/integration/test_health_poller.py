@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from syncmon.sources.health import MAX_BODY, HealthPoller
+from syncmon.sources.health import MAX_BODY, EndpointResult, HealthPoller
 from tests.integration.http_endpoints import (
     SECURITY_HEADERS,
+    Behaviour,
     EndpointServer,
     answer,
     hang,
@@ -22,7 +23,9 @@ from tests.integration.http_endpoints import (
 )
 
 
-async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):
+async def poll_one(
+    behaviour: Behaviour, *, timeout: float = 2.0, token: str | None = None
+) -> tuple[EndpointResult, EndpointServer]:
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(
             server.url, {"x": "/h"}, timeout=timeout, token=SecretStr(token) if token else None

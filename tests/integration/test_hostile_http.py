@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
 from syncmon.sinks.alertmanager import AlertmanagerClient, AlertmanagerError, build_alert
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictList, ConflictsClient
-from syncmon.sources.health import HealthPoller
+from syncmon.sources.health import EndpointResult, HealthPoller
 from tests.integration.http_endpoints import Behaviour, EndpointServer, answer, huge, trickle
 from tests.integration.watch_support import FlakyReceiver, wait_until
 
@@ -36,7 +37,7 @@ def conflict_json(conflict_id: str, local: str = '{"amount": 1}') -> str:
     )
 
 
-async def poll(routes: dict, *, timeout: float = 2.0):  # type: ignore[no-untyped-def,type-arg]
+async def poll(routes: dict[str, Behaviour], *, timeout: float = 2.0) -> dict[str, EndpointResult]:
     async with EndpointServer(routes) as server:
         poller = HealthPoller(server.url, {p.strip("/"): p for p in routes}, timeout=timeout)
         try:
@@ -152,7 +153,7 @@ RULE = load_config_text(
 
 
 @pytest.fixture
-def alertmanager_that_rejects():
+def alertmanager_that_rejects() -> Iterator[FlakyReceiver]:
     server = FlakyReceiver()
     server.mode = "reject"  # HTTP 400 to every POST
     server.start()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from syncmon.config.settings import Overrides, resolve_settings
-from syncmon.core.metrics import Source
+from syncmon.config.settings import Overrides, Settings, resolve_settings
+from syncmon.core.metrics import MetricValue, Source
 from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
@@ -27,13 +28,15 @@ from tests.integration.rows import (
 pytestmark = pytest.mark.database
 
 
-def settings_for(dsn: str, tmp_path: Path, extra: str = ""):
+def settings_for(dsn: str, tmp_path: Path, extra: str = "") -> Settings:
     path = tmp_path / "alerts.yaml"
     path.write_text("alerts: []\n" + extra)
     return resolve_settings(Overrides(config=str(path), dsn=dsn), {})
 
 
-def assert_metrics(actual, expected) -> None:
+def assert_metrics(
+    actual: Mapping[str, MetricValue], expected: Mapping[str, tuple[float | None, int]]
+) -> None:
     for name, (value, samples) in expected.items():
         metric = actual[name]
         assert metric.samples == samples, name
@@ -111,7 +114,7 @@ async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path: Path) -
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
     auto = metrics["conflict_auto_resolve_rate"]
-    assert (auto.value, auto.samples) == (pytest.approx(0.8), 10)
+    assert auto.value == pytest.approx(0.8) and auto.samples == 10
     queue = metrics["health.offline_queue_size"]
     assert (queue.value, queue.samples) == (15.0, 2)
     assert (metrics["health.battery_level"].value, metrics["health.battery_level"].samples) == (
@@ -270,5 +273,5 @@ async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
     assert Source.HEALTH_TABLE not in snapshot.failed
     queue = snapshot.display_metrics["health.queue_depth"]
     # 12, 30, and two readings too small for a double (0): four numbers, mean 10.5
-    assert (queue.samples, queue.value) == (4, pytest.approx(10.5))
+    assert queue.samples == 4 and queue.value == pytest.approx(10.5)
     assert not isinstance(found["q"], str)  # the history reads the same rows without error

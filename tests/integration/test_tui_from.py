@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ class Pane:
 def viewer(urls: list[str], token: str | None = None, api_url: str | None = None) -> Pane:
     """A viewer; `api_url` for its conflicts count (the conflicts API, not the watcher)."""
     env = watcher_env(None, token, **({"SYNCMON_API_URL": api_url} if api_url else {}))
-    keep = {
+    keep: dict[str, str] = {
         k: env[k] for k in ("PATH", "HOME", "SYNCMON_WATCH_TOKEN", "SYNCMON_API_URL") if k in env
     }
     keep |= {"TERM": "xterm-256color", "LANG": "C.UTF-8"}
@@ -102,7 +103,7 @@ async def test_a_viewer_shows_the_watchers_state_and_fails_over_when_it_dies(
     processes, ports = two_watchers
     await insert_operations(seed_db, ok=10, failed=10)
     for port in ports:
-        await wait_until(lambda port=port: _firing(port), timeout=30)
+        await wait_until(partial(_firing, port), timeout=30)
     conflicts = {"/api/v1/sync/conflicts": answer(200, {"conflicts": []})}
     async with EndpointServer(conflicts) as api:
         await _follow_and_fail_over(

@@ -43,7 +43,7 @@ EVENT_FIELDS = {
 }
 
 
-def _spawn(config, dsn: str, *extra: str) -> subprocess.Popen[str]:
+def _spawn(config: Path, dsn: str, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCMON_")}
     env["SYNCMON_DATABASE_URL"] = dsn  # not on the command line: flags show in `ps`
     return subprocess.Popen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from tests.integration.watch_support import (
 )
 
 
-def _first_seen(received: list[dict]) -> list[int]:
+def _first_seen(received: list[dict[str, Any]]) -> list[int]:
     """Ids in order of first arrival: a send that timed out may arrive twice (at least once)."""
     return list(dict.fromkeys(event["n"] for event in received))
 

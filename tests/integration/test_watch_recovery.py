@@ -116,12 +116,14 @@ async def test_a_firing_rule_is_re_announced_once_per_recovery_everywhere(
             await wait_until(lambda: running.out.kinds() == ["firing"])
             for recovery in (1, 2):
                 proxy.stall()
-                await wait_until(lambda n=recovery: running.out.kinds().count("error") == n, 15)
+                # each wait ends before the loop moves on: its lambda sees this turn's values
+                await wait_until(lambda: running.out.kinds().count("error") == recovery, 15)  # noqa: B023
                 blind = watcher.stats.cycles + 2
-                await wait_until(lambda n=blind: watcher.stats.cycles >= n, 15)
+                await wait_until(lambda: watcher.stats.cycles >= blind, 15)  # noqa: B023
                 proxy.resume()
                 await wait_until(
-                    lambda n=recovery: running.out.kinds().count("firing") == 1 + n, 15
+                    lambda: running.out.kinds().count("firing") == 1 + recovery,  # noqa: B023
+                    15,
                 )
             settled = watcher.stats.cycles
             await wait_until(lambda: watcher.stats.cycles >= settled + 5)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TextArea
 
 from syncmon.core.conflicts import OutcomeKind
 from syncmon.demo.backend import DemoBackend
@@ -18,7 +18,7 @@ from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_text
+from tests.ui.helpers import make_settings, narrow, screen_text, wait_for, wait_for_text
 
 pytestmark = pytest.mark.database
 
@@ -66,8 +66,8 @@ async def answered(pilot: Pilot[Any], detail: ConflictDetailScreen, posts: int) 
     return detail.outcome.kind
 
 
-def oldest_first(backend: DemoBackend) -> list[dict]:
-    def moment(conflict: dict) -> tuple[datetime, str]:
+def oldest_first(backend: DemoBackend) -> list[dict[str, Any]]:
+    def moment(conflict: dict[str, Any]) -> tuple[datetime, str]:
         """The API gives whole seconds; ties are listed by id."""
         value = conflict["detected_at"]
         when = (
@@ -215,7 +215,8 @@ async def test_escape_cancels_the_confirmation(backend: DemoBackend) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictDetailScreen))
         await pilot.pause()
-        assert app.screen.posts == 0 and app.screen.sending is False
+        detail = narrow(app.screen, ConflictDetailScreen)
+        assert detail.posts == 0 and detail.sending is False
         assert backend.resolve_requests == []
 
 
@@ -226,7 +227,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         detail = await open_first(pilot, app, 3)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MergeEditorScreen))
-        editor = app.screen.query_one("#merge-text")
+        editor = app.screen.query_one("#merge-text", TextArea)
         editor.text = "[1, 2]"
         await pilot.press("ctrl+s")
         await wait_for_text(pilot, "must be a JSON object")
@@ -242,7 +243,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         assert detail.merged_text == '{"amount": 11, "memo": "merged by hand"}'
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MergeEditorScreen))
-        assert "merged by hand" in app.screen.query_one("#merge-text").text
+        assert "merged by hand" in app.screen.query_one("#merge-text", TextArea).text
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("enter")

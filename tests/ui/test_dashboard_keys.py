@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from syncmon.demo.backend import DemoBackend
-from syncmon.ui.app import create_app
+from syncmon.ui.app import SyncmonApp, create_app
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
 from tests.ui.conftest import TOKEN
@@ -22,7 +22,7 @@ from tests.ui.helpers import (
 pytestmark = pytest.mark.database
 
 
-def app_for(backend: DemoBackend, **options: object):
+def app_for(backend: DemoBackend, **options: object) -> SyncmonApp:
     return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), **options)
 
 
@@ -170,13 +170,13 @@ async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
 ) -> None:
     from datetime import timedelta
 
-    from syncmon.engine.poll import Engine
+    from syncmon.engine.poll import Engine, PollRequest, Snapshot
 
-    requests = []
+    requests: list[PollRequest] = []
     real_poll = Engine.poll
 
-    async def recording_poll(self, request=None):
-        requests.append(request)
+    async def recording_poll(self: Engine, request: PollRequest | None = None) -> Snapshot:
+        requests.append(request or PollRequest())  # what the engine polls for None
         return await real_poll(self, request)
 
     monkeypatch.setattr(Engine, "poll", recording_poll)

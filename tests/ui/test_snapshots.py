@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
@@ -24,7 +25,15 @@ from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
 from tests.ui.fixed_data import FROZEN, FixedConflicts, FixedEngine, MovableClock
-from tests.ui.helpers import SnapCompare, make_settings, screen_text, wait_for, wait_for_workers
+from tests.ui.helpers import (
+    SnapCompare,
+    make_settings,
+    narrow,
+    screen_text,
+    syncmon_app,
+    wait_for,
+    wait_for_workers,
+)
 
 API = "http://api.example:8080"
 DSN = "postgresql://monitor:hunter2@db.internal:5432/sync"
@@ -43,21 +52,21 @@ def fixed_app(**options: object) -> SyncmonApp:
         conflicts=FixedConflicts(),
         clock=MovableClock(),
         **options,
-    )  # type: ignore[arg-type]
+    )
 
 
 async def first_poll(pilot: Pilot[Any]) -> None:
-    app = pilot.app
+    app = syncmon_app(pilot)
     await wait_for(pilot, lambda: app.polls >= 1 and app.model.conflicts_open is not None)
     await wait_for_workers(pilot)
 
 
 async def acked_stale_and_open(pilot: Pilot[Any]) -> None:
     """Three minutes on: the conflicts table is locked, Endpoint Down is acknowledged."""
-    app = pilot.app
+    app = syncmon_app(pilot)
     await first_poll(pilot)
-    app.clock.advance(timedelta(minutes=3))
-    app.engine.failing[Source.CONFLICTS] = LOCKED
+    narrow(app.clock, MovableClock).advance(timedelta(minutes=3))
+    narrow(app.engine, FixedEngine).failing[Source.CONFLICTS] = LOCKED
     await pilot.press("r")
     await wait_for(pilot, lambda: app.polls >= 2, what="the failing poll")
     await wait_for_workers(pilot)
@@ -68,7 +77,7 @@ async def acked_stale_and_open(pilot: Pilot[Any]) -> None:
     await wait_for_workers(pilot)
 
 
-def first_screen(app: SyncmonApp, lines: int) -> str:
+def first_screen(app: App[Any], lines: int) -> str:
     return "\n".join(screen_text(app).splitlines()[:lines])
 
 

@@ -12,6 +12,7 @@ from syncmon.config.loader import ConfigInvalid, load_config_text
 from syncmon.core.alerts import AlertState, EventKind
 from syncmon.core.episodes import episode_id
 from syncmon.core.metrics import EndpointAggregates, EndpointStatus, Source, endpoint_metrics
+from syncmon.core.rules import AlertRule
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.engine.poll import Snapshot, window_key
 from syncmon.headless.events import event_record
@@ -34,7 +35,7 @@ alerts:
 """
 
 
-def rules(text: str = RULES) -> tuple:  # type: ignore[type-arg]
+def rules(text: str = RULES) -> tuple[AlertRule, ...]:
     return load_config_text(text, "alerts.yaml", {}).rules
 
 

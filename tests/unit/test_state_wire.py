@@ -80,11 +80,12 @@ def _document() -> dict[str, Any]:
         "active",
     )
     sets = [SilenceSet("http://am:9093", [silence]), SilenceSet("http://am2:9093", None, "refused")]
-    return json.loads(  # type: ignore[no-any-return]
+    document: dict[str, Any] = json.loads(
         json.dumps(
             encode(snapshot, [firing, quiet], interval=timedelta(seconds=30), seq=7, silences=sets)
         )
     )
+    return document
 
 
 def test_what_is_encoded_is_what_viewers_decode() -> None:
