@@ -22,6 +22,8 @@ import sys
 import time
 from datetime import timedelta
 
+from pydantic import SecretStr
+
 
 def rss_mib() -> float:
     with open("/proc/self/status") as status:
@@ -42,7 +44,7 @@ async def main(idle_seconds: float, polls: int) -> None:
             config=load_config(packaged_config()),
             api_url=backend.api_url,
             api_token=None,
-            dsn=backend.dsn,
+            dsn=SecretStr(backend.dsn),
             interval=None,
         )
         app = create_app(settings, interval=timedelta(seconds=1))
@@ -60,7 +62,7 @@ async def main(idle_seconds: float, polls: int) -> None:
             await pilot.press("p")
             start_polls, rss_start = app.polls, rss_mib()
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            marks = []
+            marks: list[tuple[int, float]] = []
             while app.polls - start_polls < polls:
                 await asyncio.sleep(1)
                 done = app.polls - start_polls

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from syncmon.embedded import schema_sql
+from syncmon.embedded.postgres import EmbeddedPostgres
 
 RATE = 20  # operations per second in sync_performance_metrics (~1.7 M a day)
 CONFLICT_DIVISOR = 10  # conflict_resolution_history gets RATE / 10 rows per second
@@ -118,7 +120,9 @@ def timestamp_index_sql(index: str) -> list[str]:
 class Dataset:
     """Builds (once) and tops up (each run) the benchmark databases in `pg`."""
 
-    def __init__(self, pg: object, cache: Path, log: object = print) -> None:
+    def __init__(
+        self, pg: EmbeddedPostgres, cache: Path, log: Callable[[str], object] = print
+    ) -> None:
         self.pg = pg
         self.state_file = cache / "dataset.json"
         self.log = log

@@ -20,6 +20,9 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
+
+from pydantic import SecretStr
 
 
 async def _async(function: Callable[..., object], *args: object) -> object:
@@ -58,7 +61,7 @@ async def main(runs: int) -> None:
             config=load_config(packaged_config()),
             api_url=backend.api_url,
             api_token=None,
-            dsn=backend.dsn,
+            dsn=SecretStr(backend.dsn),
             interval=None,
         )
         async with Engine(settings) as engine:
@@ -69,13 +72,14 @@ async def main(runs: int) -> None:
                 runs, lambda: engine.timeline(now - timedelta(hours=24), now)
             )
             print(f"Engine.timeline (24 h, shipped rules): {seconds * 1000:.0f} ms")
-            assert engine.database is not None
+            database = engine.database
+            assert database is not None
             rules = [r for r in settings.rules if r.has_history]
             query = _history_query(rules, now - timedelta(hours=24), now)
-            fetched = await engine.database.fetch_history(query, timeout=30)
+            fetched = await database.fetch_history(query, timeout=30)
             seconds = await median_seconds(
                 runs,
-                lambda: engine.database.fetch_history(query, timeout=30),  # type: ignore[union-attr]
+                lambda: database.fetch_history(query, timeout=30),
             )
             print(f"  of which the statement (per-bucket sums, 24 h): {seconds * 1000:.0f} ms")
             seconds = await median_seconds(
@@ -85,9 +89,7 @@ async def main(runs: int) -> None:
             print(f"  of which the walk ({len(rules)} rules, 30 s grid): {seconds * 1000:.0f} ms")
             rule = next(r for r in settings.rules if r.has_history)
             for span in (timedelta(minutes=40), timedelta(hours=12)):
-                seconds = await median_seconds(
-                    runs, lambda span=span: engine.episode(rule, now - span, now)
-                )
+                seconds = await median_seconds(runs, partial(engine.episode, rule, now - span, now))
                 print(f"Engine.episode ({rule.name}, a {span} episode): {seconds * 1000:.0f} ms")
 
         app = create_app(settings, interval=timedelta(seconds=5))
@@ -99,7 +101,8 @@ async def main(runs: int) -> None:
             while not app.alerts.trackers[table.selected_rule() or ""].rule.has_history:
                 await pilot.press("down")  # a rule over the database: it has a past to read
             print(f"detail of: {table.selected_rule()}")
-            timeline_times, detail_times = [], []
+            timeline_times: list[float] = []
+            detail_times: list[float] = []
             for _ in range(runs):
                 started = time.perf_counter()
                 await pilot.press("t")

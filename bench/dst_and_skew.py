@@ -175,7 +175,7 @@ async def main() -> None:
                     await conn.close()
             second_pass = FALL + timedelta(minutes=22)
             print(f"-- 216k rows (3 h at 20/s), {label}: median ms of one poll (5-min window)")
-            rows = [
+            timings = [
                 ("UTC database, --at", await poll_ms(utc, now, live=False)),
                 ("UTC database, live, newest-row probe", await poll_ms(utc, now, live=True)),
                 ("New York, far from a change, --at", await poll_ms(ny, summer, live=False)),
@@ -184,7 +184,7 @@ async def main() -> None:
                     await poll_ms(fall, second_pass, live=False),
                 ),
             ]
-            for name, ms in rows:
+            for name, ms in timings:
                 print(f"   {name:<40} {ms:7.2f}")
             conn = await asyncpg.connect(fall)
             for edge, what in ((FOLD_EDGE, "edges"), (None, "whole hour")):

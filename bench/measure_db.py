@@ -131,7 +131,9 @@ async def statements_per_poll(
             if failed:
                 raise RuntimeError(f"poll failed: {failed}")
             if run == 0:
-                on_tables, total = await admin.fetchrow(_COUNT_STATEMENTS)
+                counted = await admin.fetchrow(_COUNT_STATEMENTS)
+                assert counted is not None  # an aggregate: always one row
+                on_tables, total = counted
             else:
                 durations.append(snapshot.db_seconds)
         intervals = len(snapshot.metrics)
@@ -194,7 +196,9 @@ async def since_search_cost(
             if any(isinstance(v, str) for v in found.values()):
                 raise RuntimeError(f"since search failed: {found}")
             if run == 0:
-                statements = int((await admin.fetchrow(_COUNT_STATEMENTS))[0])
+                counted = await admin.fetchrow(_COUNT_STATEMENTS)
+                assert counted is not None
+                statements = int(counted[0])
             else:
                 searches.append(elapsed)
                 polls.append(snapshot.db_seconds)

@@ -32,6 +32,7 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from syncmon.core.clock import wall_clock  # noqa: E402
 from syncmon.core.conditions import parse_condition  # noqa: E402
 from syncmon.core.rules import AlertRule, Severity  # noqa: E402
 from syncmon.embedded.postgres import EmbeddedPostgres  # noqa: E402
@@ -118,7 +119,7 @@ async def measure(dsn: str, now: datetime, runs: int) -> dict[str, Any]:
     statements = 0
     since = None
     for _ in range(runs):
-        database = CountingDatabase(dsn, statement_timeout=60)
+        database = CountingDatabase(dsn, statement_timeout=60, clock=wall_clock)
         try:
             started = time.perf_counter()
             found = await search_since(database, [rule()], now, timedelta(hours=24), timeout=120)

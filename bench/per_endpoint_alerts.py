@@ -15,15 +15,18 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from syncmon.config.loader import load_config_text
+from syncmon.core.episodes import Since
 from syncmon.core.metrics import (
     EndpointAggregates,
     PerformanceAggregates,
     endpoint_metrics,
     performance_metrics,
 )
+from syncmon.core.rules import AlertRule
 from syncmon.engine.evaluation import LiveAlerts, check_verdicts
 from syncmon.engine.poll import Snapshot, window_key
 
@@ -56,9 +59,11 @@ def snapshot(at: datetime, endpoints: int) -> Snapshot:
 
 
 class NoHistory:
+    """A `SinceFinder` with no past: rules hold from the moment they are seen."""
+
     async def find_since(
-        self, rules: object, at: datetime, *, timeout: float | None = None
-    ) -> dict:  # type: ignore[type-arg]
+        self, rules: Iterable[AlertRule], at: datetime, *, timeout: float | None = None
+    ) -> dict[str, Since | str]:
         return {}
 
 

@@ -26,7 +26,7 @@ from tests.conftest import PgServer, create_database
 from tests.integration.incident import write_incident
 from tests.integration.pgbouncer import PgBouncer
 
-from syncmon.config.settings import Overrides, resolve_settings
+from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.embedded.postgres import EmbeddedPostgres
 from syncmon.engine.poll import Engine
 
@@ -39,7 +39,9 @@ sources:
 """
 
 
-def settings(dsn: str, *, pooler: str = "auto", connections: int = 2, statement: str = "5s"):  # type: ignore[no-untyped-def]
+def settings(
+    dsn: str, *, pooler: str = "auto", connections: int = 2, statement: str = "5s"
+) -> Settings:
     path = Path(tempfile.mkdtemp()) / "alerts.yaml"
     text = RULES.replace("POOLER", pooler).replace("CONNECTIONS", str(connections))
     path.write_text(text.replace("STATEMENT", statement))

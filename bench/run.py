@@ -12,6 +12,7 @@ import asyncio
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -269,9 +270,7 @@ def measure(
     )
 
 
-def _hour():  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
+def _hour() -> timedelta:
     return timedelta(hours=1)
 
 

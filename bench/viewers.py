@@ -29,6 +29,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -99,7 +100,9 @@ async def sample_database(dsn: str, seconds: float) -> tuple[int, int, float]:
         began = time.monotonic()
         most_syncmon = most_all = 0
         while time.monotonic() - began < seconds:
-            mine, everyone = await conn.fetchrow(CONNECTIONS)
+            counted = await conn.fetchrow(CONNECTIONS)
+            assert counted is not None  # counts: always one row
+            mine, everyone = counted
             most_syncmon, most_all = max(most_syncmon, mine), max(most_all, everyone)
             await asyncio.sleep(0.5)
         await conn.execute("SELECT pg_stat_clear_snapshot()")
@@ -210,9 +213,10 @@ async def main(options: argparse.Namespace) -> None:
         await check_phase(urls, dsn)
     finally:
         tmux("kill-server")
-        for process in [*watchers, demo]:
+        processes: list[subprocess.Popen[Any]] = [*watchers, demo]
+        for process in processes:
             process.terminate()
-        for process in [*watchers, demo]:
+        for process in processes:
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:

@@ -103,7 +103,8 @@ async def run(
         interval=interval, webhooks=[settings_env["webhook"]], source_timeout=2.0
     )
     with open(os.devnull, "w") as devnull:
-        watcher = Watcher(Engine(settings), options, out=devnull)
+        engine = Engine(settings)
+        watcher = Watcher(engine, options, out=devnull)
         watcher.start()
         stop = asyncio.Event()
         await watcher.evaluate_until(stop, warmup)
@@ -114,7 +115,7 @@ async def run(
         end_rss, end_fds = rss_mb(), open_fds()
         webhook = watcher.webhooks[0]
         events = int(sum(v for k, v in _events(watcher).items()))
-        latency_log = len(watcher.engine._latencies)  # type: ignore[attr-defined]
+        latency_log = len(engine._latencies)
         await watcher.shutdown()
     print(
         f"cycles           {cycles} in {elapsed:.1f}s ({elapsed / cycles * 1000:.2f} ms/cycle, "

@@ -128,7 +128,7 @@ class EndpointServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: Writer) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
@@ -147,7 +147,7 @@ class EndpointServer:
             pass
         finally:
             writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
 
 def healthy_routes() -> dict[str, Behaviour]:

@@ -55,7 +55,7 @@ async def insert_operations(
         await conn.close()
 
 
-async def insert_conflict_history(dsn: str, rows: list[tuple[float, bool | None]]) -> None:
+async def insert_conflict_history(dsn: str, rows: Sequence[tuple[float, bool | None]]) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.executemany(

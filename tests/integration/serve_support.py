@@ -75,7 +75,7 @@ async def state(port: int, token: str | None = None) -> dict[str, Any] | None:
         response = await get(port, "/api/v1/state", token)
     except httpx.HTTPError:
         return None
-    return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+    return response.json() if response.status_code == 200 else None
 
 
 def alert(document: dict[str, Any] | None, name: str) -> dict[str, Any] | None:

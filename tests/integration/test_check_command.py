@@ -9,6 +9,7 @@ import random
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ async def syncmon(
 
 async def check_json(
     dsn: str, api: str, *extra: str, env: dict[str, str] | None = None, config: str = SHIPPED
-) -> tuple[int, dict]:  # type: ignore[type-arg]
+) -> tuple[int, dict[str, Any]]:
     code, out, _ = await syncmon(
         "check",
         "--config",
@@ -75,13 +76,14 @@ async def test_healthy_system_is_ok_with_exact_metrics(seed_db: str) -> None:
     # one alert per table rule, one per endpoint for a rule over endpoints (SPEC §15)
     states = {(a["name"], a["labels"].get("endpoint")): a["state"] for a in report["alerts"]}
     plaid = "nodata" if expected["plaid_error_rate"][1] < 10 else "inactive"
-    assert states == {
+    wanted: dict[tuple[str, str | None], str] = {
         ("High Sync Failure Rate", None): "inactive",
         ("Slow Sync Performance", None): "inactive",
         ("Plaid API Errors", None): plaid,
         **{("Health Endpoint Down", e): "inactive" for e in ("sync", "plaid", "database", "redis")},
         **{("Slow API Response", e): "inactive" for e in ("sync", "plaid", "database", "redis")},
     }
+    assert states == wanted
     assert report["evaluated_at"][-6] in "+-"  # RFC 3339 with an offset
 
 
@@ -89,6 +91,7 @@ async def test_critical_failure_rate_exits_2_in_every_format(seed_db: str) -> No
     ops = [Op(5 + 2 * i, "sync_push", 300, i % 10 != 0) for i in range(140)]  # 1 in 10 fails
     await insert_operations(seed_db, ops)
     failure = expected_metrics(ops, 300)["sync_failure_rate"][0]
+    assert failure is not None
     async with EndpointServer(healthy_routes()) as api:
         code, report = await check_json(seed_db, api.url)
         assert code == 2 and report["status"] == "critical"

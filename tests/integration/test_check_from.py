@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +56,9 @@ def _firing(document: dict[str, Any] | None) -> dict[str, Any] | None:
     return document if (alert(document, RULE) or {}).get("state") == "firing" else None
 
 
-async def test_answers_with_the_watchers_verdict_in_every_form(seed_db: str, tmp_path) -> None:
+async def test_answers_with_the_watchers_verdict_in_every_form(
+    seed_db: str, tmp_path: Path
+) -> None:
     await insert_operations(seed_db, ok=10, failed=10)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -78,7 +81,8 @@ async def test_answers_with_the_watchers_verdict_in_every_form(seed_db: str, tmp
     assert report["watcher"]["interval_seconds"] == 1.0
     reported = report["alerts"][0]
     assert (reported["name"], reported["state"], reported["value"]) == (RULE, "firing", 0.5)
-    assert reported["id"] == alert(served, RULE)["id"]  # type: ignore[index]
+    served_alert = alert(served, RULE)
+    assert served_alert is not None and reported["id"] == served_alert["id"]
     assert report["metrics"]["sync_failure_rate"]["samples"] == 20
     assert nagios[0] == 2
     assert nagios[1].startswith(f"SYNCMON CRITICAL - {RULE} (critical since ")
@@ -89,7 +93,7 @@ async def _check_state(port: int) -> dict[str, Any] | None:
     return _firing(await state(port))
 
 
-async def test_endpoint_for_is_decided_from_the_watchers_history(tmp_path) -> None:
+async def test_endpoint_for_is_decided_from_the_watchers_history(tmp_path: Path) -> None:
     down = answer(503, {"status": "down"})
     routes = {p: down for p in ("/api/health/sync", "/api/health/plaid")}
     routes |= {
@@ -141,7 +145,7 @@ async def _in_state(port: int, name: str, wanted: str) -> bool:
     return (_named(await state(port), name) or {}).get("state") == wanted
 
 
-async def test_fails_over_in_order_to_the_next_watcher(seed_db: str, tmp_path) -> None:
+async def test_fails_over_in_order_to_the_next_watcher(seed_db: str, tmp_path: Path) -> None:
     await insert_operations(seed_db, ok=20)
     port, dead = free_port(), free_port()
     live = f"http://127.0.0.1:{port}"
@@ -155,7 +159,7 @@ async def test_fails_over_in_order_to_the_next_watcher(seed_db: str, tmp_path) -
     assert f"from watcher {live}: state" in out
 
 
-async def test_a_state_older_than_two_intervals_is_unknown(seed_db: str, tmp_path) -> None:
+async def test_a_state_older_than_two_intervals_is_unknown(seed_db: str, tmp_path: Path) -> None:
     """A real watcher's firing state, served again once it is three intervals old."""
     await insert_operations(seed_db, ok=10, failed=10)
     port = free_port()
@@ -174,7 +178,7 @@ async def test_a_state_older_than_two_intervals_is_unknown(seed_db: str, tmp_pat
     assert nagios[0] == 3 and nagios[1].startswith("SYNCMON UNKNOWN - ")
 
 
-async def test_no_watcher_or_a_refused_token_is_unknown(seed_db: str, tmp_path) -> None:
+async def test_no_watcher_or_a_refused_token_is_unknown(seed_db: str, tmp_path: Path) -> None:
     await insert_operations(seed_db, ok=20)
     code, out, _ = await check_from(f"http://127.0.0.1:{free_port()}")
     assert code == 3

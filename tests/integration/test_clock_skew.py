@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -54,8 +55,8 @@ async def new_york_db(pg_server: PgServer) -> AsyncIterator[str]:
 
 
 async def test_a_writers_clock_ten_minutes_ahead_is_read_and_named_not_nodata(
-    new_york_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, tmp_path: Path
+) -> None:
     await write_ahead(new_york_db, AHEAD)
     config = str(write_config(tmp_path, RULE))
     code, out, err = await syncmon(
@@ -76,8 +77,8 @@ async def test_a_writers_clock_ten_minutes_ahead_is_read_and_named_not_nodata(
 
 
 async def test_a_watcher_remembers_the_skew_one_statement_per_table_and_forgets_it_when_fixed(
-    new_york_db: str, tmp_path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(database_module, "SKEW_RECHECK", 0.0)  # look at every poll
     await write_ahead(new_york_db, AHEAD)
     settings = settings_for(write_config(tmp_path, RULE), new_york_db)
@@ -102,8 +103,8 @@ async def test_a_watcher_remembers_the_skew_one_statement_per_table_and_forgets_
 
 
 async def test_a_stray_row_a_year_ahead_does_not_move_the_windows(
-    new_york_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, tmp_path: Path
+) -> None:
     await write_ahead(new_york_db, timedelta(0))
     await write_ahead(new_york_db, timedelta(days=365), rows=1)
     config = str(write_config(tmp_path, RULE))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import asyncpg
 import pytest
 
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.database
 
 
 @pytest.fixture
-async def private_pg():  # type: ignore[no-untyped-def]
+async def private_pg() -> AsyncIterator[EmbeddedPostgres]:
     pg = EmbeddedPostgres(timezone="UTC", settings={"synchronous_commit": "on"})  # survive kill -9
     pg.start()
     conn = await asyncpg.connect(pg.dsn)
@@ -26,7 +29,9 @@ async def private_pg():  # type: ignore[no-untyped-def]
     pg.cleanup()
 
 
-async def test_restart_between_polls_is_invisible(private_pg: EmbeddedPostgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_restart_between_polls_is_invisible(
+    private_pg: EmbeddedPostgres, tmp_path: Path
+) -> None:
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
     settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})
@@ -39,7 +44,9 @@ async def test_restart_between_polls_is_invisible(private_pg: EmbeddedPostgres, 
         assert second.display_metrics["sync_throughput"].samples == 12
 
 
-async def test_dead_database_is_error_then_recovers(private_pg: EmbeddedPostgres, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_dead_database_is_error_then_recovers(
+    private_pg: EmbeddedPostgres, tmp_path: Path
+) -> None:
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
     settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})

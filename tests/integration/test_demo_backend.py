@@ -470,7 +470,7 @@ def test_live_schedule_fires_and_resolves_every_database_alert() -> None:
         assert times[0] < 10 * 60, f"{name} fired late"
         assert times[-1] < CYCLE_S - 60, f"{name} never resolved"
     assert fired["sync"][0] < 3 * 60  # a new user sees something within minutes
-    kinds = {i.kind for i in SCHEDULE}
+    kinds = frozenset(i.kind for i in SCHEDULE)
     assert {Kind.REDIS_DOWN, Kind.SLOW_HEALTH, Kind.CONFLICT_BURST} <= kinds
     assert next(i for i in SCHEDULE if i.kind == Kind.REDIS_DOWN).duration_s >= 90
 

@@ -72,7 +72,9 @@ def role(pg_server: PgServer, database: str) -> Iterator[tuple[str, str]]:
     sql(pg_server.admin_dsn, f"DROP ROLE {name}")
 
 
-def test_doctor_finds_the_missing_timestamp_indexes_of_the_seed(database, capsys):
+def test_doctor_finds_the_missing_timestamp_indexes_of_the_seed(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, output = run_doctor(database, capsys)
     assert code == 1
     assert PERF_INDEX in output
@@ -83,7 +85,9 @@ def test_doctor_finds_the_missing_timestamp_indexes_of_the_seed(database, capsys
     assert "ADVICE" in output
 
 
-def test_doctor_is_quiet_about_indexes_once_they_exist(database, capsys):
+def test_doctor_is_quiet_about_indexes_once_they_exist(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     sql(database, "CREATE INDEX ON sync_performance_metrics (timestamp)")
     sql(database, "CREATE INDEX ON conflict_resolution_history USING brin (timestamp)")
     _, output = run_doctor(database, capsys)
@@ -92,7 +96,9 @@ def test_doctor_is_quiet_about_indexes_once_they_exist(database, capsys):
     assert "(brin," in output
 
 
-def test_doctor_exits_0_for_a_select_only_role_with_indexes(database, role, capsys):
+def test_doctor_exits_0_for_a_select_only_role_with_indexes(
+    database: str, role: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     name, password = role
     sql(database, "CREATE INDEX ON sync_performance_metrics (timestamp)")
     sql(database, "CREATE INDEX ON conflict_resolution_history (timestamp)")
@@ -104,7 +110,9 @@ def test_doctor_exits_0_for_a_select_only_role_with_indexes(database, role, caps
     assert password not in output
 
 
-def test_doctor_warns_when_the_role_can_write_and_not_when_it_only_selects(database, role, capsys):
+def test_doctor_warns_when_the_role_can_write_and_not_when_it_only_selects(
+    database: str, role: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     name, password = role
     dsn = with_user(database, name, password)
     sql(database, f"GRANT SELECT, INSERT, DELETE ON {TABLES} TO {name}")
@@ -119,13 +127,15 @@ def test_doctor_warns_when_the_role_can_write_and_not_when_it_only_selects(datab
     assert f'role "{name}" can only read' in output
 
 
-def test_doctor_warns_about_a_superuser(database, capsys):
+def test_doctor_warns_about_a_superuser(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     _, output = run_doctor(database, capsys)  # the fixtures connect as the superuser
     assert "is a superuser" in output
     assert "ALTER ROLE syncmon_ro SET default_transaction_read_only = on;" in output
 
 
-def test_doctor_reports_a_missing_table_and_a_missing_column(database, capsys):
+def test_doctor_reports_a_missing_table_and_a_missing_column(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     sql(database, "DROP TABLE conflict_resolution_history")
     sql(database, "ALTER TABLE sync_performance_metrics DROP COLUMN success")
     sql(database, "ALTER TABLE sync_health_metrics ALTER COLUMN metric_value TYPE text")
@@ -136,7 +146,9 @@ def test_doctor_reports_a_missing_table_and_a_missing_column(database, capsys):
     assert "column public.sync_health_metrics.metric_value is text, the seed has jsonb" in output
 
 
-def test_doctor_exits_3_on_a_refused_connection_without_the_password(capsys):
+def test_doctor_exits_3_on_a_refused_connection_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     password = "refused-" + secrets.token_urlsafe(10)
     code, output = run_doctor(f"postgresql://syncmon:{password}@127.0.0.1:{free_port()}/x", capsys)
     assert code == 3
@@ -145,7 +157,9 @@ def test_doctor_exits_3_on_a_refused_connection_without_the_password(capsys):
     assert "syncmon:***@127.0.0.1" in output
 
 
-def test_doctor_exits_3_on_a_wrong_password_without_printing_it(database, capsys):
+def test_doctor_exits_3_on_a_wrong_password_without_printing_it(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     password = "wrong-" + secrets.token_urlsafe(10)
     code, output = run_doctor(with_user(database, "postgres", password), capsys)
     assert code == 3
@@ -153,7 +167,9 @@ def test_doctor_exits_3_on_a_wrong_password_without_printing_it(database, capsys
     assert password not in output
 
 
-def test_check_works_against_a_read_only_database(pg_server, database, tmp_path: Path, capsys):
+def test_check_works_against_a_read_only_database(
+    pg_server: PgServer, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A replica or a database with default_transaction_read_only is all syncmon needs."""
     asyncio.run(
         insert_operations(
@@ -189,7 +205,9 @@ def test_check_works_against_a_read_only_database(pg_server, database, tmp_path:
         ("integer", "g"),
     ],
 )
-def test_doctor_is_total_over_an_odd_timestamp_column(database, capsys, column_type, value):
+def test_doctor_is_total_over_an_odd_timestamp_column(
+    database: str, capsys: pytest.CaptureFixture[str], column_type: str, value: str
+) -> None:
     """A `timestamp` column of another type is reported, not a TypeError (issue 9)."""
     sql(database, "ALTER TABLE sync_performance_metrics ALTER COLUMN timestamp DROP DEFAULT")
     sql(

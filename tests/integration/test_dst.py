@@ -14,6 +14,8 @@ import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -130,7 +132,7 @@ async def changing_zone(
     await drop_database(pg_server, dsn)
 
 
-async def check_at(config: str, dsn: str, at: datetime) -> tuple[int, dict]:  # type: ignore[type-arg]
+async def check_at(config: str, dsn: str, at: datetime) -> tuple[int, dict[str, Any]]:
     code, out, err = await syncmon(
         "check", "--config", config, "--dsn", dsn, "--format", "json", "--at", at.isoformat()
     )
@@ -142,8 +144,8 @@ MINUTES_FROM_CHANGE = (-2, 2, 8, 25, 39, 45, 55, 62)
 
 
 async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
-    changing_zone: tuple[str, datetime, Truth], tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    changing_zone: tuple[str, datetime, Truth], tmp_path: Path
+) -> None:
     dsn, change, truth = changing_zone
     config = str(write_config(tmp_path, RULE))
     ids = set()
@@ -160,7 +162,7 @@ async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
             assert (code, alert["state"]) == (2, "firing"), where
             since = truth.since(at)
             assert datetime.fromisoformat(alert["since"]) == since, where
-            assert alert["id"] == episode_id(settings_for(config, dsn).rules[0], since)
+            assert alert["id"] == episode_id(settings_for(Path(config), dsn).rules[0], since)
             ids.add(alert["id"])
         else:  # no phantom once the incident is over
             assert (code, alert["state"]) == (0, "inactive"), where
@@ -168,8 +170,8 @@ async def test_check_at_every_moment_around_a_change_reads_the_true_rows(
 
 
 async def test_a_live_watch_across_the_fall_back_pages_once_and_resolves_once(
-    pg_server: PgServer, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    pg_server: PgServer, tmp_path: Path
+) -> None:
     """The writers write as time passes (the second pass does not exist before the change);
     the watcher's clock is the simulated one. One firing, one id, one resolved, at the
     moments the rows say."""

@@ -8,10 +8,12 @@ import gzip
 import json
 import tracemalloc
 import zlib
+from collections.abc import Callable
 
 import pytest
 
 from syncmon.core.clock import wall_clock
+from syncmon.core.endpoints import EndpointResult
 from syncmon.core.metrics import EndpointStatus
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictsClient
 from syncmon.sources.health import HealthPoller
@@ -33,7 +35,7 @@ def encoded(body: bytes, encoding: str, *, status: int = 200) -> Behaviour:
     return answer(status, raw=body, headers={**SECURITY_HEADERS, "Content-Encoding": encoding})
 
 
-async def poll_one(behaviour: Behaviour):  # type: ignore[no-untyped-def]
+async def poll_one(behaviour: Behaviour) -> EndpointResult:
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(server.url, {"h": "/h"}, timeout=5.0, clock=wall_clock)
         try:
@@ -77,8 +79,10 @@ async def test_a_gzip_body_saying_down_is_down_not_a_false_ok() -> None:
         ("GZIP", gzip.compress),  # tokens are case-insensitive
     ],
 )
-async def test_every_supported_encoding_is_read(name: str, compress: object) -> None:
-    body = compress(b'{"status": "warn"}')  # type: ignore[operator]
+async def test_every_supported_encoding_is_read(
+    name: str, compress: Callable[[bytes], bytes]
+) -> None:
+    body = compress(b'{"status": "warn"}')
     result = await poll_one(encoded(body, name))
     assert result.status is EndpointStatus.DEGRADED
     assert result.http_status == 200

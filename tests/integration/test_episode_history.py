@@ -5,9 +5,10 @@ during an episode, marking the ones that are new — computed here from the rows
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -71,7 +72,7 @@ async def history(db: str) -> History:
 
 
 @pytest.fixture
-async def engine(db: str, tmp_path) -> AsyncIterator[Engine]:  # type: ignore[no-untyped-def]
+async def engine(db: str, tmp_path: Path) -> AsyncIterator[Engine]:
     async with Engine(settings_for(write_config(tmp_path, INCIDENT_RULE), db)) as engine:
         yield engine
 
@@ -143,7 +144,7 @@ async def test_what_changed_marks_the_new_message_with_counts_before_and_during(
     assert mid == since.at - rule.window and lo == mid - (history.now - mid)
     assert (changes.before.start, changes.during.start) == (lo, mid)
 
-    def count(pred, a: datetime, b: datetime) -> int:  # type: ignore[no-untyped-def]
+    def count(pred: Callable[[Op], bool], a: datetime, b: datetime) -> int:
         return sum(
             1
             for o in history.ops
@@ -176,7 +177,7 @@ async def test_what_changed_marks_the_new_message_with_counts_before_and_during(
     assert points[0].verdict is Verdict.FALSE
 
 
-async def test_a_database_that_refuses_says_why_instead_of_an_empty_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_database_that_refuses_says_why_instead_of_an_empty_list(tmp_path: Path) -> None:
     dsn = "postgresql://nobody:secret-pw@127.0.0.1:9/none"
     settings = settings_for(write_config(tmp_path, INCIDENT_RULE), dsn)
     async with Engine(settings) as engine:

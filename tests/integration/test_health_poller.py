@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from syncmon.core.clock import wall_clock
+from syncmon.core.endpoints import EndpointResult
 from syncmon.sources.health import MAX_BODY, HealthPoller
 from tests.integration.http_endpoints import (
     SECURITY_HEADERS,
+    Behaviour,
     EndpointServer,
     answer,
     hang,
@@ -22,7 +25,9 @@ from tests.integration.http_endpoints import (
 )
 
 
-async def poll_one(behaviour, *, timeout: float = 2.0, token: str | None = None):  # type: ignore[no-untyped-def]
+async def poll_one(
+    behaviour: Behaviour, *, timeout: float = 2.0, token: str | None = None
+) -> tuple[EndpointResult, EndpointServer]:
     async with EndpointServer({"/h": behaviour}) as server:
         poller = HealthPoller(
             server.url,
@@ -220,7 +225,7 @@ def test_tls_is_verified_for_https_and_never_skipped() -> None:
     assert plain.get_ca_certs() == []  # trusts nothing: TLS through it cannot succeed
 
 
-async def test_engine_polls_health_apart_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_engine_polls_health_apart_when_asked(tmp_path: Path) -> None:
     from syncmon.config.settings import Overrides, resolve_settings
     from syncmon.engine.poll import Engine, PollRequest
 

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from syncmon.config.loader import load_config_text
 from syncmon.core.clock import wall_clock
 from syncmon.core.conflicts import Conflict, OutcomeKind, Resolution
+from syncmon.core.endpoints import EndpointResult
 from syncmon.headless.receivers import ActiveAlert, AlertmanagerReceiver, RetryPolicy
 from syncmon.sinks.alertmanager import AlertmanagerClient, AlertmanagerError, build_alert
 from syncmon.sources.conflicts import CONFLICTS_PATH, ConflictList, ConflictsClient
@@ -37,7 +39,7 @@ def conflict_json(conflict_id: str, local: str = '{"amount": 1}') -> str:
     )
 
 
-async def poll(routes: dict, *, timeout: float = 2.0):  # type: ignore[no-untyped-def,type-arg]
+async def poll(routes: dict[str, Behaviour], *, timeout: float = 2.0) -> dict[str, EndpointResult]:
     async with EndpointServer(routes) as server:
         poller = HealthPoller(
             server.url, {p.strip("/"): p for p in routes}, timeout=timeout, clock=wall_clock
@@ -155,7 +157,7 @@ RULE = load_config_text(
 
 
 @pytest.fixture
-def alertmanager_that_rejects():  # type: ignore[no-untyped-def]
+def alertmanager_that_rejects() -> Iterator[FlakyReceiver]:
     server = FlakyReceiver()
     server.mode = "reject"  # HTTP 400 to every POST
     server.start()

@@ -139,7 +139,8 @@ def _firing_state(evaluated_at: datetime) -> dict[str, Any]:
     tracker.update(obs, evaluated_at, Since(evaluated_at - timedelta(minutes=3)))
     snapshot = Snapshot(evaluated_at, True, timedelta(minutes=5))
     document = encode(snapshot, [tracker], interval=timedelta(seconds=30), seq=1)
-    return json.loads(json.dumps(document))  # type: ignore[no-any-return]
+    wire: dict[str, Any] = json.loads(json.dumps(document))
+    return wire
 
 
 async def test_check_from_judges_a_states_age_by_its_clock(

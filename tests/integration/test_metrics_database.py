@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from syncmon.config.settings import Overrides, resolve_settings
+from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.core.clock import wall_clock
-from syncmon.core.metrics import Source
+from syncmon.core.metrics import MetricValue, Source
 from syncmon.engine.poll import Engine, PollRequest
 from syncmon.sources.database import MetricsDatabase
 from syncmon.sources.queries import Interval, MetricsQuery
@@ -27,13 +29,15 @@ from tests.integration.rows import (
 pytestmark = pytest.mark.database
 
 
-def settings_for(dsn: str, tmp_path, extra: str = ""):  # type: ignore[no-untyped-def]
+def settings_for(dsn: str, tmp_path: Path, extra: str = "") -> Settings:
     path = tmp_path / "alerts.yaml"
     path.write_text("alerts: []\n" + extra)
     return resolve_settings(Overrides(config=str(path), dsn=dsn), {})
 
 
-def assert_metrics(actual, expected) -> None:  # type: ignore[no-untyped-def]
+def assert_metrics(
+    actual: Mapping[str, MetricValue], expected: Mapping[str, tuple[float | None, int]]
+) -> None:
     for name, (value, samples) in expected.items():
         metric = actual[name]
         assert metric.samples == samples, name
@@ -43,7 +47,7 @@ def assert_metrics(actual, expected) -> None:  # type: ignore[no-untyped-def]
             assert metric.value == pytest.approx(value, rel=1e-9), name
 
 
-async def test_every_window_metric_is_exact(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_every_window_metric_is_exact(seed_db: str, tmp_path: Path) -> None:
     rng = random.Random(7)
     ops = (
         random_operations(rng, 400, within=300, failure=0.07)
@@ -59,7 +63,7 @@ async def test_every_window_metric_is_exact(seed_db: str, tmp_path) -> None:  # 
             assert snapshot.statements == 3
 
 
-async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path: Path) -> None:
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
     for name in (
@@ -74,7 +78,7 @@ async def test_zero_rows_give_null_not_zero(seed_db: str, tmp_path) -> None:  # 
     assert metrics["sync_throughput"].value == 0
 
 
-async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path: Path) -> None:
     ops = [
         Op(20, "bank_link", 100, False),
         Op(20, "bank_link", 100, True),
@@ -93,7 +97,7 @@ async def test_plaid_pattern_is_configurable_and_bound(seed_db: str, tmp_path) -
     assert metrics["sync_failure_rate"].samples == 2  # plaid_tx is a sync op under this pattern
 
 
-async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path: Path) -> None:
     await insert_conflict_history(
         seed_db, [(10, True)] * 8 + [(10, False), (10, None)] + [(900, False)] * 5
     )
@@ -111,7 +115,7 @@ async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None
     async with Engine(settings_for(seed_db, tmp_path)) as engine:
         metrics = (await engine.poll()).display_metrics
     auto = metrics["conflict_auto_resolve_rate"]
-    assert (auto.value, auto.samples) == (pytest.approx(0.8), 10)
+    assert auto.value == pytest.approx(0.8) and auto.samples == 10
     queue = metrics["health.offline_queue_size"]
     assert (queue.value, queue.samples) == (15.0, 2)
     assert (metrics["health.battery_level"].value, metrics["health.battery_level"].samples) == (
@@ -120,7 +124,7 @@ async def test_conflict_and_health_table_metrics(seed_db: str, tmp_path) -> None
     )
 
 
-async def test_user_filter(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_user_filter(seed_db: str, tmp_path: Path) -> None:
     alice = uuid.uuid4()
     ops = [
         Op(10, "sync_push", 100, False, user_id=alice),
@@ -134,7 +138,7 @@ async def test_user_filter(seed_db: str, tmp_path) -> None:  # type: ignore[no-u
     assert metrics["avg_sync_duration"].value == 300
 
 
-async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path: Path) -> None:
     rules = "".join(
         f"  - {{name: r{i}, condition: 'error_rate > {i}%', severity: info,"
         f" window: {w}, for: {f}}}\n"
@@ -153,7 +157,7 @@ async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path
     assert sorted(snapshot.metrics) == [60, 300, 900, 3600, 21600]
 
 
-async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path: Path) -> None:
     ops = (
         [Op(90, "sync_push", 100, False, "timeout")] * 3
         + [Op(150, "sync_push", 100, False, "HTTP 503")]
@@ -171,7 +175,7 @@ async def test_chart_buckets_and_top_errors(seed_db: str, tmp_path) -> None:  # 
     assert totals[-1] == 2 and totals[-2] == 3 and totals[-3] == 1
 
 
-async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path: Path) -> None:
     """Rows written by NOW() in New York must be found whatever zone syncmon runs in."""
     dsn = await create_database(pg_server, timezone="America/New_York")
     try:
@@ -184,7 +188,7 @@ async def test_database_time_zone_is_respected(pg_server: PgServer, tmp_path) ->
         await drop_database(pg_server, dsn)
 
 
-async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_timestamp_timezone_override(seed_db: str, tmp_path: Path) -> None:
     """Writers in Europe/Berlin, database TimeZone UTC: the override makes the window right."""
     ops = [Op(60, "sync_push", 100, True)] * 20
     await insert_operations(seed_db, ops, writer_zone="Europe/Berlin")
@@ -202,7 +206,7 @@ async def test_timestamp_timezone_override(seed_db: str, tmp_path) -> None:  # t
     assert right.display_metrics["sync_throughput"].samples == 20 and not right.notes
 
 
-async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_post_mortem_windows_end_at_the_given_moment(seed_db: str, tmp_path: Path) -> None:
     ops = [Op(7200 + s, "sync_push", 100, False) for s in range(10, 250, 10)] + [
         Op(s, "sync_push", 100, True) for s in range(10, 250, 10)
     ]
@@ -240,8 +244,8 @@ async def test_missing_table_fails_only_that_source(pg_server: PgServer) -> None
 
 
 async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
-    seed_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    seed_db: str, tmp_path: Path
+) -> None:
     """One `{"value": 1e400}` row used to make the whole table unreadable (SPEC §12)."""
     import asyncpg
 
@@ -270,5 +274,5 @@ async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
     assert Source.HEALTH_TABLE not in snapshot.failed
     queue = snapshot.display_metrics["health.queue_depth"]
     # 12, 30, and two readings too small for a double (0): four numbers, mean 10.5
-    assert (queue.samples, queue.value) == (4, pytest.approx(10.5))
+    assert queue.samples == 4 and queue.value == pytest.approx(10.5)
     assert not isinstance(found["q"], str)  # the history reads the same rows without error

@@ -6,6 +6,7 @@ A real `syncmon check` process, real HTTP endpoints on 127.0.0.1, a real Postgre
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.database
 NAMES = ("sync", "plaid", "database", "redis")
 
 
-def by_endpoint(report: dict, rule: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def by_endpoint(report: dict[str, Any], rule: str) -> dict[str, dict[str, Any]]:
     """The alerts of one rule in a check report, by their `endpoint` label."""
     alerts = [a for a in report["alerts"] if a["name"] == rule]
     return {a["labels"]["endpoint"]: a for a in alerts}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -55,8 +56,8 @@ def _tokyo_clock(since: datetime, now: datetime) -> str:
 
 
 async def test_check_reports_when_an_incident_40_minutes_old_began(
-    new_york_db: str, incident: Incident, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, incident: Incident, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, INCIDENT_RULE)
     env = {"TZ": TOKYO}
     code, out, err = await syncmon(
@@ -94,8 +95,8 @@ async def test_check_reports_when_an_incident_40_minutes_old_began(
 
 
 async def test_two_watchers_and_a_restart_agree_on_since_and_id_and_page_at_least_once(
-    new_york_db: str, incident: Incident, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, incident: Incident, tmp_path: Path
+) -> None:
     settings = settings_for(write_config(tmp_path, INCIDENT_RULE), new_york_db)
     webhook = FlakyReceiver()
     webhook.start()
@@ -120,7 +121,7 @@ async def test_two_watchers_and_a_restart_agree_on_since_and_id_and_page_at_leas
     ] * 3
 
 
-async def test_resolved_carries_the_id_of_the_episode_it_ends(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_resolved_carries_the_id_of_the_episode_it_ends(seed_db: str, tmp_path: Path) -> None:
     incident = await write_incident(seed_db, started_ago=timedelta(minutes=3))
     settings = settings_for(write_config(tmp_path, INCIDENT_RULE), seed_db)
     async with RunningWatcher(settings) as running:
@@ -134,7 +135,7 @@ async def test_resolved_carries_the_id_of_the_episode_it_ends(seed_db: str, tmp_
     assert resolved["since"] == firing["since"]
 
 
-async def test_a_watcher_that_starts_blind_pages_once_the_database_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_watcher_that_starts_blind_pages_once_the_database_answers(tmp_path: Path) -> None:
     """Started while PostgreSQL is down: `error` first, then the firing it could not see,
     restored, with the since the database knows."""
     pg = EmbeddedPostgres(timezone="UTC")
@@ -174,7 +175,7 @@ async def test_the_dashboard_since_column_shows_the_true_age(
         assert " 39m" in row or " 40m" in row, row
 
 
-async def test_check_answers_at_a_million_rows_for_1d_and_7d(seed_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_check_answers_at_a_million_rows_for_1d_and_7d(seed_db: str, tmp_path: Path) -> None:
     """`for` of any valid length costs the same: the history is per-bucket aggregates read
     backwards, not one interval per point (for: 7d used to exceed 32,767 query arguments)."""
     conn = await asyncpg.connect(seed_db)
@@ -201,7 +202,7 @@ async def test_check_answers_at_a_million_rows_for_1d_and_7d(seed_db: str, tmp_p
         # how long it takes is bench/measure_db.py's to print, not this test's to assert
 
 
-async def test_for_longer_than_the_lookback_is_a_validate_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_for_longer_than_the_lookback_is_a_validate_error(tmp_path: Path) -> None:
     config = tmp_path / "long.yaml"
     config.write_text(
         "alerts:\n  - name: week\n    condition: 'error_rate > 1%'\n"
@@ -214,8 +215,8 @@ async def test_for_longer_than_the_lookback_is_a_validate_error(tmp_path) -> Non
 
 @pytest.mark.parametrize("env_tz", ["UTC", TOKYO])
 async def test_since_does_not_depend_on_the_zone_syncmon_runs_in(
-    new_york_db: str, incident: Incident, tmp_path, env_tz: str
-) -> None:  # type: ignore[no-untyped-def]
+    new_york_db: str, incident: Incident, tmp_path: Path, env_tz: str
+) -> None:
     config = write_config(tmp_path, INCIDENT_RULE)
     code, out, _ = await syncmon(
         "check",

@@ -11,6 +11,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,7 +73,7 @@ class Pane:
 def viewer(urls: list[str], token: str | None = None, api_url: str | None = None) -> Pane:
     """A viewer; `api_url` for its conflicts count (the conflicts API, not the watcher)."""
     env = watcher_env(None, token, **({"SYNCMON_API_URL": api_url} if api_url else {}))
-    keep = {
+    keep: dict[str, str] = {
         k: env[k] for k in ("PATH", "HOME", "SYNCMON_WATCH_TOKEN", "SYNCMON_API_URL") if k in env
     }
     keep |= {"TERM": "xterm-256color", "LANG": "C.UTF-8"}
@@ -79,7 +81,9 @@ def viewer(urls: list[str], token: str | None = None, api_url: str | None = None
 
 
 @pytest.fixture
-def two_watchers(seed_db: str, tmp_path) -> Iterator[tuple[list[subprocess.Popen[str]], list[int]]]:
+def two_watchers(
+    seed_db: str, tmp_path: Path
+) -> Iterator[tuple[list[subprocess.Popen[str]], list[int]]]:
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     ports = [free_port(), free_port()]
     processes = [spawn_watcher(config, seed_db, port, interval="2s") for port in ports]
@@ -102,7 +106,7 @@ async def test_a_viewer_shows_the_watchers_state_and_fails_over_when_it_dies(
     processes, ports = two_watchers
     await insert_operations(seed_db, ok=10, failed=10)
     for port in ports:
-        await wait_until(lambda port=port: _firing(port), timeout=30)
+        await wait_until(partial(_firing, port), timeout=30)
     conflicts = {"/api/v1/sync/conflicts": answer(200, {"conflicts": []})}
     async with EndpointServer(conflicts) as api:
         await _follow_and_fail_over(
@@ -150,7 +154,9 @@ async def _follow_and_fail_over(
         pane.close()
 
 
-async def test_a_viewer_with_a_wrong_token_shows_nothing_as_fresh(seed_db: str, tmp_path) -> None:
+async def test_a_viewer_with_a_wrong_token_shows_nothing_as_fresh(
+    seed_db: str, tmp_path: Path
+) -> None:
     port = free_port()
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     process = spawn_watcher(config, seed_db, port, token=TOKEN)
@@ -168,7 +174,7 @@ async def test_a_viewer_with_a_wrong_token_shows_nothing_as_fresh(seed_db: str, 
     assert "not refreshed yet" in shown  # it never had data to call fresh
 
 
-def test_tui_from_with_at_is_refused(tmp_path) -> None:
+def test_tui_from_with_at_is_refused(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "syncmon", "tui", "--from", "http://127.0.0.1:1", "--at=-1h"],
         env={**watcher_env(None), "TERM": "xterm"},
@@ -186,7 +192,7 @@ def test_tui_from_with_at_is_refused(tmp_path) -> None:
     ALERTMANAGER_BINARY is None and not REQUIRE_TOOLS, reason="prometheus-alertmanager missing"
 )
 async def test_an_ack_made_in_alertmanager_reaches_the_state_and_the_viewer(
-    seed_db: str, tmp_path, alertmanager: Alertmanager
+    seed_db: str, tmp_path: Path, alertmanager: Alertmanager
 ) -> None:
     """Someone silences the alert in Alertmanager's own UI: the watcher reads it back, its
     state names who, and a viewer shows "by NAME until TIME" with the count apart."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ def _parse(moment: str) -> datetime:
 
 
 async def test_firing_alert_arrives_with_identity_labels_and_resolves(
-    seed_db: str, alertmanager: Alertmanager, tmp_path
+    seed_db: str, alertmanager: Alertmanager, tmp_path: Path
 ) -> None:
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
     async with RunningWatcher(settings, alertmanagers=[alertmanager.url]) as running:
@@ -68,7 +69,7 @@ async def _no_alerts(alertmanager: Alertmanager) -> bool:
 
 
 async def test_two_watchers_give_one_alert(
-    seed_db: str, alertmanager: Alertmanager, tmp_path
+    seed_db: str, alertmanager: Alertmanager, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     await insert_operations(seed_db, ok=10, failed=10)
@@ -83,7 +84,7 @@ async def test_two_watchers_give_one_alert(
 
 
 async def test_alertmanager_that_starts_late_still_receives_the_alert(
-    seed_db: str, tmp_path
+    seed_db: str, tmp_path: Path
 ) -> None:
     late = Alertmanager(port=free_port())
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
@@ -100,7 +101,7 @@ async def test_alertmanager_that_starts_late_still_receives_the_alert(
 
 
 async def test_restart_pages_again_with_the_same_id_and_starts_at(
-    seed_db: str, alertmanager: Alertmanager, tmp_path
+    seed_db: str, alertmanager: Alertmanager, tmp_path: Path
 ) -> None:
     """At least once (SPEC §4.2): a restarted watcher sends the firing alert again, marked
     restored, with the same episode id; Alertmanager sees the same alert."""
@@ -122,7 +123,7 @@ async def test_restart_pages_again_with_the_same_id_and_starts_at(
     assert again["annotations"]["id"] == fired["id"]
 
 
-async def test_restart_keeps_pending_time(seed_db: str, tmp_path) -> None:
+async def test_restart_keeps_pending_time(seed_db: str, tmp_path: Path) -> None:
     """for: 32s, failures written 75 s before start: the database says the condition has
     held for 45-75 s, so a watcher that starts now fires at once (restored), not 32 s later."""
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="32s")), seed_db)

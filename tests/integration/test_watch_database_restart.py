@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -34,7 +35,7 @@ def private_pg() -> Iterator[EmbeddedPostgres]:
 
 
 async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_interval(
-    private_pg: EmbeddedPostgres, tmp_path
+    private_pg: EmbeddedPostgres, tmp_path: Path
 ) -> None:
     private_pg.psql("CREATE DATABASE metrics")
     dsn = private_pg.dsn_for("metrics")
@@ -79,7 +80,7 @@ async def test_killed_database_gives_error_not_resolved_and_recovers_within_an_i
 
 
 async def test_a_blocked_query_is_cut_at_the_cycle_budget_and_the_connection_recovers(
-    seed_db: str, tmp_path
+    seed_db: str, tmp_path: Path
 ) -> None:
     """A table locked by someone else: the cycle is bounded, rules are blind (error), and the
     very next cycle after the lock goes reads again."""

@@ -5,6 +5,7 @@ on its own."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ alerts:
 DOWN = answer(503, {"status": "down"})
 
 
-def firing_by_endpoint(events: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
+def firing_by_endpoint(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {e["labels"]["endpoint"]: e for e in events if e["event"] == "firing"}
 
 
@@ -87,6 +88,6 @@ async def test_each_down_endpoint_is_its_own_alert_everywhere(
         hook.stop()
 
 
-async def _active(alertmanager: Alertmanager, count: int) -> list[dict] | None:  # type: ignore[type-arg]
+async def _active(alertmanager: Alertmanager, count: int) -> list[dict[str, Any]] | None:
     alerts = [a for a in await alertmanager.alerts() if a["status"]["state"] == "active"]
     return alerts if len(alerts) == count else None

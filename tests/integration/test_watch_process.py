@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,7 +43,7 @@ EVENT_FIELDS = {
 }
 
 
-def _spawn(config, dsn: str, *extra: str) -> subprocess.Popen[str]:
+def _spawn(config: Path, dsn: str, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCMON_")}
     env["SYNCMON_DATABASE_URL"] = dsn  # not on the command line: flags show in `ps`
     return subprocess.Popen(
@@ -91,7 +92,7 @@ def _stop(process: subprocess.Popen[str], signum: int) -> tuple[int, float, str,
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-async def test_watch_process_exits_0_on_signal(seed_db: str, tmp_path, signum: int) -> None:
+async def test_watch_process_exits_0_on_signal(seed_db: str, tmp_path: Path, signum: int) -> None:
     port = free_port()
     process = _spawn(
         write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, "--metrics-port", str(port)
@@ -119,7 +120,7 @@ async def _firing_in(port: int) -> bool:
     )
 
 
-async def test_metrics_never_show_the_password(seed_db: str, tmp_path) -> None:
+async def test_metrics_never_show_the_password(seed_db: str, tmp_path: Path) -> None:
     await insert_operations(seed_db, ok=18, failed=2)
     port = free_port()
     process = _spawn(
@@ -155,7 +156,7 @@ async def test_metrics_never_show_the_password(seed_db: str, tmp_path) -> None:
     assert password not in text + out + err
 
 
-async def test_metrics_pass_promtool_check_metrics(seed_db: str, tmp_path) -> None:
+async def test_metrics_pass_promtool_check_metrics(seed_db: str, tmp_path: Path) -> None:
     """Prometheus's own linter accepts the exposition (CI provides promtool; elsewhere this
     test says it skipped, never passes silently)."""
     promtool = shutil.which("promtool")
@@ -181,7 +182,7 @@ async def test_metrics_pass_promtool_check_metrics(seed_db: str, tmp_path) -> No
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-async def test_bad_flags_exit_3_without_polling(tmp_path) -> None:
+async def test_bad_flags_exit_3_without_polling(tmp_path: Path) -> None:
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     result = subprocess.run(
         [
@@ -207,7 +208,7 @@ async def test_bad_flags_exit_3_without_polling(tmp_path) -> None:
 
 
 async def test_a_closed_stdout_is_logged_once_and_the_watcher_goes_on(
-    seed_db: str, tmp_path
+    seed_db: str, tmp_path: Path
 ) -> None:
     """`syncmon watch | head -1`: the reader leaves; the daemon says so and keeps evaluating."""
     port = free_port()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from syncmon.headless.receivers import RetryPolicy, WebhookReceiver
@@ -16,7 +19,7 @@ from tests.integration.watch_support import (
 )
 
 
-def _first_seen(received: list[dict]) -> list[int]:
+def _first_seen(received: list[dict[str, Any]]) -> list[int]:
     """Ids in order of first arrival: a send that timed out may arrive twice (at least once)."""
     return list(dict.fromkeys(event["n"] for event in received))
 
@@ -91,7 +94,7 @@ async def test_a_rejected_event_is_not_retried_forever() -> None:
 
 @pytest.mark.database
 async def test_events_reach_a_webhook_that_was_down_when_they_happened(
-    seed_db: str, tmp_path
+    seed_db: str, tmp_path: Path
 ) -> None:
     server = FlakyReceiver()  # not started yet: connection refused
     settings = settings_for(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db)
@@ -109,7 +112,7 @@ async def test_events_reach_a_webhook_that_was_down_when_they_happened(
 
 
 @pytest.mark.database
-async def test_a_hanging_webhook_never_delays_evaluation(seed_db: str, tmp_path) -> None:
+async def test_a_hanging_webhook_never_delays_evaluation(seed_db: str, tmp_path: Path) -> None:
     server = FlakyReceiver()
     server.mode, server.delay = "slow", 5.0
     server.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,8 +92,8 @@ def _through(dsn: str, port: int) -> str:
 
 
 async def test_a_firing_rule_is_re_announced_once_per_recovery_everywhere(
-    seed_db: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    seed_db: str, tmp_path: Path
+) -> None:
     target = urlsplit(seed_db)
     proxy = StallingProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()
@@ -115,12 +116,14 @@ async def test_a_firing_rule_is_re_announced_once_per_recovery_everywhere(
             await wait_until(lambda: running.out.kinds() == ["firing"])
             for recovery in (1, 2):
                 proxy.stall()
-                await wait_until(lambda n=recovery: running.out.kinds().count("error") == n, 15)
+                # each wait ends before the loop moves on: its lambda sees this turn's values
+                await wait_until(lambda: running.out.kinds().count("error") == recovery, 15)  # noqa: B023
                 blind = watcher.stats.cycles + 2
-                await wait_until(lambda n=blind: watcher.stats.cycles >= n, 15)
+                await wait_until(lambda: watcher.stats.cycles >= blind, 15)  # noqa: B023
                 proxy.resume()
                 await wait_until(
-                    lambda n=recovery: running.out.kinds().count("firing") == 1 + n, 15
+                    lambda: running.out.kinds().count("firing") == 1 + recovery,  # noqa: B023
+                    15,
                 )
             settled = watcher.stats.cycles
             await wait_until(lambda: watcher.stats.cycles >= settled + 5)

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.database
 RULE = "High Sync Failure Rate"
 
 
-async def test_state_holds_metrics_endpoints_and_every_alert(seed_db: str, tmp_path) -> None:
+async def test_state_holds_metrics_endpoints_and_every_alert(seed_db: str, tmp_path: Path) -> None:
     await insert_operations(seed_db, ok=10, failed=10)
     port = free_port()
     async with EndpointServer(healthy_routes()) as api:
@@ -83,7 +84,7 @@ async def _when(coroutine: Any, predicate: Any) -> Any:
     return value if value is not None and predicate(value) else None
 
 
-async def test_stream_sends_the_state_then_every_change(seed_db: str, tmp_path) -> None:
+async def test_stream_sends_the_state_then_every_change(seed_db: str, tmp_path: Path) -> None:
     port = free_port()
     process = spawn_watcher(write_config(tmp_path, FAILURE_RULE.format(for_="0s")), seed_db, port)
     events: list[dict[str, Any]] = []
@@ -114,7 +115,7 @@ async def test_stream_sends_the_state_then_every_change(seed_db: str, tmp_path) 
     assert len({e["evaluated_at"] for e in events}) == len(events)
 
 
-async def test_a_bad_or_missing_token_is_refused(seed_db: str, tmp_path) -> None:
+async def test_a_bad_or_missing_token_is_refused(seed_db: str, tmp_path: Path) -> None:
     port = free_port()
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     process = spawn_watcher(config, seed_db, port, token=TOKEN)
@@ -133,7 +134,7 @@ async def test_a_bad_or_missing_token_is_refused(seed_db: str, tmp_path) -> None
     assert TOKEN not in out + err
 
 
-def test_beyond_loopback_without_a_token_refuses_to_start(seed_db: str, tmp_path) -> None:
+def test_beyond_loopback_without_a_token_refuses_to_start(seed_db: str, tmp_path: Path) -> None:
     port = free_port()
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     command = [sys.executable, "-m", "syncmon", "watch", "--config", str(config)]
@@ -147,7 +148,9 @@ def test_beyond_loopback_without_a_token_refuses_to_start(seed_db: str, tmp_path
     assert done.stdout == ""
 
 
-async def test_beyond_loopback_with_a_token_serves_only_with_it(seed_db: str, tmp_path) -> None:
+async def test_beyond_loopback_with_a_token_serves_only_with_it(
+    seed_db: str, tmp_path: Path
+) -> None:
     port = free_port()
     config = write_config(tmp_path, FAILURE_RULE.format(for_="0s"))
     process = spawn_watcher(config, seed_db, port, "--metrics-host", "0.0.0.0", token=TOKEN)

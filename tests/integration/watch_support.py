@@ -148,6 +148,7 @@ class Alertmanager:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        assert ALERTMANAGER_BINARY is not None  # as __init__ checked
         log = open(self.root / "am.log", "ab")  # noqa: SIM115 - kept open for the process
         self.process = subprocess.Popen(
             [
@@ -198,7 +199,8 @@ class FlakyReceiver:
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.mode = "ok"
         self.delay = 0.0
-        self.received: list[dict[str, Any]] = []
+        # JSON bodies: an object per webhook event, a list of alerts per Alertmanager post
+        self.received: list[Any] = []
         self.attempts = 0
         self.in_flight = 0  # requests received and not yet answered
         self._lock = threading.Lock()

@@ -23,6 +23,7 @@ from syncmon.core.metrics import (
 from syncmon.core.rules import AlertRule
 from syncmon.engine.poll import ChartSeries, PollRequest, Snapshot, window_key
 from syncmon.sources.conflicts import ConflictList
+from syncmon.sources.past import EpisodeContext, Timeline
 
 FROZEN = datetime(2026, 11, 27, 3, 12, tzinfo=UTC)
 CLOCK_NOW = FROZEN + timedelta(seconds=30)
@@ -162,6 +163,12 @@ class FixedEngine:
     ) -> dict[str, Since | str]:
         """Every database rule that holds has held for 40 minutes."""
         return {rule.name: Since(at - timedelta(minutes=40)) for rule in rules}
+
+    async def timeline(self, start: datetime, end: datetime) -> Timeline:
+        return Timeline(start, end)  # no episodes: the snapshot tests never open it
+
+    async def episode(self, rule: AlertRule, since: datetime, end: datetime) -> EpisodeContext:
+        return EpisodeContext()
 
     async def close(self) -> None:
         pass

@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
+from pydantic import SecretStr
 from textual.app import App
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
+from textual.worker import Worker, WorkerCancelled
 
 from syncmon.config.loader import load_config_text
 from syncmon.config.settings import Settings
+from syncmon.ui.app import SyncmonApp
 
 RULES = """
 alerts:
@@ -32,6 +35,10 @@ dashboard:
 # The demo's history is random and moves with the clock: a database rule may or may not
 # fire in the window a test happens to look at. Tests about acknowledging use the one rule
 # they control, so that what fires is what the test made fire.
+# pytest-textual-snapshot's `snap_compare` fixture: it declares `Callable[[str | PurePath], bool]`
+# but its function also takes `press`, `terminal_size` and `run_before` by keyword.
+SnapCompare = Callable[..., bool]
+
 ENDPOINT_RULE_ONLY = """
 alerts:
   - name: "Endpoint Down"
@@ -53,26 +60,41 @@ def make_settings(
     return Settings(
         config=load_config_text(rules, "<test>", {}),
         api_url=api_url,
-        api_token=token,
-        dsn=dsn,
+        api_token=SecretStr(token) if token else None,
+        dsn=SecretStr(dsn) if dsn else None,
         interval=None,
         health_timeout=health_timeout,
     )
 
 
-def screen_text(app: App[object]) -> str:
+T = TypeVar("T")
+
+
+def narrow(value: object, kind: type[T]) -> T:
+    """`value` as the `kind` the test built it as (the app's engine, screen or clock are
+    typed by their port): checked, so a wrong guess fails the test instead of lying."""
+    assert isinstance(value, kind), f"expected {kind.__name__}, got {type(value).__name__}"
+    return value
+
+
+def syncmon_app(pilot: Pilot[Any]) -> SyncmonApp:
+    """The dashboard app a pilot drives (`Pilot.app` is typed as any `App`)."""
+    return narrow(pilot.app, SyncmonApp)
+
+
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows now, as plain text (the active screen, composited)."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-def terminal_output(app: App[object]) -> str:
+def terminal_output(app: App[Any]) -> str:
     """The exact characters (escape sequences included) Textual would write for a full frame."""
     update = app.screen._compositor.render_full_update()
     return update.render_segments(app.console)
 
 
 async def wait_for(
-    pilot: Pilot[object],
+    pilot: Pilot[Any],
     predicate: Callable[[], bool],
     timeout: float = 15.0,
     what: str = "condition",
@@ -85,11 +107,11 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-async def wait_for_text(pilot: Pilot[object], text: str, timeout: float = 15.0) -> None:
+async def wait_for_text(pilot: Pilot[Any], text: str, timeout: float = 15.0) -> None:
     await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout, repr(text))
 
 
-async def wait_for_workers(pilot: Pilot[object], *groups: str, timeout: float = 20.0) -> None:
+async def wait_for_workers(pilot: Pilot[Any], *groups: str, timeout: float = 20.0) -> None:
     """Wait until the app's running workers (of `groups`, or all) have finished and every
     message they posted has been handled and drawn (harlequin's `wait_for_workers`).
 
@@ -100,7 +122,7 @@ async def wait_for_workers(pilot: Pilot[object], *groups: str, timeout: float = 
     app = pilot.app
     deadline = time.monotonic() + timeout
 
-    def running() -> list[object]:
+    def running() -> list[Worker[Any]]:
         return [w for w in app.workers if w.is_running and (not groups or w.group in groups)]
 
     while True:
@@ -121,7 +143,7 @@ async def wait_for_workers(pilot: Pilot[object], *groups: str, timeout: float = 
     await pilot.pause()
 
 
-async def press_and_settle(pilot: Pilot[object], *keys: str) -> None:
+async def press_and_settle(pilot: Pilot[Any], *keys: str) -> None:
     """Press keys, then wait for whatever work they started (polls, POSTs) to be handled."""
     await pilot.press(*keys)
     await wait_for_workers(pilot)

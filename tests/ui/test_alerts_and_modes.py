@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -35,7 +36,7 @@ from tests.ui.helpers import (
 pytestmark = pytest.mark.database
 
 
-def app_for(backend: DemoBackend, rules: str | None = None, **options: object) -> SyncmonApp:
+def app_for(backend: DemoBackend, rules: str | None = None, **options: Any) -> SyncmonApp:
     settings = make_settings(
         backend.api_url,
         backend.dsn,
@@ -130,7 +131,7 @@ class TcpProxy:
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
+        return int(self.server.sockets[0].getsockname()[1])
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.target)

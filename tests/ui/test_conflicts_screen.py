@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import DataTable
+from textual.pilot import Pilot
+from textual.widgets import DataTable, TextArea
 
 from syncmon.core.conflicts import OutcomeKind
 from syncmon.demo.backend import DemoBackend
@@ -17,7 +19,7 @@ from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_text
+from tests.ui.helpers import make_settings, narrow, screen_text, wait_for, wait_for_text
 
 pytestmark = pytest.mark.database
 
@@ -26,7 +28,7 @@ def app_for(backend: DemoBackend) -> SyncmonApp:
     return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN))
 
 
-async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
+async def open_list(pilot: Pilot[Any], app: SyncmonApp, count: int) -> ConflictsScreen:
     await pilot.press("c")
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
     screen = app.screen
@@ -39,7 +41,7 @@ async def open_list(pilot, app: SyncmonApp, count: int) -> ConflictsScreen:
     return screen
 
 
-async def open_first(pilot, app: SyncmonApp, count: int) -> ConflictDetailScreen:
+async def open_first(pilot: Pilot[Any], app: SyncmonApp, count: int) -> ConflictDetailScreen:
     await open_list(pilot, app, count)
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictDetailScreen))
@@ -47,7 +49,7 @@ async def open_first(pilot, app: SyncmonApp, count: int) -> ConflictDetailScreen
     return app.screen
 
 
-async def confirm(pilot, app: SyncmonApp, key: str, note: str = "") -> None:
+async def confirm(pilot: Pilot[Any], app: SyncmonApp, key: str, note: str = "") -> None:
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
     if note:
@@ -55,7 +57,7 @@ async def confirm(pilot, app: SyncmonApp, key: str, note: str = "") -> None:
     await pilot.press("enter")
 
 
-async def answered(pilot, detail: ConflictDetailScreen, posts: int) -> OutcomeKind:
+async def answered(pilot: Pilot[Any], detail: ConflictDetailScreen, posts: int) -> OutcomeKind:
     """Wait until the `posts`-th POST has been answered and shown; its outcome kind."""
     await wait_for(
         pilot, lambda: detail.posts == posts and not detail.sending, what=f"answer {posts}"
@@ -65,8 +67,8 @@ async def answered(pilot, detail: ConflictDetailScreen, posts: int) -> OutcomeKi
     return detail.outcome.kind
 
 
-def oldest_first(backend: DemoBackend) -> list[dict]:
-    def moment(conflict: dict) -> tuple[datetime, str]:
+def oldest_first(backend: DemoBackend) -> list[dict[str, Any]]:
+    def moment(conflict: dict[str, Any]) -> tuple[datetime, str]:
         """The API gives whole seconds; ties are listed by id."""
         value = conflict["detected_at"]
         when = (
@@ -165,7 +167,7 @@ async def test_leaving_the_detail_mid_request_never_cancels_the_resolution(
         assert len(backend.resolve_requests) == 1
 
 
-async def open_list_again(pilot, app: SyncmonApp) -> ConflictsScreen:
+async def open_list_again(pilot: Pilot[Any], app: SyncmonApp) -> ConflictsScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
     screen = app.screen
     assert isinstance(screen, ConflictsScreen)
@@ -249,7 +251,8 @@ async def test_escape_cancels_the_confirmation(backend: DemoBackend) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictDetailScreen))
         await pilot.pause()
-        assert app.screen.posts == 0 and app.screen.sending is False
+        detail = narrow(app.screen, ConflictDetailScreen)
+        assert detail.posts == 0 and detail.sending is False
         assert backend.resolve_requests == []
 
 
@@ -260,7 +263,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         detail = await open_first(pilot, app, 3)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MergeEditorScreen))
-        editor = app.screen.query_one("#merge-text")
+        editor = app.screen.query_one("#merge-text", TextArea)
         editor.text = "[1, 2]"
         await pilot.press("ctrl+s")
         await wait_for_text(pilot, "must be a JSON object")
@@ -276,7 +279,7 @@ async def test_merge_validates_json_inline_then_sends_the_object(backend: DemoBa
         assert detail.merged_text == '{"amount": 11, "memo": "merged by hand"}'
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MergeEditorScreen))
-        assert "merged by hand" in app.screen.query_one("#merge-text").text
+        assert "merged by hand" in app.screen.query_one("#merge-text", TextArea).text
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmResolutionScreen))
         await pilot.press("enter")

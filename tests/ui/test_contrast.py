@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.color import Color, ColorSystem
@@ -58,10 +59,10 @@ XTERM = TerminalTheme(
 AA = 4.5
 
 
-def row(rule: str, state: AlertState, **extra: object) -> AlertRowView:
+def row(rule: str, state: AlertState, **extra: Any) -> AlertRowView:
     return AlertRowView(
         rule=rule, state=state, severity="critical", value="1", threshold="0", **extra
-    )  # type: ignore[arg-type]
+    )
 
 
 ROWS = (
@@ -140,12 +141,15 @@ def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def rgb(color: Color | None, theme: TerminalTheme, *, foreground: bool, colours16: bool):
+def rgb(
+    color: Color | None, theme: TerminalTheme, *, foreground: bool, colours16: bool
+) -> tuple[int, int, int]:
     if color is None:
         color = Color.default()
     if colours16:
         color = color.downgrade(ColorSystem.STANDARD)
-    return tuple(color.get_truecolor(theme, foreground=foreground))
+    red, green, blue = color.get_truecolor(theme, foreground=foreground)
+    return (red, green, blue)
 
 
 def word_segments(app: App[None], word: str) -> Iterator[Segment]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
 from syncmon.demo.backend import DemoBackend
+from syncmon.ui.app import SyncmonApp
 from syncmon.ui.launch import create_app
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.user_filter import UserFilterScreen
@@ -22,7 +24,7 @@ from tests.ui.helpers import (
 pytestmark = pytest.mark.database
 
 
-def app_for(backend: DemoBackend, **options: object):
+def app_for(backend: DemoBackend, **options: Any) -> SyncmonApp:
     return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN), **options)
 
 
@@ -170,13 +172,13 @@ async def test_chart_is_fetched_once_per_half_bucket_not_every_poll(
 ) -> None:
     from datetime import timedelta
 
-    from syncmon.engine.poll import Engine
+    from syncmon.engine.poll import Engine, PollRequest, Snapshot
 
-    requests = []
+    requests: list[PollRequest] = []
     real_poll = Engine.poll
 
-    async def recording_poll(self, request=None):  # type: ignore[no-untyped-def]
-        requests.append(request)
+    async def recording_poll(self: Engine, request: PollRequest | None = None) -> Snapshot:
+        requests.append(request or PollRequest())  # what the engine polls for None
         return await real_poll(self, request)
 
     monkeypatch.setattr(Engine, "poll", recording_poll)

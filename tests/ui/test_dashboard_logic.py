@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -126,8 +127,8 @@ def test_the_name_yields_before_since_and_state() -> None:
         assert name.width < len(long)
 
 
-def row(**fields: object) -> AlertRowView:
-    base: dict[str, object] = {
+def row(**fields: Any) -> AlertRowView:
+    base: dict[str, Any] = {
         "rule": "High Sync Failure Rate",
         "state": AlertState.FIRING,
         "severity": "critical",
@@ -138,7 +139,7 @@ def row(**fields: object) -> AlertRowView:
         "since_clock": "02:07",
     }
     base.update(fields)
-    return AlertRowView(**base)  # type: ignore[arg-type]
+    return AlertRowView(**base)
 
 
 @pytest.mark.parametrize("width", [40, 50, 60, 78, 118])
@@ -153,8 +154,8 @@ def test_the_status_line_keeps_the_since_age_at_any_width(width: int) -> None:
 
 def test_since_is_bounded_and_seen_as_issue_8_will_say() -> None:
     class Tracker(AlertTracker):
-        since_bounded = True  # type: ignore[assignment]
-        since_seen = True  # type: ignore[assignment]
+        since_bounded = True
+        since_seen = True
 
     rule = make_settings(None, None).rules[0]
     tracker = Tracker(rule)

@@ -14,7 +14,7 @@ from syncmon.ui.screens.alert_detail import AlertDetailScreen
 from syncmon.ui.screens.timeline import TimelineScreen
 from tests.integration.rows import Op, insert_operations
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_workers
+from tests.ui.helpers import make_settings, narrow, screen_text, wait_for, wait_for_workers
 
 pytestmark = pytest.mark.database
 RULE = "Sync Failures"
@@ -49,8 +49,9 @@ async def test_enter_on_a_firing_alert_marks_the_new_message_with_its_counts(
         await wait_for_workers(pilot)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
-        screen = app.screen
+        screen = narrow(app.screen, AlertDetailScreen)
         await wait_for(pilot, lambda: screen.context is not None, what="the history read")
+        assert screen.context is not None
         changes = screen.context.changes
         assert changes is not None and changes.error is None, changes
         [new] = [c for c in changes.messages if c.key == MESSAGE]
@@ -58,11 +59,12 @@ async def test_enter_on_a_firing_alert_marks_the_new_message_with_its_counts(
         await wait_for(pilot, lambda: MESSAGE in screen_text(app), what="shown")
         line = next(x for x in screen_text(app).splitlines() if MESSAGE in x)
         assert "NEW" in line and f"0 → {new.during}" in line
-        assert tracker.episode_id in screen_text(app)
+        assert tracker.episode_id and tracker.episode_id in screen_text(app)
 
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen))
-        timeline = app.screen
+        timeline = narrow(app.screen, TimelineScreen)
         await wait_for(pilot, lambda: timeline.timeline is not None, what="the timeline")
+        assert timeline.timeline is not None
         current = [e for e in timeline.timeline.episodes if e.end is None]
         assert [e.start for e in current] == [tracker.since]

@@ -5,8 +5,11 @@ untrusted text stays literal, and `escape` changes nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import ListView
 
 from syncmon.core.episodes import since_text
 from syncmon.ui.app import SyncmonApp
@@ -22,7 +25,9 @@ from tests.ui.fixed_data import FROZEN, FixedConflicts, MovableClock
 from tests.ui.fixed_history import HOSTILE, NEW_MESSAGE, HistoryEngine
 from tests.ui.helpers import (
     make_settings,
+    narrow,
     screen_text,
+    syncmon_app,
     terminal_output,
     wait_for,
     wait_for_text,
@@ -58,7 +63,7 @@ def _in_utc(utc: None) -> None:
     """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
-def history_app(**options: object) -> SyncmonApp:
+def history_app(**options: Any) -> SyncmonApp:
     settings = make_settings(API, DSN, rules=RULES)
     return create_app(
         settings,
@@ -69,13 +74,13 @@ def history_app(**options: object) -> SyncmonApp:
     )
 
 
-async def polled(pilot) -> None:  # type: ignore[no-untyped-def]
-    app = pilot.app
+async def polled(pilot: Pilot[Any]) -> None:
+    app = syncmon_app(pilot)
     await wait_for(pilot, lambda: app.polls >= 1 and app.view.counts.firing == 2, what="firing")
     await wait_for_workers(pilot)
 
 
-async def select(pilot, rule: str) -> None:  # type: ignore[no-untyped-def]
+async def select(pilot: Pilot[Any], rule: str) -> None:
     table = pilot.app.screen.query_one(AlertsTable)
     await pilot.press(*["up"] * 5)
     for _ in range(10):
@@ -85,18 +90,20 @@ async def select(pilot, rule: str) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError(f"{rule} not in the list")
 
 
-async def open_detail(pilot, rule: str = RULE) -> AlertDetailScreen:  # type: ignore[no-untyped-def]
+async def open_detail(pilot: Pilot[Any], rule: str = RULE) -> AlertDetailScreen:
     await select(pilot, rule)
     await pilot.press("enter")
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, AlertDetailScreen), what="the detail")
     await wait_for_workers(pilot)
     await wait_for_text(pilot, "delivery")  # the facts drawn
-    return app.screen
+    return narrow(app.screen, AlertDetailScreen)
 
 
 @SIZES
-async def test_enter_opens_the_detail_of_the_selected_alert_as_the_list_shows_it(size) -> None:  # type: ignore[no-untyped-def]
+async def test_enter_opens_the_detail_of_the_selected_alert_as_the_list_shows_it(
+    size: tuple[int, int],
+) -> None:
     app = history_app()
     async with app.run_test(size=size) as pilot:
         await polled(pilot)
@@ -108,11 +115,12 @@ async def test_enter_opens_the_detail_of_the_selected_alert_as_the_list_shows_it
         assert "sync_failure_rate > 5%" in text and "window 5m" in text and "for 0s" in text
         assert f"{row.value} > {row.threshold}" in text  # the list's value, not another read
         assert "FIRING" in text
+        assert tracker.since_info is not None
         assert since_text(tracker.since_info, FROZEN) in text
         assert tracker.episode_id and tracker.episode_id in text  # the same episode
         assert "not acknowledged" in text and "nothing delivered from this dashboard" in text
         # what changed: the episode against the stretch before it
-        [(name, since, end)] = app.engine.episode_calls
+        [(name, since, end)] = narrow(app.engine, HistoryEngine).episode_calls
         assert (name, since, end) == (RULE, tracker.since, FROZEN)
         body = screen.query_one("#alert-detail-body")
         body.scroll_end(animate=False)
@@ -158,7 +166,9 @@ async def test_the_detail_shows_labels_annotations_and_stored_text_literally() -
 
 
 @SIZES
-async def test_an_endpoint_rules_detail_says_when_each_endpoint_went_down_and_why(size) -> None:  # type: ignore[no-untyped-def]
+async def test_an_endpoint_rules_detail_says_when_each_endpoint_went_down_and_why(
+    size: tuple[int, int],
+) -> None:
     app = history_app()
     async with app.run_test(size=size) as pilot:
         await polled(pilot)
@@ -169,7 +179,9 @@ async def test_an_endpoint_rules_detail_says_when_each_endpoint_went_down_and_wh
         assert "database: degraded" in whole and "status 'warn'" in whole
         assert "sync: up" in whole
         assert "first seen" in whole  # since was seen here, not found in a database
-        assert app.engine.episode_calls == []  # endpoint rules have no database history
+        assert (
+            narrow(app.engine, HistoryEngine).episode_calls == []
+        )  # endpoint rules have no database history
 
 
 async def test_the_detail_under_at_reads_the_episode_up_to_that_moment() -> None:
@@ -179,21 +191,21 @@ async def test_the_detail_under_at_reads_the_episode_up_to_that_moment() -> None
         await wait_for(pilot, lambda: app.polls >= 1 and app.view.counts.firing == 1)
         await wait_for_workers(pilot)
         await open_detail(pilot)
-        [(_, since, end)] = app.engine.episode_calls
+        [(_, since, end)] = narrow(app.engine, HistoryEngine).episode_calls
         assert end == at and since == at - timedelta(minutes=40)
         assert "at 2026-11-27 03:12:00" in screen_text(app)
         screen = await open_detail_endpoint_under_at(pilot)
         assert "not available with --at" in _detail_text(screen)
 
 
-async def open_detail_endpoint_under_at(pilot) -> AlertDetailScreen:  # type: ignore[no-untyped-def]
+async def open_detail_endpoint_under_at(pilot: Pilot[Any]) -> AlertDetailScreen:
     await pilot.press("escape")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen))
     return await open_detail(pilot, "Endpoint Down")
 
 
 @SIZES
-async def test_t_lists_every_episode_newest_first_and_enter_opens_it(size) -> None:  # type: ignore[no-untyped-def]
+async def test_t_lists_every_episode_newest_first_and_enter_opens_it(size: tuple[int, int]) -> None:
     app = history_app()
     async with app.run_test(size=size) as pilot:
         await polled(pilot)
@@ -201,7 +213,7 @@ async def test_t_lists_every_episode_newest_first_and_enter_opens_it(size) -> No
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen), what="timeline")
         await wait_for_workers(pilot)
         screen = app.screen
-        [(start, end)] = app.engine.timeline_calls
+        [(start, end)] = narrow(app.engine, HistoryEngine).timeline_calls
         assert end - start == timedelta(hours=24)
         lines = screen_text(app).splitlines()
         rows = [line for line in lines if "High Sync" in line or "Plaid API" in line]
@@ -217,7 +229,7 @@ async def test_t_lists_every_episode_newest_first_and_enter_opens_it(size) -> No
         await _choose(pilot, "02:32")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
-        assert app.screen.episode is None
+        assert narrow(app.screen, AlertDetailScreen).episode is None
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back to the timeline")
 
@@ -226,20 +238,23 @@ async def test_t_lists_every_episode_newest_first_and_enter_opens_it(size) -> No
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
         await wait_for_workers(pilot)
-        detail = app.screen
+        detail = narrow(app.screen, AlertDetailScreen)
         assert detail.episode is not None and detail.episode.end is not None
         whole = " ".join(_detail_text(detail).split())
         assert "resolved at 2026-11-26 22:30:00" in whole and "after 18m" in whole
         assert "peak 7.10%" in whole and "a past episode" in whole
         assert detail.episode.id in whole
-        assert app.engine.episode_calls[-1][1:] == (detail.episode.start, detail.episode.end)
+        assert narrow(app.engine, HistoryEngine).episode_calls[-1][1:] == (
+            detail.episode.start,
+            detail.episode.end,
+        )
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="home")
 
 
-async def _choose(pilot, needle: str) -> None:  # type: ignore[no-untyped-def]
+async def _choose(pilot: Pilot[Any], needle: str) -> None:
     screen = pilot.app.screen
-    listing = screen.query_one("#timeline-list")
+    listing = screen.query_one("#timeline-list", ListView)
     for index, item in enumerate(listing.children):
         if needle in str(item.query_one(".timeline-row").render()):
             listing.index = index
@@ -250,7 +265,9 @@ async def _choose(pilot, needle: str) -> None:  # type: ignore[no-untyped-def]
 
 async def test_the_timeline_says_which_history_could_not_be_read() -> None:
     app = history_app()
-    app.engine.history_error = "sync_performance_metrics: statement timed out after 5s"
+    narrow(
+        app.engine, HistoryEngine
+    ).history_error = "sync_performance_metrics: statement timed out after 5s"
     async with app.run_test(size=(80, 24)) as pilot:
         await polled(pilot)
         await pilot.press("t")
@@ -261,7 +278,9 @@ async def test_the_timeline_says_which_history_could_not_be_read() -> None:
 
 
 @SIZES
-async def test_a_opens_a_dialog_naming_the_alert_and_escape_acks_nothing(size) -> None:  # type: ignore[no-untyped-def]
+async def test_a_opens_a_dialog_naming_the_alert_and_escape_acks_nothing(
+    size: tuple[int, int],
+) -> None:
     app = history_app()
     async with app.run_test(size=size) as pilot:
         await polled(pilot)
@@ -280,7 +299,7 @@ async def test_a_opens_a_dialog_naming_the_alert_and_escape_acks_nothing(size) -
 
 
 @SIZES
-async def test_a_typed_duration_and_comment_make_a_timed_ack(size) -> None:  # type: ignore[no-untyped-def]
+async def test_a_typed_duration_and_comment_make_a_timed_ack(size: tuple[int, int]) -> None:
     app = history_app()
     async with app.run_test(size=size) as pilot:
         await polled(pilot)
@@ -300,7 +319,7 @@ async def test_a_typed_duration_and_comment_make_a_timed_ack(size) -> None:  # t
         assert ack.comment == "rolling back 4.2"
         assert app.view.counts == CountsView(firing=1, acked=1)
         # the ack ends at its time even if the alert still fires
-        app.clock.advance(timedelta(minutes=91))
+        narrow(app.clock, MovableClock).advance(timedelta(minutes=91))
         app.publish()
         assert app.acks.ack_for(app.alerts.trackers[RULE].rule) is None
 
@@ -341,7 +360,9 @@ def _reversed(app: SyncmonApp, rule: str) -> bool:
 
 
 @SIZES
-async def test_the_selected_row_is_reverse_video_focused_or_not(size, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_selected_row_is_reverse_video_focused_or_not(
+    size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = history_app()
     async with app.run_test(size=size) as pilot:

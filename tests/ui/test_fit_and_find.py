@@ -14,14 +14,15 @@ from textual.containers import VerticalScroll
 from syncmon.core.metrics import Source
 from syncmon.ui.app import SyncmonApp
 from syncmon.ui.panels.alerts import AlertsTable
+from syncmon.ui.panels.text_line import TextLine
 from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
 from syncmon.ui.screens.quit_guard import QuitDialog
 from syncmon.ui.views import ListKind
-from tests.ui.fixed_data import FROZEN
-from tests.ui.helpers import screen_text, wait_for, wait_for_text, wait_for_workers
+from tests.ui.fixed_data import FROZEN, FixedEngine
+from tests.ui.helpers import narrow, screen_text, wait_for, wait_for_text, wait_for_workers
 from tests.ui.test_snapshots import acked_stale_and_open, first_poll, fixed_app
 
 SIZES = [(80, 24), (120, 40)]
@@ -49,7 +50,7 @@ async def test_the_header_never_cuts_counts_age_stale_or_a_filter_in_force(
     app = fixed_app(at=FROZEN)
     async with app.run_test(size=size) as pilot:
         await first_poll(pilot)
-        app.engine.failing[Source.CONFLICTS] = LOCKED
+        narrow(app.engine, FixedEngine).failing[Source.CONFLICTS] = LOCKED
         app._change_view(None, USER)
         await wait_for(pilot, lambda: app.polls >= 2, what="the filtered poll")
         await pilot.press("slash", *"high", "enter")
@@ -90,7 +91,8 @@ async def test_a_blind_firing_alert_reads_firing_blind_in_full(size: tuple[int, 
     app = fixed_app()
     async with app.run_test(size=size) as pilot:
         await first_poll(pilot)
-        app.engine.failing[Source.PERFORMANCE] = "sync_performance_metrics: connection refused"
+        engine = narrow(app.engine, FixedEngine)
+        engine.failing[Source.PERFORMANCE] = "sync_performance_metrics: connection refused"
         await pilot.press("r")
         await wait_for(pilot, lambda: app.polls >= 2, what="the failing poll")
         await wait_for_workers(pilot)
@@ -164,8 +166,8 @@ async def test_slash_filters_the_alerts_as_you_type_and_escape_clears(
         assert len(listed(app)) == 3
         await pilot.press("slash", "p", "l")
         await wait_for(pilot, lambda: listed(app) == ["Plaid API Errors"], what="narrowed")
-        filter_line = app.screen.query_one("#alerts-filter")
-        assert "filter: pl (1 of 3)" in filter_line.text.plain  # type: ignore[attr-defined]
+        filter_line = app.screen.query_one("#alerts-filter", TextLine)
+        assert "filter: pl (1 of 3)" in filter_line.text.plain
         assert "/ alerts: pl" in header(app)
         await pilot.press("x")  # nothing matches: said so, not an empty box
         await wait_for(pilot, lambda: listed(app) == [], what="nothing left")
@@ -221,7 +223,8 @@ async def test_tab_moves_between_panels_and_slash_filters_the_focused_one(
         await pilot.press("slash", *"reset")
         await wait_for(pilot, lambda: len(app.view.failures.errors) == 1, what="narrowed")
         assert app.view.failures.errors[0][0] == "ECONNRESET while streaming changeset"
-        assert "filter: reset (1 of 3)" in app.screen.query_one("#failures-filter").text.plain  # type: ignore[attr-defined]
+        filter_line = app.screen.query_one("#failures-filter", TextLine)
+        assert "filter: reset (1 of 3)" in filter_line.text.plain
         assert len(listed(app)) == 3  # the alerts are not filtered by it
         assert "/ failures: reset" in header(app)
         await pilot.press("escape")

@@ -5,8 +5,11 @@ anywhere, help scrolls and lists `ctrl+s`; the merge editor shows what it merges
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from syncmon.demo.backend import DemoBackend
@@ -29,11 +32,11 @@ def app_for(backend: DemoBackend) -> SyncmonApp:
     return create_app(make_settings(backend.api_url, backend.dsn, token=TOKEN))
 
 
-async def on_screen(pilot, kind: type) -> None:
+async def on_screen(pilot: Pilot[Any], kind: type) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind), what=kind.__name__)
 
 
-async def to_detail(pilot) -> ConflictDetailScreen:
+async def to_detail(pilot: Pilot[Any]) -> ConflictDetailScreen:
     await pilot.press("c")
     await on_screen(pilot, ConflictsScreen)
     await wait_for_workers(pilot, "conflicts-list")

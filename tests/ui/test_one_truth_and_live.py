@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from textual.widgets import DataTable
 
 from syncmon.core.alerts import AlertState
 from syncmon.core.metrics import EndpointStatus
@@ -39,7 +40,7 @@ SYNC_ALERT = "Endpoint Down (sync)"
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_an_endpoint_tile_and_its_rule_never_disagree(
-    backend: DemoBackend, size: tuple[int, int]
+    backend: DemoBackend, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every view published: a tile is DOWN exactly when Endpoint Down fires, poll after
     poll, while the endpoint goes down and comes back (the health poll runs on its own)."""
@@ -62,7 +63,7 @@ async def test_an_endpoint_tile_and_its_rule_never_disagree(
         tracker = app.alerts.trackers.get(SYNC_ALERT)
         return tracker.state if tracker is not None else AlertState.INACTIVE
 
-    app.publish = recording  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "publish", recording)
     async with app.run_test(size=size) as pilot:
         for _ in range(2):
             backend.set_endpoint("sync", "down")
@@ -148,12 +149,12 @@ async def test_the_conflicts_list_filters_as_you_type(backend: DemoBackend) -> N
         await wait_for(pilot, lambda: len(screen._conflicts) == 4, what="four open")
         await pilot.press("slash", *"findme")
         await wait_for_text(pilot, "filter: findme (1 of 4)")
-        table = screen.query_one("#conflicts-table")
-        await wait_for(pilot, lambda: table.row_count == 1, what="narrowed")  # type: ignore[attr-defined]
+        table = screen.query_one("#conflicts-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="narrowed")
         await pilot.press("enter", "escape")  # keep it, then clear it: the list stays
-        await wait_for(pilot, lambda: table.row_count == 4, what="cleared")  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: table.row_count == 4, what="cleared")
         assert isinstance(app.screen, ConflictsScreen)
         await pilot.press("G")
-        assert table.cursor_row == 3  # type: ignore[attr-defined]
+        assert table.cursor_row == 3
         await pilot.press("g")
-        assert table.cursor_row == 0  # type: ignore[attr-defined]
+        assert table.cursor_row == 0

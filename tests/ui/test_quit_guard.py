@@ -3,6 +3,10 @@ quits at once, as before; twice quits regardless."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.pilot import Pilot
+
 from syncmon.ui.screens.conflict_detail import ConflictDetailScreen
 from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
@@ -11,11 +15,11 @@ from tests.ui.helpers import screen_text, wait_for, wait_for_workers
 from tests.ui.test_detail_timeline_ack import history_app, polled
 
 
-async def on_screen(pilot, kind: type) -> None:  # type: ignore[no-untyped-def]
+async def on_screen(pilot: Pilot[Any], kind: type) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind), what=kind.__name__)
 
 
-async def to_editor(pilot) -> None:  # type: ignore[no-untyped-def]
+async def to_editor(pilot: Pilot[Any]) -> None:
     await polled(pilot)
     await pilot.press("c")
     await on_screen(pilot, ConflictsScreen)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from syncmon.engine.poll import PollRequest, Snapshot
@@ -19,20 +22,27 @@ from syncmon.ui.app import SyncmonApp
 from syncmon.ui.launch import create_app
 from syncmon.ui.panels.header import Freshness
 from tests.ui.fixed_data import FixedConflicts, FixedEngine, MovableClock
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_workers
+from tests.ui.helpers import (
+    make_settings,
+    narrow,
+    screen_text,
+    syncmon_app,
+    wait_for,
+    wait_for_workers,
+)
 
 API = "http://api.example:8080"
 DSN = "postgresql://monitor@db.internal:5432/sync"
 
 
-def frozen_app(**options: object) -> SyncmonApp:
+def frozen_app(**options: Any) -> SyncmonApp:
     options.setdefault("clock", MovableClock())
     options.setdefault("engine", FixedEngine())
-    return create_app(make_settings(API, DSN), conflicts=FixedConflicts(), **options)  # type: ignore[arg-type]
+    return create_app(make_settings(API, DSN), conflicts=FixedConflicts(), **options)
 
 
-async def at_rest(pilot) -> None:
-    app = pilot.app
+async def at_rest(pilot: Pilot[Any]) -> None:
+    app = syncmon_app(pilot)
     await wait_for(pilot, lambda: app.polls >= 1 and app.model.conflicts_open is not None)
     await wait_for_workers(pilot)
 
@@ -47,12 +57,12 @@ async def test_a_poll_with_the_same_numbers_redraws_only_the_refresh_time(
         refreshed: list[Widget] = []
         original = Widget.refresh
 
-        def spy(self: Widget, *args: object, **kwargs: object) -> Widget:
+        def spy(self: Widget, *args: Any, **kwargs: Any) -> Widget:
             refreshed.append(self)
-            return original(self, *args, **kwargs)  # type: ignore[arg-type]
+            return original(self, *args, **kwargs)
 
         monkeypatch.setattr(Widget, "refresh", spy)
-        app.clock.advance(timedelta(seconds=5))
+        narrow(app.clock, MovableClock).advance(timedelta(seconds=5))
         app.action_refresh_now()  # as the timer would: same numbers, five seconds later
         await wait_for(pilot, lambda: app.polls >= 2, what="the second poll")
         await wait_for_workers(pilot)
@@ -72,13 +82,13 @@ async def test_nothing_ticks_at_rest() -> None:
     app = frozen_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await at_rest(pilot)
-        nodes: list[object] = [app, *app.screen_stack]
+        nodes: list[MessagePump] = [app, *app.screen_stack]
         for screen in app.screen_stack:
             nodes += list(screen.walk_children())
         repeating = [
             (type(node).__name__, timer.name)
             for node in nodes
-            for timer in list(node._timers)  # type: ignore[attr-defined]
+            for timer in list(node._timers)
             if timer._repeat != 0 and timer.name != "screen_update"  # Textual's paused refresh
         ]
         assert repeating == []
@@ -107,7 +117,10 @@ async def test_the_header_turns_stale_by_itself_when_a_poll_is_overdue() -> None
     app = frozen_app(engine=engine, clock=lambda: datetime.now(UTC), interval=timedelta(seconds=1))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.polls >= 1, what="the first poll")
-        header = lambda: screen_text(app).splitlines()[1]  # noqa: E731
+
+        def header() -> str:
+            return screen_text(app).splitlines()[1]
+
         assert "STALE" not in header()
         # overdue = last refresh + 2 intervals + 2 s: one timer fires then, no clock ticks
         await wait_for(pilot, lambda: " STALE " in header(), timeout=10, what="overdue")

@@ -5,12 +5,15 @@ everyone, and the silence syncmon made ends when the alert resolves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 
 from syncmon.core.alerts import AlertState
 from syncmon.core.silences import alert_labels
@@ -19,6 +22,7 @@ from syncmon.demo.backend import DemoBackend
 from syncmon.sinks.alertmanager import format_time
 from syncmon.ui.app import SyncmonApp
 from syncmon.ui.launch import create_app
+from syncmon.ui.panels.alerts import AlertsTable
 from syncmon.ui.screens.ack_dialog import AckDialog
 from syncmon.ui.screens.unack import UnackScreen
 from tests.integration.watch_support import (
@@ -26,11 +30,20 @@ from tests.integration.watch_support import (
     Alertmanager,
 )
 from tests.ui.conftest import TOKEN
-from tests.ui.helpers import ENDPOINT_RULE_ONLY, make_settings, screen_text, wait_for
+from tests.ui.helpers import (
+    ENDPOINT_RULE_ONLY,
+    make_settings,
+    screen_text,
+    wait_for,
+    wait_for_text,
+)
 
 pytestmark = [pytest.mark.database, *NEEDS_ALERTMANAGER]
 RULE = "Endpoint Down (sync)"  # the sync endpoint's alert of the rule (SPEC §15)
 ALERTNAME = "Endpoint Down"
+# Alice's dashboard and its pilot, then Bob's.
+Two = tuple[SyncmonApp, Pilot[Any], SyncmonApp, Pilot[Any]]
+T = TypeVar("T")
 
 
 def dashboard(backend: DemoBackend, am: Alertmanager, who: str) -> SyncmonApp:
@@ -44,14 +57,18 @@ def firing(app: SyncmonApp) -> bool:
     return tracker is not None and tracker.state is AlertState.FIRING
 
 
-async def silences(am: Alertmanager) -> list[dict]:
+def shows_one_firing(app: SyncmonApp) -> bool:
+    return app.view.counts.firing == 1
+
+
+async def silences(am: Alertmanager) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(timeout=5) as client:
         answer = await client.get(f"{am.url}/api/v2/silences")
         answer.raise_for_status()
         return list(answer.json())
 
 
-def active(found: list[dict]) -> list[dict]:
+def active(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for s in found if s["status"]["state"] == "active"]
 
 
@@ -60,8 +77,12 @@ def ack_of(app: SyncmonApp) -> tuple[str, str | None, bool] | None:
     return None if row.ack is None else (row.ack.by, row.ack.until, row.ack.shared)
 
 
+def acked_as(app: SyncmonApp, ack: tuple[str, str | None, bool]) -> bool:
+    return ack_of(app) == ack
+
+
 @pytest.fixture
-async def two(backend: DemoBackend, alertmanager: Alertmanager) -> AsyncIterator[tuple]:
+async def two(backend: DemoBackend, alertmanager: Alertmanager) -> AsyncIterator[Two]:
     """Alice's and Bob's dashboards, both seeing Endpoint Down fire."""
     backend.set_endpoint("sync", "down")
     alice, bob = dashboard(backend, alertmanager, "alice"), dashboard(backend, alertmanager, "bob")
@@ -69,16 +90,16 @@ async def two(backend: DemoBackend, alertmanager: Alertmanager) -> AsyncIterator
         pa = await stack.enter_async_context(alice.run_test(size=(120, 40)))
         pb = await stack.enter_async_context(bob.run_test(size=(120, 40)))
         for pilot, app in ((pa, alice), (pb, bob)):
-            await wait_for(pilot, lambda a=app: firing(a), what="firing")
-            await wait_for(pilot, lambda a=app: a.view.counts.firing == 1, what="shown")
+            await wait_for(pilot, partial(firing, app), what="firing")
+            await wait_for(pilot, partial(shows_one_firing, app), what="shown")
         yield alice, pa, bob, pb
 
 
 async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_back(
-    two: tuple, alertmanager: Alertmanager
+    two: Two, alertmanager: Alertmanager
 ) -> None:
     alice, pa, bob, pb = two
-    assert alice.screen.query_one("AlertsTable").selected_rule() == RULE
+    assert alice.screen.query_one(AlertsTable).selected_rule() == RULE
     await pa.press("a")
     await wait_for(pa, lambda: isinstance(alice.screen, AckDialog), what="the dialog")
     await pa.press("enter")
@@ -110,7 +131,7 @@ async def test_an_ack_in_one_dashboard_shows_in_the_other_and_bob_can_take_it_ba
 
 
 async def test_an_ack_made_in_alertmanager_itself_shows_in_both(
-    two: tuple, alertmanager: Alertmanager
+    two: Two, alertmanager: Alertmanager
 ) -> None:
     alice, pa, bob, pb = two
     ends = datetime.now(UTC) + timedelta(hours=2)
@@ -128,12 +149,12 @@ async def test_an_ack_made_in_alertmanager_itself_shows_in_both(
         answer.raise_for_status()
     until = minute_clock(ends, datetime.now(UTC))
     for pilot, app in ((pa, alice), (pb, bob)):
-        await wait_for(pilot, lambda a=app: ack_of(a) == ("carol", until, True), what="carol")
-        await wait_for(pilot, lambda a=app: f"by carol until {until}" in screen_text(a))
+        await wait_for(pilot, partial(acked_as, app, ("carol", until, True)), what="carol")
+        await wait_for_text(pilot, f"by carol until {until}")
 
 
 async def test_the_silence_syncmon_made_ends_when_the_alert_resolves(
-    two: tuple, alertmanager: Alertmanager, backend: DemoBackend
+    two: Two, alertmanager: Alertmanager, backend: DemoBackend
 ) -> None:
     alice, pa, _, _ = two
     await pa.press("a")
@@ -147,7 +168,7 @@ async def test_the_silence_syncmon_made_ends_when_the_alert_resolves(
     await wait_for(pa, lambda: ack_of(alice) is None, what="no ack left")
 
 
-async def active_now(am: Alertmanager) -> list[dict]:
+async def active_now(am: Alertmanager) -> list[dict[str, Any]]:
     return active(await silences(am))
 
 
@@ -156,7 +177,9 @@ async def no_active(am: Alertmanager) -> bool:
     return bool(found) and not active(found)
 
 
-async def wait_for_value(pilot, probe, what: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+async def wait_for_value(
+    pilot: Pilot[Any], probe: Callable[[], Awaitable[T]], what: str, timeout: float = 15.0
+) -> T:
     """Like `wait_for`, for an async probe of the outside world (Alertmanager's API)."""
     import time
 

@@ -9,8 +9,11 @@ conflicts are open; the assertions before each snapshot say so in words.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from syncmon.core.metrics import Source
@@ -23,7 +26,15 @@ from syncmon.ui.screens.conflicts import ConflictsScreen
 from syncmon.ui.screens.help import HelpScreen
 from syncmon.ui.screens.merge import MergeEditorScreen
 from tests.ui.fixed_data import FROZEN, FixedConflicts, FixedEngine, MovableClock
-from tests.ui.helpers import make_settings, screen_text, wait_for, wait_for_workers
+from tests.ui.helpers import (
+    SnapCompare,
+    make_settings,
+    narrow,
+    screen_text,
+    syncmon_app,
+    wait_for,
+    wait_for_workers,
+)
 
 API = "http://api.example:8080"
 DSN = "postgresql://monitor:hunter2@db.internal:5432/sync"
@@ -35,28 +46,28 @@ def _in_utc(utc: None) -> None:
     """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
-def fixed_app(**options: object) -> SyncmonApp:
+def fixed_app(**options: Any) -> SyncmonApp:
     return create_app(
         make_settings(API, DSN),
         engine=FixedEngine(),
         conflicts=FixedConflicts(),
         clock=MovableClock(),
         **options,
-    )  # type: ignore[arg-type]
+    )
 
 
-async def first_poll(pilot) -> None:
-    app = pilot.app
+async def first_poll(pilot: Pilot[Any]) -> None:
+    app = syncmon_app(pilot)
     await wait_for(pilot, lambda: app.polls >= 1 and app.model.conflicts_open is not None)
     await wait_for_workers(pilot)
 
 
-async def acked_stale_and_open(pilot) -> None:
+async def acked_stale_and_open(pilot: Pilot[Any]) -> None:
     """Three minutes on: the conflicts table is locked, Endpoint Down is acknowledged."""
-    app = pilot.app
+    app = syncmon_app(pilot)
     await first_poll(pilot)
-    app.clock.advance(timedelta(minutes=3))
-    app.engine.failing[Source.CONFLICTS] = LOCKED
+    narrow(app.clock, MovableClock).advance(timedelta(minutes=3))
+    narrow(app.engine, FixedEngine).failing[Source.CONFLICTS] = LOCKED
     await pilot.press("r")
     await wait_for(pilot, lambda: app.polls >= 2, what="the failing poll")
     await wait_for_workers(pilot)
@@ -67,13 +78,15 @@ async def acked_stale_and_open(pilot) -> None:
     await wait_for_workers(pilot)
 
 
-def first_screen(app: SyncmonApp, lines: int) -> str:
+def first_screen(app: App[Any], lines: int) -> str:
     return "\n".join(screen_text(app).splitlines()[:lines])
 
 
 @pytest.mark.parametrize("width,height", [(80, 24), (120, 40), (200, 50)])
-def test_main_screen_acked_stale_and_conflicts(snap_compare, width: int, height: int) -> None:
-    async def run_before(pilot) -> None:
+def test_main_screen_acked_stale_and_conflicts(
+    snap_compare: SnapCompare, width: int, height: int
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await acked_stale_and_open(pilot)
         text = first_screen(pilot.app, height - 1)  # without the footer
         for answer in (
@@ -95,8 +108,8 @@ def test_main_screen_acked_stale_and_conflicts(snap_compare, width: int, height:
     assert snap_compare(fixed_app(), terminal_size=(width, height), run_before=run_before)
 
 
-def test_at_time_header_fits_80_columns(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_at_time_header_fits_80_columns(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await first_poll(pilot)
         header = "\n".join(screen_text(pilot.app).splitlines()[:2])
         assert "AT" in header and "refreshed" in header  # both fit, nothing overflows
@@ -105,8 +118,8 @@ def test_at_time_header_fits_80_columns(snap_compare) -> None:
     assert snap_compare(fixed_app(at=FROZEN), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_help_fits_80x24_and_scrolls(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_help_fits_80x24_and_scrolls(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await first_poll(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
@@ -115,8 +128,8 @@ def test_help_fits_80x24_and_scrolls(snap_compare) -> None:
     assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_conflicts_screen(snap_compare) -> None:
-    async def open_conflicts(pilot) -> None:
+def test_conflicts_screen(snap_compare: SnapCompare) -> None:
+    async def open_conflicts(pilot: Pilot[Any]) -> None:
         await first_poll(pilot)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConflictsScreen))
@@ -125,7 +138,7 @@ def test_conflicts_screen(snap_compare) -> None:
     assert snap_compare(fixed_app(), terminal_size=(100, 24), run_before=open_conflicts)
 
 
-async def open_detail(pilot) -> None:
+async def open_detail(pilot: Pilot[Any]) -> None:
     await first_poll(pilot)
     await pilot.press("c")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConflictsScreen))
@@ -135,12 +148,14 @@ async def open_detail(pilot) -> None:
     await pilot.pause()
 
 
-def test_conflict_detail_screen(snap_compare) -> None:
+def test_conflict_detail_screen(snap_compare: SnapCompare) -> None:
     assert snap_compare(fixed_app(), terminal_size=(100, 24), run_before=open_detail)
 
 
-def test_keep_remote_confirmation_lists_discarded_fields_at_80x24(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_keep_remote_confirmation_lists_discarded_fields_at_80x24(
+    snap_compare: SnapCompare,
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await open_detail(pilot)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmResolutionScreen))
@@ -153,8 +168,8 @@ def test_keep_remote_confirmation_lists_discarded_fields_at_80x24(snap_compare) 
     assert snap_compare(fixed_app(), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_merge_editor_shows_the_three_versions_beside_it_at_120(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_merge_editor_shows_the_three_versions_beside_it_at_120(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await open_detail(pilot)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MergeEditorScreen))
@@ -168,22 +183,24 @@ def test_merge_editor_shows_the_three_versions_beside_it_at_120(snap_compare) ->
     assert snap_compare(fixed_app(), terminal_size=(120, 30), run_before=run_before)
 
 
-def test_main_screen_under_no_color_at_80x24(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_screen_under_no_color_at_80x24(
+    snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """NO_COLOR: states read as words on their own grey backgrounds, FIRING in bold."""
     monkeypatch.setenv("NO_COLOR", "1")
     app = fixed_app()
 
-    async def run_before(pilot) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await acked_stale_and_open(pilot)
         assert pilot.app.no_color
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-def test_filter_in_force_at_80x24(snap_compare) -> None:
+def test_filter_in_force_at_80x24(snap_compare: SnapCompare) -> None:
     """`/` typed on the alerts list: narrowed as typed, said in the header and the panel."""
 
-    async def run_before(pilot) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await first_poll(pilot)
         await pilot.press("slash", *"plaid", "enter")
         await wait_for_workers(pilot)

@@ -3,11 +3,14 @@ clock, a fixed past, no network): what an on-call engineer sees first on each.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from textual.pilot import Pilot
 
 from syncmon.ui.screens.alert_detail import AlertDetailScreen
 from syncmon.ui.screens.timeline import TimelineScreen
-from tests.ui.helpers import screen_text, wait_for, wait_for_text, wait_for_workers
+from tests.ui.helpers import SnapCompare, screen_text, wait_for, wait_for_text, wait_for_workers
 from tests.ui.test_detail_timeline_ack import RULE, history_app, polled, select
 
 
@@ -16,8 +19,8 @@ def _in_utc(utc: None) -> None:
     """Clock times in this module are drawn in UTC (tests/ui/conftest.py)."""
 
 
-def test_alert_detail_at_80x24(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_alert_detail_at_80x24(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await polled(pilot)
         await select(pilot, RULE)
         await pilot.press("enter")
@@ -31,8 +34,8 @@ def test_alert_detail_at_80x24(snap_compare) -> None:
     assert snap_compare(history_app(), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_timeline_at_80x24(snap_compare) -> None:
-    async def run_before(pilot) -> None:
+def test_timeline_at_80x24(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await polled(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, TimelineScreen))

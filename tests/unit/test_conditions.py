@@ -87,13 +87,19 @@ def test_keywords_are_case_insensitive() -> None:
     assert isinstance(condition, AllOf)
 
 
+def comparison(text: str) -> Comparison:
+    condition = parse_condition(text)
+    assert isinstance(condition, Comparison), condition
+    return condition
+
+
 def test_counts_and_health_readings_take_plain_numbers() -> None:
-    assert parse_condition("endpoints_insecure >= 2").threshold == 2  # type: ignore[union-attr]
+    assert comparison("endpoints_insecure >= 2").threshold == 2
     health = parse_condition("health.offline_queue_size > 1000")
     assert isinstance(health, Comparison)
     assert health.metric.name == "health.offline_queue_size"
-    assert parse_condition("sync_throughput < 1").threshold == 1  # type: ignore[union-attr]
-    assert parse_condition("health.temp > -5.5").threshold == -5.5  # type: ignore[union-attr]
+    assert comparison("sync_throughput < 1").threshold == 1
+    assert comparison("health.temp > -5.5").threshold == -5.5
 
 
 @pytest.mark.parametrize(

@@ -398,7 +398,9 @@ def test_packaged_default_is_the_repository_alerts_yaml() -> None:
     assert Path(packaged_config()).read_text() == (REPO / "alerts.yaml").read_text()
 
 
-def test_without_any_config_file_the_shipped_rules_apply(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_any_config_file_the_shipped_rules_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = resolve_settings(Overrides(), {})
     assert len(settings.rules) == 5

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from syncmon.headless.doctor_advice import EXPECTED_COLUMNS, examine
 from syncmon.headless.doctor_catalog import Catalog, IndexFacts, ServerFacts, TableFacts
@@ -11,8 +13,8 @@ from syncmon.headless.doctor_findings import Level
 NOW = datetime(2026, 11, 27, 12, 0)
 
 
-def server(**changes: object) -> ServerFacts:
-    facts = dict(
+def server(**changes: Any) -> ServerFacts:
+    facts = ServerFacts(
         version="PostgreSQL 16.2",
         version_num=160002,
         timezone="UTC",
@@ -22,12 +24,11 @@ def server(**changes: object) -> ServerFacts:
         standby=False,
         read_only_settings=(),
     )
-    facts.update(changes)
-    return ServerFacts(**facts)  # type: ignore[arg-type]
+    return replace(facts, **changes)
 
 
-def table(name: str, rows: float, **changes: object) -> TableFacts:
-    facts: dict[str, object] = dict(
+def table(name: str, rows: float, **changes: Any) -> TableFacts:
+    facts = TableFacts(
         name=name,
         exists=True,
         schema="public",
@@ -43,8 +44,7 @@ def table(name: str, rows: float, **changes: object) -> TableFacts:
         last=NOW - timedelta(seconds=5),
         range_source="index",
     )
-    facts.update(changes)
-    return TableFacts(**facts)  # type: ignore[arg-type]
+    return replace(facts, **changes)
 
 
 def btree(name: str) -> IndexFacts:

@@ -55,7 +55,9 @@ def steady(start: int, end: int, *, total: int, failed: int) -> dict[int, Perfor
     }
 
 
-def search(rule: AlertRule, history: StepHistory, lookback: timedelta = timedelta(hours=24)):  # type: ignore[no-untyped-def]
+def search(
+    rule: AlertRule, history: StepHistory, lookback: timedelta = timedelta(hours=24)
+) -> tuple[SinceSearch, Since | None]:
     s = SinceSearch(rule, NOW, lookback, history.bucket)
     return s, s.advance(history)
 

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from syncmon.config.loader import ConfigInvalid, load_config
 from syncmon.config.settings import Overrides, Settings, resolve_settings
+from syncmon.core.conditions import Comparison
 
 RULE = b'alerts:\n  - name: "x"\n    condition: "sync_failure_rate > 5%"\n    severity: critical\n'
 
@@ -141,7 +142,8 @@ def test_values_at_the_edges_of_their_ranges_are_valid(tmp_path: Path) -> None:
     )
     (tmp_path / "a.yaml").write_bytes(edges)
     config = load_config(tmp_path / "a.yaml", {})
-    assert config.rules[0].condition.threshold == 1.0  # type: ignore[union-attr]
+    condition = config.rules[0].condition
+    assert isinstance(condition, Comparison) and condition.threshold == 1.0
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from syncmon.core.alerts import AlertState, EventKind
 from syncmon.core.endpoints import EndpointResult
 from syncmon.core.episodes import episode_id
 from syncmon.core.metrics import EndpointAggregates, EndpointStatus, Source, endpoint_metrics
+from syncmon.core.rules import AlertRule
 from syncmon.core.silences import alert_labels
 from syncmon.engine.evaluation import LiveAlerts
 from syncmon.engine.poll import Snapshot, window_key
@@ -35,7 +36,7 @@ alerts:
 """
 
 
-def rules(text: str = RULES) -> tuple:  # type: ignore[type-arg]
+def rules(text: str = RULES) -> tuple[AlertRule, ...]:
     return load_config_text(text, "alerts.yaml", {}).rules
 
 

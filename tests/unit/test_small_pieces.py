@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -161,7 +162,7 @@ def test_conflict_and_endpoint_metrics() -> None:
     assert (ep["endpoints_down"].value, ep["endpoints_insecure"].value) == (1, 2)
 
 
-def test_uncaught_traceback_is_redacted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_uncaught_traceback_is_redacted(tmp_path: Path) -> None:
     import subprocess
     import sys
 

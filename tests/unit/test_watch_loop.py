@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from syncmon.config.loader import load_config_text
 from syncmon.core.episodes import Since
 from syncmon.core.metrics import MetricValue, Source, Unit
@@ -100,11 +102,11 @@ def _holds(outcome: float | str) -> bool:
 
 
 async def _run(
-    engine: ScriptedEngine, cycles: int, **options: object
+    engine: ScriptedEngine, cycles: int, **options: Any
 ) -> tuple[Watcher, list[dict[str, Any]]]:
     out = io.StringIO()
-    defaults: dict[str, object] = {"interval": timedelta(milliseconds=1)}
-    watcher = Watcher(engine, WatchOptions(**{**defaults, **options}), out=out)  # type: ignore[arg-type]
+    defaults: dict[str, Any] = {"interval": timedelta(milliseconds=1)}
+    watcher = Watcher(engine, WatchOptions(**{**defaults, **options}), out=out)
     await watcher.run(asyncio.Event(), max_cycles=cycles)
     return watcher, [json.loads(line) for line in out.getvalue().splitlines()]
 
@@ -205,7 +207,9 @@ async def test_stop_during_a_hung_poll_returns_at_once() -> None:
     assert task.done() and task.exception() is None
 
 
-async def test_alertmanager_state_follows_firing_and_resolution() -> None:
+async def test_alertmanager_state_follows_firing_and_resolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     script = {0: 0.0, 1: 0.5, 2: 0.5}
     engine = ScriptedEngine(_rules("0s"), lambda n: script.get(n, 0.0))
     seen: list[tuple[dict[str, ActiveAlert], list[ActiveAlert]]] = []
@@ -218,7 +222,7 @@ async def test_alertmanager_state_follows_firing_and_resolution() -> None:
     def record(f: dict[str, ActiveAlert], r: list[ActiveAlert], *, announce: bool = False) -> None:
         seen.append((f, r))
 
-    watcher.alertmanagers[0].update = record  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr(watcher.alertmanagers[0], "update", record)
     await watcher.run(asyncio.Event(), max_cycles=4)
     _, (first, none), (second, _), (third, resolved) = seen
     fired = START + timedelta(seconds=30)
