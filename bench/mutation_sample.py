@@ -173,11 +173,21 @@ MUTANTS = [
         "if len(data) > MAX_CONFIG_BYTES + 1:",
         (UNIT,),
     ),
+    # config/redaction.py. "mask_dsn shows the password" (its netloc rewrite removed) became an
+    # equivalent mutant once redact's own pattern masked a password to the authority's last @;
+    # these two take its place.
     M(
-        "DSN password shown",
+        "URL password cut at its first @",
         "config/redaction.py",
-        'parts = parts._replace(netloc=f"{user}:{MASK}@{hostport}")',
-        "pass",
+        r"(?P<pw>[^\s/?#]*)@",
+        r"(?P<pw>[^@\s/?#]*)@",
+        (UNIT,),
+    ),
+    M(
+        "URL password runs past the authority",
+        "config/redaction.py",
+        r"(?P<pw>[^\s/?#]*)@",
+        r"(?P<pw>[^\s]*)@",
         (UNIT,),
     ),
 ]

@@ -4,10 +4,19 @@ evaluation.lookback at its exact boundary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from syncmon.config.env_refs import MAX_NESTING, expand
-from syncmon.config.loader import ConfigInvalid, load_config_text
+from syncmon.config.loader import (
+    MAX_CONFIG_BYTES,
+    ConfigInvalid,
+    load_config,
+    load_config_bytes,
+    load_config_text,
+)
+from syncmon.config.settings import packaged_config
 
 ENV = {"B": "bee", "EMPTY": "", "API_TOKEN": "tok-123456"}
 
@@ -98,3 +107,21 @@ def test_a_for_one_second_longer_than_the_lookback_is_refused_at_for() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.column) == (5, 10)
     assert "longer than evaluation.lookback (1h)" in problem.message
+
+
+def _padded_to(size: int) -> bytes:
+    """The shipped config, padded with a comment to exactly `size` bytes."""
+    data = Path(packaged_config()).read_bytes()
+    return data + b"\n#" + b"x" * (size - len(data) - 3) + b"\n"
+
+
+def test_a_config_of_exactly_one_mib_loads_and_one_byte_more_is_refused(tmp_path: Path) -> None:
+    exact = _padded_to(MAX_CONFIG_BYTES)
+    assert len(exact) == MAX_CONFIG_BYTES
+    assert load_config_bytes(exact, "a.yaml").rules  # the cap itself is allowed
+    over = _padded_to(MAX_CONFIG_BYTES + 1)
+    with pytest.raises(ConfigInvalid, match="larger than 1 MiB"):
+        load_config_bytes(over, "a.yaml")
+    (tmp_path / "big.yaml").write_bytes(over)  # the same through the file reader
+    with pytest.raises(ConfigInvalid, match=r"big\.yaml:1:1: the file is larger than 1 MiB"):
+        load_config(tmp_path / "big.yaml")

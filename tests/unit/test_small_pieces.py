@@ -80,6 +80,14 @@ def test_time_points_rejected_with_reason(text: str, why: str) -> None:
         parse_time_point(text, now=NOW)
 
 
+def test_a_time_point_may_be_seconds_ahead_of_our_clock_but_not_a_minute() -> None:
+    """Another machine's clock may run a little ahead; an hour ahead is a typo."""
+    soon = (NOW + timedelta(seconds=4)).isoformat()
+    assert parse_time_point(soon, now=NOW) == NOW + timedelta(seconds=4)
+    with pytest.raises(DurationError, match="future"):
+        parse_time_point((NOW + timedelta(minutes=1)).isoformat(), now=NOW)
+
+
 @pytest.mark.parametrize(
     ("dsn", "masked"),
     [
@@ -90,6 +98,10 @@ def test_time_points_rejected_with_reason(text: str, why: str) -> None:
         ("postgres://mon@db/metrics", "postgres://mon@db/metrics"),
         ("host=db user=mon password=s3cr3t dbname=m", "host=db user=mon password=*** dbname=m"),
         ("postgresql://db/m?user=mon&password=s3cr3t", "postgresql://db/m?user=mon&password=***"),
+        (  # an unescaped @ in the password: the host is after the last @ of the authority
+            "postgresql://mon:p@ss:w0rd@db:5432/m?application_name=a@b",
+            "postgresql://mon:***@db:5432/m?application_name=a@b",
+        ),
     ],
 )
 def test_mask_dsn(dsn: str, masked: str) -> None:
@@ -107,6 +119,12 @@ def test_redact_removes_registered_secrets_and_password_shapes() -> None:
     for secret in ("tok-abcdef-123", "pw-in-repr", "pw2"):
         assert secret not in cleaned
     assert "postgresql://mon:***@h/db" in cleaned
+
+
+def test_redact_masks_a_url_password_holding_an_at_sign_whole() -> None:
+    """An error quoting an unregistered DSN: no part of its password is left."""
+    text = "connect to postgresql://mon:p@ss@w0rd@db:5432/m?application_name=a@b failed"
+    assert redact(text) == ("connect to postgresql://mon:***@db:5432/m?application_name=a@b failed")
 
 
 def test_sanitize_replaces_control_characters_visibly() -> None:

@@ -25,8 +25,10 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 MASK = "***"
 
+# The password runs to the authority's last @ (an unescaped @ in it is still masked whole);
+# the authority ends where the path, query or fragment begins, as urlsplit has it.
 _URL_PASSWORD = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@"
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^\s/?#]*)@"
 )
 _KEYWORD_PASSWORD = re.compile(
     r"(?P<key>\bpassword\s*=\s*)(?P<q>['\"]?)(?P<pw>[^\s'\"&]+)(?P=q)", re.IGNORECASE
