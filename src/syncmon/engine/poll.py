@@ -30,13 +30,10 @@ from syncmon.core.metrics import (
     MetricValue,
     PerformanceAggregates,
     Source,
-    conflict_metrics,
     endpoint_metrics,
-    health_table_metrics,
-    performance_metrics,
 )
 from syncmon.core.rules import ENDPOINT_LABEL, AlertRule, LabelSet
-from syncmon.engine.history_search import search_since
+from syncmon.engine.history_search import search_since, window_metrics
 from syncmon.sources.database import CLIENT_GRACE, MetricsDatabase, MetricsResult
 from syncmon.sources.health import HealthPoller
 from syncmon.sources.past import EpisodeContext, Timeline, read_episode, read_timeline
@@ -258,21 +255,14 @@ class Engine:
 
         for window, interval in intervals.items():
             seconds = int(window.total_seconds())
-            values: list[MetricValue] = []
-            if (perf := db_result.performance) and interval in perf.windows:
-                values += performance_metrics(perf.windows[interval], seconds)
-            if (conflicts := db_result.conflicts) and interval in conflicts.windows:
-                values += conflict_metrics(conflicts.windows[interval], seconds)
-            if (health := db_result.health) and interval in health.windows:
-                values += health_table_metrics(health.windows[interval], seconds)
+            metrics = window_metrics(db_result, interval, seconds)
             if endpoints is not None:
-                values += endpoint_metrics(
-                    self._endpoint_aggregates(endpoints, end - window), seconds
-                )
+                aggregates = self._endpoint_aggregates(endpoints, end - window)
+                metrics.update({v.name: v for v in endpoint_metrics(aggregates, seconds)})
                 snapshot.series[window_key(window)] = self._per_endpoint(
                     endpoints, end - window, seconds
                 )
-            snapshot.metrics[window_key(window)] = {v.name: v for v in values}
+            snapshot.metrics[window_key(window)] = metrics
 
         if series is not None:
             perf_series = db_result.performance.series if db_result.performance else {}

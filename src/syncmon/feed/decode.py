@@ -41,10 +41,10 @@ def _get(
 
 
 def _list(data: Mapping[str, Any], key: str, optional: bool = False) -> list[Any] | None:
-    value = _get(data, key, list, optional)
+    value: list[Any] | None = _get(data, key, list, optional)
     if value is not None and len(value) > MAX_ITEMS:
         raise StateInvalid(f"{key}: too long")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _moment(value: Any, key: str) -> datetime:

@@ -24,6 +24,8 @@ from syncmon.feed.client import (  # the request and URL rules are shared
 from syncmon.feed.decode import decode
 from syncmon.feed.wire import StateInvalid, WatcherState
 
+_PUMPS: set[asyncio.Task[None]] = set()  # de-chunking tasks still running
+
 
 async def _open(
     url: str, path: str, token: str | None, accept: str, timeout: float
@@ -86,7 +88,8 @@ async def _body_chunks(reader: asyncio.StreamReader, chunked: bool) -> asyncio.S
             plain.feed_eof()
 
     task = asyncio.ensure_future(pump())
-    plain._pump = task  # type: ignore[attr-defined]  # kept alive with the reader
+    _PUMPS.add(task)  # the loop holds tasks weakly: keep it until it ends
+    task.add_done_callback(_PUMPS.discard)
     return plain
 
 
