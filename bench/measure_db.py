@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from pydantic import SecretStr
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.clock import wall_clock
@@ -118,7 +119,7 @@ async def statements_per_poll(
     dsn: str, config: Path, request: PollRequest, runs: int
 ) -> tuple[int, int, float, int]:
     """(statements on the three tables, all statements, median poll ms, intervals) of a poll."""
-    settings = resolve_settings(Overrides(config=str(config), dsn=dsn), env={})
+    settings = resolve_settings(Overrides(config=str(config), dsn=SecretStr(dsn)), env={})
     admin = await asyncpg.connect(dsn)
     engine = Engine(settings)
     durations = []
@@ -181,7 +182,7 @@ async def since_search_cost(
 ) -> tuple[float, int, float]:
     """(median search ms, statements on the tables, median plain poll ms) for `config`, as
     of `at`: a moment with unbroken history behind it (the top-up leaves a gap before it)."""
-    settings = resolve_settings(Overrides(config=str(config), dsn=dsn), env={})
+    settings = resolve_settings(Overrides(config=str(config), dsn=SecretStr(dsn)), env={})
     admin = await asyncpg.connect(dsn)
     engine = Engine(settings)
     searches, polls = [], []

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
+from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,7 +46,7 @@ def settings(
     path = Path(tempfile.mkdtemp()) / "alerts.yaml"
     text = RULES.replace("POOLER", pooler).replace("CONNECTIONS", str(connections))
     path.write_text(text.replace("STATEMENT", statement))
-    return resolve_settings(Overrides(config=str(path), dsn=dsn), env={})
+    return resolve_settings(Overrides(config=str(path), dsn=SecretStr(dsn)), env={})
 
 
 async def poll_cost(dsn: str, polls: int, pooler: str) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+from pydantic import SecretStr
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.durations import parse_duration
@@ -97,7 +98,7 @@ async def run(
     cycles: int, interval: timedelta, warmup: int, settings_env: dict[str, str], config: Path
 ) -> None:
     settings = resolve_settings(
-        Overrides(str(config), settings_env["api"], settings_env["dsn"], None), env={}
+        Overrides(str(config), settings_env["api"], SecretStr(settings_env["dsn"]), None), env={}
     )
     options = WatchOptions(
         interval=interval, webhooks=[settings_env["webhook"]], source_timeout=2.0

@@ -286,11 +286,14 @@ def _no_terminal() -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings | int:
+    from pydantic import SecretStr
+
     from syncmon.config.loader import ConfigInvalid
     from syncmon.config.settings import Overrides, SettingsInvalid, resolve_settings
 
     try:
-        return resolve_settings(Overrides(args.config, args.api_url, args.dsn, args.interval))
+        dsn = SecretStr(args.dsn) if args.dsn else None
+        return resolve_settings(Overrides(args.config, args.api_url, dsn, args.interval))
     except ConfigInvalid as exc:
         _report_invalid(args, [str(p) for p in exc.problems])
     except SettingsInvalid as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
 from syncmon.config.settings import Overrides, resolve_settings
 from syncmon.core.metrics import Source
@@ -34,7 +35,9 @@ async def test_restart_between_polls_is_invisible(
 ) -> None:
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
-    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})
+    settings = resolve_settings(
+        Overrides(config=str(tmp_path / "a.yaml"), dsn=SecretStr(private_pg.dsn)), {}
+    )
     async with Engine(settings) as engine:
         first = await engine.poll()
         assert first.display_metrics["sync_throughput"].samples == 12
@@ -49,7 +52,9 @@ async def test_dead_database_is_error_then_recovers(
 ) -> None:
     await insert_operations(private_pg.dsn, [Op(10, "sync_push", 100, True)] * 12)
     (tmp_path / "a.yaml").write_text("alerts: []\n")
-    settings = resolve_settings(Overrides(config=str(tmp_path / "a.yaml"), dsn=private_pg.dsn), {})
+    settings = resolve_settings(
+        Overrides(config=str(tmp_path / "a.yaml"), dsn=SecretStr(private_pg.dsn)), {}
+    )
     async with Engine(settings) as engine:
         await engine.poll()
         private_pg.kill()

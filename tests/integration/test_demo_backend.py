@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from syncmon.demo.backend import DemoBackend
 from syncmon.demo.incidents import CYCLE_S, SCHEDULE, Kind, active_kinds
@@ -306,7 +307,7 @@ async def test_concurrent_resolutions_one_wins(
 
 async def test_token_required_on_every_route(seed_db: str) -> None:
     async with (
-        DemoBackend(dsn=seed_db, history_hours=0, live=False, token="s3cret") as demo,
+        DemoBackend(dsn=seed_db, history_hours=0, live=False, token=SecretStr("s3cret")) as demo,
         httpx.AsyncClient(base_url=demo.api_url) as http,
     ):
         conflict = demo.add_conflict(version=2)

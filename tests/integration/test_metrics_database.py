@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.core.clock import wall_clock
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.database
 def settings_for(dsn: str, tmp_path: Path, extra: str = "") -> Settings:
     path = tmp_path / "alerts.yaml"
     path.write_text("alerts: []\n" + extra)
-    return resolve_settings(Overrides(config=str(path), dsn=dsn), {})
+    return resolve_settings(Overrides(config=str(path), dsn=SecretStr(dsn)), {})
 
 
 def assert_metrics(
@@ -148,7 +149,7 @@ async def test_many_windows_and_for_cost_three_statements(seed_db: str, tmp_path
     )
     path = tmp_path / "many.yaml"
     path.write_text("alerts:\n" + rules)
-    settings = resolve_settings(Overrides(config=str(path), dsn=seed_db), {})
+    settings = resolve_settings(Overrides(config=str(path), dsn=SecretStr(seed_db)), {})
     assert len(settings.rules) == 20
     async with Engine(settings) as engine:
         snapshot = await engine.poll(PollRequest())
@@ -267,7 +268,7 @@ async def test_numbers_beyond_a_double_are_that_readings_problem_not_the_tables(
     extra = "  - {name: q, condition: 'health.queue_depth > 10', severity: info, min_samples: 1}\n"
     path = tmp_path / "q.yaml"
     path.write_text("alerts:\n" + extra)
-    settings = resolve_settings(Overrides(config=str(path), dsn=seed_db), {})
+    settings = resolve_settings(Overrides(config=str(path), dsn=SecretStr(seed_db)), {})
     async with Engine(settings) as engine:
         snapshot = await engine.poll()
         found = await engine.find_since(settings.rules, snapshot.evaluated_at)

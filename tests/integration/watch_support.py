@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from syncmon.config.settings import Overrides, Settings, resolve_settings
 from syncmon.core.clock import Clock, wall_clock
@@ -64,7 +65,9 @@ def settings_for(
     `--interval` is at least 1 s (SPEC §12); in-process tests poll faster to run fast, so
     the interval is set on the result rather than passed as the flag.
     """
-    settings = resolve_settings(Overrides(str(config), api_url, dsn), env={})
+    settings = resolve_settings(
+        Overrides(str(config), api_url, SecretStr(dsn) if dsn else None), env={}
+    )
     return dataclasses.replace(settings, interval=parse_duration(interval))
 
 

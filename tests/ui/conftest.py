@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from syncmon.demo.backend import DemoBackend
 
@@ -27,7 +28,12 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def backend(seed_db: str) -> AsyncIterator[DemoBackend]:
     """A demo backend (HTTP API with a bearer token) on a fresh database, no live traffic."""
     demo = DemoBackend(
-        dsn=seed_db, live=False, seed=7, history_hours=1, token=TOKEN, initial_conflicts=3
+        dsn=seed_db,
+        live=False,
+        seed=7,
+        history_hours=1,
+        token=SecretStr(TOKEN),
+        initial_conflicts=3,
     )
     await demo.start()
     try:

@@ -374,7 +374,10 @@ def test_precedence_flag_over_environment_over_file(tmp_path: Path) -> None:
     assert (from_env.api_url, plain(from_env.dsn)) == ("http://env", "postgresql://env/db")
     flags = resolve_settings(
         Overrides(
-            config=str(path), api_url="http://flag", dsn="postgresql://flag/db", interval="2s"
+            config=str(path),
+            api_url="http://flag",
+            dsn=SecretStr("postgresql://flag/db"),
+            interval="2s",
         ),
         env,
     )

@@ -174,13 +174,21 @@ def test_validate_exits_3_without_a_traceback(name: str, tmp_path: Path) -> None
     [
         (Overrides(api_url="http://127.0.0.1:99999"), {}, "--api-url: the API URL port 99999"),
         ({}, {"SYNCMON_API_URL": "ftp://x"}, "SYNCMON_API_URL: the API URL must start with http"),
-        (Overrides(dsn="postgresql://u:pw-hidden@h:notaport/db"), {}, "--dsn: the DSN port"),
+        (
+            Overrides(dsn=SecretStr("postgresql://u:pw-hidden@h:notaport/db")),
+            {},
+            "--dsn: the DSN port",
+        ),
         (
             {},
             {"SYNCMON_DATABASE_URL": "postgresql://u:pw-hidden@a:5432,b:70000/db"},
             "SYNCMON_DATABASE_URL: the DSN port 70000 is out of range",
         ),
-        (Overrides(dsn="host=db user=u password=pw-hidden"), {}, "--dsn: the DSN must be a URL"),
+        (
+            Overrides(dsn=SecretStr("host=db user=u password=pw-hidden")),
+            {},
+            "--dsn: the DSN must be a URL",
+        ),
         (Overrides(interval="0s"), {}, "--interval: '0s' is out of range: between 1s and 1d"),
         (Overrides(interval="500ms"), {}, "--interval: '500ms' is out of range"),
         (Overrides(interval="99999999999999999999d"), {}, "--interval: duration"),

@@ -35,7 +35,7 @@ class Overrides:
 
     config: str | None = None
     api_url: str | None = None
-    dsn: str | None = field(default=None, repr=False)  # a --dsn may carry a password
+    dsn: SecretStr | None = None  # a --dsn may carry a password
     interval: str | None = None
 
 
@@ -124,7 +124,8 @@ def resolve_settings(overrides: Overrides, env: Mapping[str, str] | None = None)
     token = env.get(ENV_TOKEN) or None
     register_secret(token)
     file_dsn = database.dsn.get_secret_value() if database.dsn else None
-    dsn = overrides.dsn or env.get(ENV_DSN) or file_dsn
+    flag_dsn = overrides.dsn.get_secret_value() if overrides.dsn else None
+    dsn = flag_dsn or env.get(ENV_DSN) or file_dsn
     if dsn:
         _register_dsn_password(dsn)
     api_url = (overrides.api_url or env.get(ENV_API_URL) or api.base_url or "").rstrip("/")

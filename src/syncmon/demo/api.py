@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
 from syncmon.core.clock import wall_clock
 from syncmon.demo.conflicts import (
     AlreadyResolved,
@@ -71,7 +73,7 @@ class DemoApi:
         store: ConflictStore,
         db: DemoDatabase,
         rng: random.Random,
-        token: str | None = None,
+        token: SecretStr | None = None,
         active_incidents: Callable[[], frozenset[Kind]] = frozenset,
     ) -> None:
         self.store = store
@@ -138,7 +140,7 @@ class DemoApi:
 
     def _authorised(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        expected = (self.token or "").encode()
+        expected = (self.token.get_secret_value() if self.token else "").encode()
         return scheme.lower() == "bearer" and hmac.compare_digest(
             credentials.strip().encode(), expected
         )

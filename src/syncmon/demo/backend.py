@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from syncmon.demo.api import DemoApi, RecordedRequest
 from syncmon.demo.conflicts import ConflictStore
 from syncmon.demo.database import DemoDatabase
@@ -42,7 +44,7 @@ class DemoBackend:
         history_hours: float = 24,
         live: bool = True,
         seed: int | None = None,
-        token: str | None = None,
+        token: SecretStr | None = None,
         bin_dir: Path | None = None,
         dsn: str | None = None,
         port: int = 0,

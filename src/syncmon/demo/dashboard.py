@@ -22,11 +22,11 @@ def demo_config() -> Config:
     return load_config(config_path(Overrides(), os.environ))
 
 
-def demo_settings(api_url: str, dsn: str, token: str | None, config: Config) -> Settings:
+def demo_settings(api_url: str, dsn: str, token: SecretStr | None, config: Config) -> Settings:
     return Settings(
         config=config,
         api_url=api_url,
-        api_token=SecretStr(token) if token else None,
+        api_token=token,
         dsn=SecretStr(dsn),
         interval=None,
     )
@@ -49,7 +49,7 @@ async def _run(timezone: str, config: Config) -> int:
     from syncmon.demo.backend import DemoBackend
     from syncmon.ui.launch import create_app, run_app_async
 
-    token = os.environ.get(ENV_TOKEN) or None
+    token = SecretStr(os.environ[ENV_TOKEN]) if os.environ.get(ENV_TOKEN) else None
     print("syncmon demo: starting an embedded PostgreSQL and 24 h of history…", file=sys.stderr)
     backend = DemoBackend(timezone=timezone, token=token)
     try:

@@ -12,12 +12,14 @@ import signal
 import sys
 from typing import TextIO
 
+from pydantic import SecretStr
+
 from syncmon.demo.backend import DemoBackend
 from syncmon.demo.incidents import CYCLE_S, SCHEDULE
 
 
 def serve_only(
-    *, timezone: str = "UTC", port: int = 0, token: str | None = None, seed: int | None = None
+    *, timezone: str = "UTC", port: int = 0, token: SecretStr | None = None, seed: int | None = None
 ) -> int:
     """Run until interrupted; 0 after a clean stop, 1 if the backend could not start."""
     logging.basicConfig(
@@ -32,7 +34,7 @@ def serve_only(
         return 130
 
 
-async def _serve(*, timezone: str, port: int, token: str | None, seed: int | None) -> int:
+async def _serve(*, timezone: str, port: int, token: SecretStr | None, seed: int | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
