@@ -13,13 +13,14 @@ import argparse
 import io
 import sys
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from syncmon.config.redaction import redact
 from syncmon.config.settings import Settings
-from syncmon.core.clock import wall_clock
+from syncmon.core.clock import Clock, wall_clock
 from syncmon.core.durations import DurationError, parse_time_point
 from syncmon.core.exit_codes import ExitCode
 
@@ -73,7 +74,9 @@ def create_app(
     silences: SilencesPort | None = None,
     feed: RemoteFeed | None = None,
     alertmanagers: Iterable[str] = (),
-    **options: Any,
+    at: datetime | None = None,
+    interval: timedelta | None = None,
+    clock: Clock = wall_clock,
 ) -> SyncmonApp:
     """The one place the dashboard's parts are built (the CLI, the demo, the tests): what the
     caller does not bring is made from the settings, before the app runs, so a part that
@@ -85,7 +88,6 @@ def create_app(
     from syncmon.ui.conflicts_service import ConflictsService
     from syncmon.ui.remote_feed import NoDatabase
 
-    clock = options.get("clock", wall_clock)
     if engine is None:
         engine = NoDatabase() if feed is not None else Engine(settings, clock=clock)
     return SyncmonApp(
@@ -94,7 +96,9 @@ def create_app(
         conflicts=conflicts or ConflictsService.from_settings(settings),
         silences=silences or SilenceKeeper(list(alertmanagers), clock=clock),
         feed=feed,
-        **options,
+        at=at,
+        interval=interval,
+        clock=clock,
     )
 
 
